@@ -1,0 +1,5 @@
+"""jobsmith: a job service for data work."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

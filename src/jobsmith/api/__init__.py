@@ -1,0 +1,3 @@
+"""jobsmith api."""
+
+from __future__ import annotations

@@ -1,0 +1,86 @@
+"""Resources opened in the lifespan, and how they reach routes: ``Annotated`` dependencies."""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+from typing import Annotated, Protocol
+
+from fastapi import Depends, Header, Request
+
+from jobsmith.config import ApiKey, Settings
+from jobsmith.domain import errors
+from jobsmith.processes import registry
+from jobsmith.store import admin, blobs, repository
+from jobsmith.store.database import Database
+
+ANONYMOUS = "anonymous"
+
+
+class Executor(Protocol):
+    def notify(self) -> None: ...
+
+
+@dataclasses.dataclass
+class Services:
+    """Everything a request may use, built once per app in the lifespan."""
+
+    settings: Settings
+    database: Database
+    jobs: repository.Repository
+    admin: admin.Admin
+    blobs: blobs.BlobStore
+    processes: registry.Registry
+    executor: Executor
+    api_keys: list[ApiKey]
+
+
+@dataclasses.dataclass(frozen=True)
+class Caller:
+    """Who is asking. Without configured keys everyone is the anonymous admin."""
+
+    owner: str
+    admin: bool
+
+    def scope(self) -> str | None:
+        """The owner to restrict queries to; None lets an admin see every job."""
+        return None if self.admin else self.owner
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_caller(
+    services: ServicesDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Caller:
+    if not services.api_keys:
+        return Caller(ANONYMOUS, admin=True)
+    presented = x_api_key
+    if authorization and authorization.lower().startswith("bearer "):
+        presented = authorization[7:].strip()
+    if not presented:
+        raise errors.Unauthorized("this server needs an API key: send 'Authorization: Bearer <key>'",
+                                  code="missing_credentials")
+    for key in services.api_keys:
+        if hmac.compare_digest(key.key.encode(), presented.encode()):
+            return Caller(key.owner, admin=key.admin)
+    raise errors.Unauthorized("the API key is not valid", code="invalid_credentials")
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def require_admin(caller: CallerDep) -> Caller:
+    if not caller.admin:
+        raise errors.Forbidden("only an admin key may do this", code="admin_only")
+    return caller
+
+
+AdminDep = Annotated[Caller, Depends(require_admin)]

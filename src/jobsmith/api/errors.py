@@ -1,0 +1,66 @@
+"""The one mapping from errors to HTTP: ``{"detail": <sentence>, "code": <machine code>}``.
+
+Every refusal below the API is a :class:`~jobsmith.domain.errors.JobsmithError`; request
+validation and routing errors get the same shape. Anything else is a defect in jobsmith, logged
+with its traceback and answered with a 500 in the same shape (never an HTML page).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from jobsmith.domain import errors
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_S = 5
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 413: "too_large"}
+
+
+def problem(status: int, detail: str, code: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail, "code": code}, status_code=status, headers=headers)
+
+
+def _sentence(error: dict[str, Any]) -> str:
+    location = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
+    where = ".".join(location[1:] if location and location[0] in ("query", "path", "header") else location)
+    kind = location[0] if location and location[0] in ("query", "path", "header") else "body"
+    return f"{kind} {where}: {error.get('msg', 'is invalid')}" if where else f"{kind}: {error.get('msg')}"
+
+
+async def _jobsmith(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.JobsmithError)
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if exc.status == 503 else None
+    if exc.status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
+    return problem(exc.status, exc.detail, exc.code, headers)
+
+
+async def _validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    sentences = "; ".join(_sentence(e) for e in exc.errors())
+    return problem(422, f"invalid request: {sentences}", "invalid")
+
+
+async def _http(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    return problem(exc.status_code, str(exc.detail), _HTTP_CODES.get(exc.status_code, "http_error"),
+                   dict(exc.headers) if exc.headers else None)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(500, "internal error; it has been logged", "internal_error")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(errors.JobsmithError, _jobsmith)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

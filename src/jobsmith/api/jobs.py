@@ -1,0 +1,285 @@
+"""The native job routes of API.md (``/v1/jobs``). Thin: parse, call the service, present."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import FileResponse, PlainTextResponse
+from starlette.concurrency import run_in_threadpool
+
+from jobsmith.api import paging, presenters, service
+from jobsmith.api.deps import CallerDep, Caller, Services, ServicesDep
+from jobsmith.domain import errors, states, views
+from jobsmith.store import models, repository
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: {"model": views.Problem} for code in (401, 403, 404, 409, 410, 422, 503)}
+JobId = Annotated[str, Path(description="The job's id (a UUID).",
+                            pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
+WRITE_CHUNK = 1024 * 1024
+
+
+def owned_job(job_id: JobId, services: ServicesDep, caller: CallerDep) -> models.Job:
+    """The job if the caller may see it; another owner's job is a 404, as if it did not exist."""
+    return services.jobs.get(job_id.lower(), owner=caller.scope())
+
+
+OwnedJob = Annotated[models.Job, Depends(owned_job)]
+
+
+def _view(request: Request, job: models.Job) -> views.JobView:
+    return presenters.job_view(job, str(request.base_url))
+
+
+@router.post("", status_code=201, response_model=views.JobView, responses=PROBLEMS,
+             summary="Create a job",
+             description="QUEUED at once when the process needs no uploaded file, else WAITING_FOR_DATA. "
+                         "With an `Idempotency-Key` header a retry with the same key and body returns the "
+                         "first job with 200; the same key with another body is a 409.")
+def create(body: views.JobCreate, request: Request, response: Response, services: ServicesDep,
+           caller: CallerDep, idempotency_key: Annotated[str | None, Header()] = None) -> views.JobView:
+    job, created = service.create_job(services, caller, body, idempotency_key)
+    response.status_code = 201 if created else 200
+    response.headers["Location"] = presenters.links(str(request.base_url), job.id).self
+    return _view(request, job)
+
+
+@router.get("", response_model=views.JobList, responses=PROBLEMS, summary="List jobs, newest first")
+def list_jobs(
+    request: Request, services: ServicesDep, caller: CallerDep,
+    state: Annotated[str | None, Query(description="Comma list of states.")] = None,
+    process: Annotated[str | None, Query()] = None,
+    target: Annotated[str | None, Query(description="Comma list of targets.")] = None,
+    owner: Annotated[str | None, Query()] = None,
+    label: Annotated[list[str], Query(description="key:value; repeatable, all must match.")] = [],  # noqa: B006
+    active: Annotated[bool | None, Query(description="true: only jobs that are not final.")] = None,
+    created_after: Annotated[dt.datetime | None, Query()] = None,
+    created_before: Annotated[dt.datetime | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query()] = None,
+    fields: Annotated[str | None, Query(description="Comma list of fields to return besides id.")] = None,
+) -> views.JobList:
+    where = _filter(caller, state, process, target, owner, label, active, created_after, created_before)
+    return list_page(request, services, where, limit, cursor, fields)
+
+
+def list_page(request: Request, services: Services, where: repository.JobFilter, limit: int,
+              cursor: str | None, fields: str | None) -> views.JobList:
+    """One page of a job list with absolute next/previous URLs (also used by per-target lists)."""
+    wanted = _fields(fields)
+    after, before = paging.decode(cursor) if cursor else (None, None)
+    details = wanted is None or bool(wanted & presenters.DETAIL_FIELDS)
+    page = services.jobs.list(where, limit=limit, after=after, before=before, details=details)
+    base = str(request.base_url)
+    results = [presenters.partial_view(j, base, wanted) if wanted is not None
+               else presenters.job_view(j, base).model_dump(mode="json") for j in page.jobs]
+    return views.JobList(
+        results=results,
+        next=paging.page_url(request.url, paging.encode("n", page.last_seq))
+        if page.has_next and page.last_seq is not None else None,
+        previous=paging.page_url(request.url, paging.encode("p", page.first_seq))
+        if page.has_previous and page.first_seq is not None else None)
+
+
+def _filter(caller: Caller, state: str | None, process: str | None, target: str | None, owner: str | None,
+            label: list[str], active: bool | None, created_after: dt.datetime | None,
+            created_before: dt.datetime | None) -> repository.JobFilter:
+    wanted_states = []
+    for name in _split(state):
+        try:
+            wanted_states.append(states.Status(name.upper()))
+        except ValueError:
+            raise errors.Invalid(f"unknown state {name!r}; states are {', '.join(states.Status)}",
+                                 code="unknown_state") from None
+    labels = []
+    for item in label:
+        key, sep, value = item.partition(":")
+        if not sep or not key:
+            raise errors.Invalid(f"label filter {item!r} must be key:value", code="bad_label")
+        labels.append((key, value))
+    scope = caller.scope()
+    if scope is not None and owner is not None and owner != scope:
+        scope = "\x00nobody"  # a caller only ever sees its own jobs
+    return repository.JobFilter(
+        owner=scope if scope is not None else owner, states=wanted_states, processes=_split(process),
+        targets=_split(target), labels=labels, active=active, created_after=created_after,
+        created_before=created_before)
+
+
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def _fields(fields: str | None) -> frozenset[str] | None:
+    if fields is None:
+        return None
+    wanted = frozenset(_split(fields)) - {"id"}
+    unknown = wanted - views.JOB_FIELDS
+    if unknown:
+        raise errors.Invalid(f"unknown field(s) {', '.join(sorted(unknown))}; fields are "
+                             f"{', '.join(sorted(views.JOB_FIELDS))}", code="unknown_field")
+    return wanted
+
+
+@router.get("/{job_id}", response_model=views.JobView, responses=PROBLEMS, summary="Get a job")
+def get_job(job: OwnedJob, request: Request) -> views.JobView:
+    return _view(request, job)
+
+
+@router.patch("/{job_id}", response_model=views.JobView, responses=PROBLEMS,
+              summary="Change a job's description, labels or priority",
+              description="Priority can change only while the job waits for data or is queued (else 409).")
+def patch_job(job: OwnedJob, body: views.JobPatch, request: Request, services: ServicesDep,
+              caller: CallerDep) -> views.JobView:
+    changes = body.model_dump(exclude_unset=True)
+    if not changes:
+        return _view(request, job)
+    return _view(request, services.jobs.patch(job.id, caller.scope(), changes))
+
+
+@router.get("/{job_id}/history", response_model=list[views.HistoryEntry], responses=PROBLEMS,
+            summary="Every state change of a job, oldest first")
+def history(job: OwnedJob, services: ServicesDep) -> list[views.HistoryEntry]:
+    return [presenters.history_entry(row) for row in services.jobs.history(job.id)]
+
+
+@router.post("/{job_id}/cancel", status_code=202, response_model=views.JobView, responses=PROBLEMS,
+             summary="Cancel a job",
+             description="CANCELLED at once when nobody runs it; CANCELLATION_REQUESTED while its running "
+                         "work is stopped (killed after a grace period if it does not stop).")
+def cancel(job: OwnedJob, request: Request, services: ServicesDep) -> views.JobView:
+    return _view(request, services.jobs.get(services.jobs.cancel(job.id).id))
+
+
+@router.delete("/{job_id}", response_model=views.JobView, responses=PROBLEMS,
+               summary="Delete a job's files; the record stays, in state DELETED")
+def delete(job: OwnedJob, request: Request, services: ServicesDep) -> views.JobView:
+    return _view(request, service.delete(services, job))
+
+
+@router.post("/{job_id}/queue", status_code=202, response_model=views.JobView, responses=PROBLEMS,
+             summary="Queue a job that is waiting for data (processes taking several files per input)")
+def queue(job: OwnedJob, request: Request, services: ServicesDep) -> views.JobView:
+    return _view(request, service.queue(services, job))
+
+
+@router.get("/{job_id}/log", response_class=PlainTextResponse, responses=PROBLEMS, summary="The job's log so far")
+def job_log(job: OwnedJob, services: ServicesDep) -> PlainTextResponse:
+    service.ensure_files(job, "log")
+    return PlainTextResponse(services.blobs.read_log(job.id))
+
+
+@router.get("/{job_id}/results", response_class=FileResponse, responses=PROBLEMS,
+            summary="All results as one zip")
+def results_zip(job: OwnedJob, services: ServicesDep) -> FileResponse:
+    service.ensure_results(job)
+    path = services.blobs.results_zip(job.id)
+    return FileResponse(path, media_type="application/zip", filename=f"{job.id}-results.zip")
+
+
+@router.get("/{job_id}/results/{path:path}", response_class=FileResponse, responses=PROBLEMS,
+            summary="One result file", description="With its media type, an ETag (its sha256) and Range support.")
+def result_file(job: OwnedJob, path: str, services: ServicesDep) -> FileResponse:
+    service.ensure_results(job)
+    entry = next((r for r in job.results if r.path == path), None)
+    if entry is None:
+        raise errors.NotFound(f"job {job.id} has no result {path!r}", code="result_not_found")
+    return FileResponse(services.blobs.result_path(job.id, path), media_type=entry.media_type,
+                        headers={"ETag": f'"{entry.sha256}"'})
+
+
+@router.get("/{job_id}/inputs/{filename}", response_class=FileResponse, responses=PROBLEMS,
+            summary="Download an uploaded input")
+def input_file(job: OwnedJob, filename: str, services: ServicesDep) -> FileResponse:
+    service.ensure_files(job, "inputs")
+    entry = next((i for i in job.inputs if i.name == filename), None)
+    if entry is None:
+        raise errors.NotFound(f"job {job.id} has no input {filename!r}", code="input_not_found")
+    return FileResponse(services.blobs.input_path(job.id, entry.name), media_type=entry.media_type,
+                        headers={"ETag": f'"{entry.sha256}"'})
+
+
+@router.put("/{job_id}/inputs/{filename}", response_model=views.JobView, responses={**PROBLEMS, 413: {
+    "model": views.Problem}}, summary="Upload one input file as the raw request body",
+    description="Streamed to disk. Fills the input named by `?input=`, by default the first required input "
+                "not yet filled; the same filename again replaces it. `Digest: sha-256=<base64>` or "
+                "`X-Checksum-SHA256: <hex>` is verified. Queues the job when its last required input arrives "
+                "(for processes taking one file per input).",
+    openapi_extra={"requestBody": {"content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                                        "format": "binary"}}}}})
+async def upload(job_id: JobId, filename: str, request: Request, services: ServicesDep, caller: CallerDep,
+                 input: Annotated[str | None, Query(description="The process input to fill.")] = None,
+                 ) -> views.JobView:
+    job = await run_in_threadpool(_waiting_job, services, caller, job_id)
+    _check_length(request, services)
+    stream = services.blobs.start_upload(job.id, services.settings.upload_limit_bytes)
+    try:
+        await _receive(request, stream)
+        return _view(request, await run_in_threadpool(_finish_upload, services, job, filename, stream,
+                                                      request.headers, input))
+    finally:
+        stream.abort()  # no-op once the file was moved into place
+
+
+def _waiting_job(services: Services, caller: Caller, job_id: str) -> models.Job:
+    job = services.jobs.get(job_id.lower(), owner=caller.scope())
+    if job.state != states.Status.WAITING_FOR_DATA:
+        raise errors.Conflict(f"job {job.id} is {job.state}; files can only be uploaded while it is "
+                              "WAITING_FOR_DATA", code="state_conflict")
+    return job
+
+
+def _check_length(request: Request, services: Services) -> None:
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > services.settings.upload_limit_bytes:
+        raise errors.TooLarge(f"the upload is larger than this server's limit of "
+                              f"{services.settings.max_upload_mb} MiB", code="upload_too_large")
+
+
+async def _receive(request: Request, stream: Any) -> None:
+    """Stream the body to disk in bounded memory; writes happen off the event loop."""
+    buffer = bytearray()
+    async for chunk in request.stream():
+        buffer += chunk
+        if len(buffer) >= WRITE_CHUNK:
+            await anyio.to_thread.run_sync(stream.write, bytes(buffer))
+            buffer.clear()
+    if buffer:
+        await anyio.to_thread.run_sync(stream.write, bytes(buffer))
+    await anyio.to_thread.run_sync(stream.close)
+
+
+def _finish_upload(services: Services, job: models.Job, filename: str, stream: Any,
+                   headers: Mapping[str, str], requested_input: str | None) -> models.Job:
+    if stream.size == 0:
+        raise errors.Invalid("the upload is empty; send the file's bytes as the request body", code="empty_upload")
+    service.check_digest(stream, headers)
+    return service.accept_upload(services, job, filename, stream, requested_input)
+
+
+@router.post("/{job_id}/inputs", response_model=views.JobView, responses={**PROBLEMS, 413: {"model": views.Problem}},
+             summary="Upload input files as multipart form data (field `file`, repeatable)")
+async def upload_form(job_id: JobId, request: Request, services: ServicesDep, caller: CallerDep,
+                      input: Annotated[str | None, Query()] = None) -> views.JobView:
+    job = await run_in_threadpool(_waiting_job, services, caller, job_id)
+    _check_length(request, services)
+    async with request.form(max_files=100) as form:
+        files = [f for f in form.getlist("file") if not isinstance(f, str)]
+        if not files:
+            raise errors.Invalid("the form has no file in field 'file'", code="missing_file")
+        for item in files:
+            stream = services.blobs.start_upload(job.id, services.settings.upload_limit_bytes)
+            try:
+                while chunk := await item.read(WRITE_CHUNK):
+                    await anyio.to_thread.run_sync(stream.write, chunk)
+                await anyio.to_thread.run_sync(stream.close)
+                job = await run_in_threadpool(_finish_upload, services, job, item.filename or "", stream,
+                                              {}, input)
+            finally:
+                stream.abort()
+    return _view(request, job)

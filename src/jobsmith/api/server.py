@@ -1,0 +1,36 @@
+"""Running the API with uvicorn: ``jobsmith serve``."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from jobsmith.api.app import create_app
+from jobsmith.config import Settings
+
+log = logging.getLogger("jobsmith")
+
+
+def announce(settings: Settings) -> None:
+    """Say where the service listens and whether it is protected, before it starts."""
+    keys = settings.parsed_api_keys()
+    where = f"http://{settings.host}:{settings.port}"
+    log.warning("jobsmith %s: API %s (docs %s/docs), data in %s, %d local worker(s)",
+                "embedded" if settings.is_embedded_db else "external database", where, where,
+                settings.data_dir.resolve(), settings.workers)
+    if not keys:
+        if settings.host in ("127.0.0.1", "localhost", "::1"):
+            log.warning("no API keys configured (JOBSMITH_API_KEYS): listening on %s only, "
+                        "so only this machine can reach the service", settings.host)
+        else:
+            log.warning("no API keys configured (JOBSMITH_API_KEYS) and listening on %s: anyone who can reach "
+                        "this port can create, read and delete jobs", settings.host)
+
+
+def run(settings: Settings) -> None:
+    """Serve until stopped. SIGTERM drains: no new claims, running jobs get their grace period."""
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    announce(settings)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
+                access_log=False, timeout_graceful_shutdown=5)

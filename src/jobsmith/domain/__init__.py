@@ -1,0 +1,3 @@
+"""jobsmith domain."""
+
+from __future__ import annotations

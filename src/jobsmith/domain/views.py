@@ -1,0 +1,246 @@
+"""What clients send and see: the typed bodies of the HTTP contract (API.md).
+
+These are API schemas, kept apart from the database rows in :mod:`jobsmith.store.models`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+import pydantic
+
+from jobsmith.domain import states
+
+Timestamp = pydantic.AwareDatetime
+
+
+def _z(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+class _View(pydantic.BaseModel):
+    """Times serialise as ISO 8601 UTC with a ``Z``, as the contract says."""
+
+    model_config = pydantic.ConfigDict(ser_json_timedelta="float")
+
+    @pydantic.field_serializer("*", when_used="json")
+    def _times(self, value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return _z(value)
+        return value
+
+
+class StepView(_View):
+    name: str
+    state: states.StepState
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    message: str | None = None
+
+
+class InputView(_View):
+    input: str = pydantic.Field(description="The process input this file fills.")
+    name: str = pydantic.Field(description="The sanitised file name.")
+    size: int
+    sha256: str
+
+
+class ResultView(_View):
+    path: str
+    size: int
+    sha256: str
+    media_type: str
+
+
+class Links(_View):
+    self: str
+    log: str
+    results: str
+    history: str
+
+
+class JobView(_View):
+    """A job as clients see it. ``results`` is filled once the job is COMPLETED."""
+
+    model_config = pydantic.ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": "7d0c2f5e-3a55-4b0f-9f55-0f5c1b8a2e11",
+                "process": "inspect",
+                "process_version": "1.0.0",
+                "state": "COMPLETED",
+                "state_detail": None,
+                "owner": "anonymous",
+                "target": None,
+                "labels": {"project": "demo"},
+                "description": "inspect a CSV",
+                "metadata": {},
+                "parameters": {},
+                "priority": 0,
+                "attempts": 1,
+                "max_retries": 2,
+                "timeout_s": 3600,
+                "progress": 1.0,
+                "steps": [{"name": "inspect", "state": "success", "started_at": "2026-01-01T00:00:00Z",
+                           "ended_at": "2026-01-01T00:00:01Z", "message": None}],
+                "inputs": [{"input": "files", "name": "data.csv", "size": 1024, "sha256": "ab" * 32}],
+                "results": [{"path": "inspect.json", "size": 321, "sha256": "cd" * 32,
+                             "media_type": "application/json"}],
+                "created_at": "2026-01-01T00:00:00Z",
+                "links": {"self": "http://127.0.0.1:8000/v1/jobs/7d0c2f5e-3a55-4b0f-9f55-0f5c1b8a2e11"},
+            }
+        }
+    )
+
+    id: str
+    process: str
+    process_version: str
+    state: states.Status
+    state_detail: str | None
+    owner: str
+    target: str | None
+    labels: dict[str, str]
+    description: str | None
+    metadata: dict[str, Any]
+    parameters: dict[str, Any]
+    priority: int
+    attempts: int
+    max_retries: int
+    timeout_s: int
+    progress: float | None
+    steps: list[StepView]
+    inputs: list[InputView]
+    results: list[ResultView]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    queued_at: dt.datetime | None
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    expires_at: dt.datetime | None
+    links: Links
+
+
+JOB_FIELDS: frozenset[str] = frozenset(JobView.model_fields) - {"id"}
+
+
+class InputReference(pydantic.BaseModel):
+    """Fill a named input from an importable dataset or another job's result."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+    dataset: str | None = None
+    job: str | None = None
+    path: str | None = None
+
+
+class JobCreate(pydantic.BaseModel):
+    """Body of ``POST /v1/jobs``."""
+
+    model_config = pydantic.ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"process": "inspect", "labels": {"project": "demo"}, "description": "inspect a CSV"},
+                {"process": "sleep", "parameters": {"seconds": 2}, "priority": 10},
+            ]
+        },
+    )
+
+    process: str = pydantic.Field(min_length=1, max_length=200)
+    parameters: dict[str, Any] = pydantic.Field(default_factory=dict)
+    metadata: dict[str, Any] = pydantic.Field(default_factory=dict)
+    target: str | None = pydantic.Field(default=None, min_length=1, max_length=500)
+    labels: dict[str, str] = pydantic.Field(default_factory=dict)
+    description: str | None = pydantic.Field(default=None, max_length=10_000)
+    priority: int = pydantic.Field(default=0, ge=-100, le=100)
+    timeout_s: int | None = pydantic.Field(default=None, ge=1, le=30 * 24 * 3600)
+    max_retries: int | None = pydantic.Field(default=None, ge=0, le=100)
+    inputs: dict[str, InputReference] = pydantic.Field(default_factory=dict)
+
+    @pydantic.field_validator("labels")
+    @classmethod
+    def _label_keys(cls, labels: dict[str, str]) -> dict[str, str]:
+        for key in labels:
+            if not key or ":" in key or len(key) > 100:
+                raise ValueError(f"label key {key!r} must be 1-100 characters without ':'")
+        return labels
+
+
+class JobPatch(pydantic.BaseModel):
+    """Body of ``PATCH /v1/jobs/{id}``: only what is given changes."""
+
+    model_config = pydantic.ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"priority": 50, "labels": {"team": "geo"}}]}
+    )
+    description: str | None = pydantic.Field(default=None, max_length=10_000)
+    labels: dict[str, str] | None = None
+    priority: int | None = pydantic.Field(default=None, ge=-100, le=100)
+
+
+class JobList(_View):
+    results: list[dict[str, Any]] = pydantic.Field(description="JobViews, or only the requested fields.")
+    next: str | None
+    previous: str | None
+
+
+class HistoryEntry(_View):
+    time: dt.datetime
+    from_: states.Status | None = pydantic.Field(serialization_alias="from", validation_alias="from_")
+    to: states.Status
+    actor: str
+    attempt: int
+    reason: str | None
+
+    model_config = pydantic.ConfigDict(populate_by_name=True)
+
+
+class InputSpecView(_View):
+    name: str
+    description: str
+    required: bool
+    multiple: bool
+    media_types: list[str]
+
+
+class ProcessView(_View):
+    id: str
+    title: str
+    description: str
+    version: str
+    inputs: list[InputSpecView]
+    parameters: dict[str, Any] = pydantic.Field(description="JSON schema of the parameters.")
+    outputs: list[str]
+    exclusive: bool
+
+
+class Maintenance(_View):
+    paused: bool
+    message: str
+    updated_at: dt.datetime | None
+    updated_by: str | None
+
+
+class MaintenanceChange(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"paused": True, "message": "database upgrade"}]}
+    )
+    paused: bool
+    message: str = pydantic.Field(default="", max_length=2000)
+
+
+class MaintenanceHistory(_View):
+    results: list[Maintenance]
+
+
+class Problem(pydantic.BaseModel):
+    """The error body of every refusal."""
+
+    detail: str
+    code: str
+
+
+Order = Literal["asc", "desc"]

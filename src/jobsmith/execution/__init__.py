@@ -1,0 +1,3 @@
+"""jobsmith execution."""
+
+from __future__ import annotations

@@ -1,0 +1,108 @@
+"""The embedded executor: persistent worker processes started and supervised by the server.
+
+Workers are spawned once (no interpreter start per job), run at a lower scheduling priority than
+the API, die with the server (so a kill -9 of the server behaves like a crashed machine), and are
+restarted if one dies. The API wakes them through a semaphore when it queues a job; they also poll,
+so a missed wake-up only costs ``poll_interval_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import os
+import time
+from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Semaphore
+from typing import Any
+
+from jobsmith.config import Settings
+
+log = logging.getLogger(__name__)
+_SPAWN = multiprocessing.get_context("spawn")
+
+
+def worker_main(settings: Settings, wake: Semaphore, parent_pid: int) -> None:
+    """Entry point of a local worker process."""
+    from jobsmith.execution import osproc, worker
+    from jobsmith.processes import registry
+    from jobsmith.store import blobs
+    from jobsmith.store.database import Database
+
+    osproc.die_with_parent()
+    if not osproc.parent_alive(parent_pid):
+        return
+    os.nice(settings.worker_nice)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    database = Database(settings.resolved_database_url)
+    node = worker.Worker(settings, database, blobs.BlobStore(settings.resolved_storage),
+                         registry.load(settings.processes), lambda timeout: _wait(wake, timeout),
+                         parent_pid=parent_pid)
+    node.install_signal_handlers()
+    node.run()
+    database.dispose()
+
+
+def _wait(wake: Semaphore, timeout: float) -> None:
+    wake.acquire(timeout=timeout)
+
+
+class LocalExecutor:
+    """Starts, watches and stops the server's own worker processes."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._wake: Semaphore = _SPAWN.Semaphore(0)
+        self._processes: list[BaseProcess] = []
+        self._watcher: asyncio.Task[Any] | None = None
+        self._stopping = False
+
+    def notify(self) -> None:
+        """A job was queued: wake one idle worker."""
+        self._wake.release()
+
+    def start(self) -> None:
+        self._processes = [self._spawn() for _ in range(self.settings.workers)]
+        self._watcher = asyncio.get_running_loop().create_task(self._watch())
+
+    def _spawn(self) -> BaseProcess:
+        process = _SPAWN.Process(target=worker_main, args=(self.settings, self._wake, os.getpid()),
+                                 name="jobsmith-worker", daemon=False)
+        process.start()
+        return process
+
+    async def _watch(self) -> None:
+        """Replace workers that died (a crash, the OOM killer) while the server runs."""
+        while not self._stopping:
+            await asyncio.sleep(1.0)
+            for index, process in enumerate(self._processes):
+                if not process.is_alive() and not self._stopping:
+                    log.warning("worker pid %s %s; starting a new one", process.pid,
+                                f"exited with {process.exitcode}")
+                    self._processes[index] = self._spawn()
+
+    async def stop(self) -> None:
+        """Drain: workers stop claiming, running jobs get the grace period, the rest are re-queued."""
+        self._stopping = True
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        for process in self._processes:
+            if process.is_alive():
+                process.terminate()
+        for _ in range(len(self._processes)):
+            self._wake.release()
+        deadline = self.settings.shutdown_grace_s + self.settings.cancel_grace_s + 10
+        await asyncio.to_thread(self._join_all, deadline)
+
+    def _join_all(self, timeout: float) -> None:
+        end = time.monotonic() + timeout
+        for process in self._processes:
+            process.join(max(0.0, end - time.monotonic()))
+            if process.is_alive():
+                log.error("worker pid %s did not stop in time; killing it", process.pid)
+                process.kill()
+                process.join(5)

@@ -1,0 +1,243 @@
+"""Drives one claimed job from start to a final state. The same runner serves every executor.
+
+Lifecycle of an attempt: prepare fresh result and scratch directories, fork a child in its own
+process group (:mod:`jobsmith.execution.child`), then supervise it: record its steps and
+progress, extend the lease, and stop it (TERM, then KILL after a grace period) when the job is
+cancelled, deleted, over its time or memory limit, or the worker is shutting down. Finally write
+the results manifest and the final state with a compare-and-set that carries the lease token:
+if the lease went to someone else meanwhile, this worker's outcome is discarded.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from jobsmith.config import Settings
+from jobsmith.domain import errors, states
+from jobsmith.execution import child, osproc
+from jobsmith.execution.supervision import Stop, Watch
+from jobsmith.processes import registry
+from jobsmith.store import blobs, leases, models
+from jobsmith.store.database import Database
+
+log = logging.getLogger(__name__)
+S = states.Status
+PROGRESS_WRITE_EVERY_S = 0.5
+_FORK = multiprocessing.get_context("fork")
+
+
+class Attempt:
+    """What the child reported during one attempt."""
+
+    def __init__(self) -> None:
+        self.outcome: tuple[Any, ...] | None = None
+        self.progress: float | None = None
+        self.progress_written = 0.0
+
+
+class Runner:
+    """Runs claimed jobs for one worker. Collaborators come in through the constructor."""
+
+    def __init__(self, settings: Settings, database: Database, store: blobs.BlobStore,
+                 processes: registry.Registry, worker_id: str) -> None:
+        self.settings = settings
+        self.db = database
+        self.leases = leases.Leases(database, settings.lease_s)
+        self.blobs = store
+        self.processes = processes
+        self.worker_id = worker_id
+
+    def run(self, claim: leases.Claim, shutting_down: Callable[[], bool]) -> S | None:
+        """Run the claimed job to its end; returns the state written (None if the lease was lost)."""
+        job = claim.job
+        self._log(job.id, f"attempt {job.attempts} started on {socket.gethostname()} "
+                          f"(worker {self.worker_id}, pid {os.getpid()})")
+        try:
+            spec = self._spec(job)
+        except errors.JobsmithError as exc:
+            return self._finish(claim, S.FAILED, exc.detail)
+        receiver, sender = _FORK.Pipe(duplex=False)
+        process = _FORK.Process(target=child.main, args=(spec, sender), daemon=False)
+        process.start()
+        sender.close()
+        try:
+            os.setpgid(process.pid or 0, process.pid or 0)
+        except (PermissionError, ProcessLookupError):
+            pass  # the child did it first, or already left
+        try:
+            watch, attempt = self._supervise(claim, process, receiver, shutting_down)
+        finally:
+            receiver.close()
+        return self._conclude(claim, process, watch, attempt)
+
+    # -- preparing ---------------------------------------------------------------------------
+    def _spec(self, job: models.Job) -> child.ChildSpec:
+        process = self.processes.get(job.process)
+        with self.db.session() as session:
+            uploaded = list(session.query(models.JobInput).filter_by(job_seq=job.seq)
+                            .order_by(models.JobInput.uploaded_at))
+        inputs: dict[str, list[Any]] = {i.name: [] for i in process.inputs}
+        for item in uploaded:
+            path = self.blobs.input_path(job.id, item.name)
+            if not path.is_file():
+                raise errors.NotFound(f"the input file {item.name!r} is missing from storage")
+            inputs.setdefault(item.input, []).append(path)
+        self.blobs.prepare_run(job.id)
+        return child.ChildSpec(
+            job_id=job.id, process=process, parameters=job.parameters, metadata=job.job_metadata,
+            inputs=inputs, output_dir=self.blobs.results_dir(job.id), work_dir=self.blobs.work_dir(job.id),
+            log_path=self.blobs.log_path(job.id))
+
+    # -- supervising -------------------------------------------------------------------------
+    def _supervise(self, claim: leases.Claim, process: Any, receiver: Connection,
+                   shutting_down: Callable[[], bool]) -> tuple[Watch, Attempt]:
+        settings, job = self.settings, claim.job
+        watch = Watch(started=time.monotonic(), timeout_s=job.timeout_s, grace_s=settings.cancel_grace_s,
+                      shutdown_grace_s=settings.shutdown_grace_s,
+                      memory_limit=settings.job_memory_mb * 1024 * 1024)
+        attempt = Attempt()
+        next_beat = time.monotonic() + settings.lease_s / 3
+        pipe_open = True
+        while pipe_open or process.is_alive():
+            if pipe_open:
+                pipe_open = self._drain(claim, receiver, attempt, settings.supervise_interval_s)
+            else:
+                process.join(settings.supervise_interval_s)
+            now = time.monotonic()
+            if now >= next_beat:
+                state = self.leases.heartbeat(job.id, claim.token)
+                next_beat = now + settings.lease_s / 3
+            else:
+                state = self.leases.observe(job.id, claim.token)
+            if attempt.outcome is not None:
+                continue  # finished by itself: no reason to stop it any more
+            reason = watch.decide(now, cancel_requested=state == S.CANCELLATION_REQUESTED, lost=state is None,
+                                  shutting_down=shutting_down(), rss=osproc.tree_rss(process.pid))
+            if reason is not None:
+                self._stop(process.pid, watch, now)
+        process.join()
+        self._write_progress(claim, attempt, force=True)
+        return watch, attempt
+
+    def _drain(self, claim: leases.Claim, receiver: Connection, attempt: Attempt, wait: float) -> bool:
+        """Handle every waiting message; False once the child closed its end."""
+        try:
+            if not receiver.poll(wait):
+                return True
+            while True:
+                message = receiver.recv()
+                self._handle(claim, message, attempt)
+                if not receiver.poll(0):
+                    return True
+        except (EOFError, OSError):
+            return False
+
+    def _handle(self, claim: leases.Claim, message: tuple[Any, ...], attempt: Attempt) -> None:
+        kind = message[0]
+        if kind == "step":
+            _, position, name, state, text = message
+            self.leases.record_step(claim.job.id, claim.token, position, name, states.StepState(state), text)
+        elif kind == "progress":
+            attempt.progress = message[1]
+            self._write_progress(claim, attempt)
+        else:
+            attempt.outcome = message
+
+    def _write_progress(self, claim: leases.Claim, attempt: Attempt, force: bool = False) -> None:
+        now = time.monotonic()
+        if attempt.progress is None or (not force and now - attempt.progress_written < PROGRESS_WRITE_EVERY_S):
+            return
+        self.leases.set_progress(claim.job.id, claim.token, attempt.progress)
+        attempt.progress_written = now
+
+    def _stop(self, pid: int, watch: Watch, now: float) -> None:
+        if watch.must_kill(now) and not watch.killed:
+            osproc.signal_group(pid, signal.SIGKILL)
+            watch.killed = True
+        elif watch.term_sent_at is None:
+            osproc.signal_group(pid, signal.SIGTERM)
+            watch.term_sent_at = now
+
+    # -- concluding --------------------------------------------------------------------------
+    def _conclude(self, claim: leases.Claim, process: Any, watch: Watch, attempt: Attempt) -> S | None:
+        osproc.signal_group(process.pid, signal.SIGKILL)  # nothing the job started outlives it
+        job = claim.job
+        outcome = attempt.outcome[0] if attempt.outcome else None
+        if watch.stop is Stop.LOST:
+            log.warning("job %s: this worker no longer holds it (deleted or re-queued); its work was "
+                        "stopped and its outcome discarded", job.id,
+                        extra={"job_id": job.id, "worker_id": self.worker_id})
+            return None
+        if outcome == "done":
+            return self._complete(claim)
+        if watch.stop is Stop.CANCELLED:
+            return self._finish(claim, S.CANCELLED, "cancelled by the client")
+        if watch.stop is Stop.TIMEOUT:
+            return self._finish(claim, S.FAILED, f"timed out after {job.timeout_s} s (the job's timeout_s); "
+                                                 "its process was stopped")
+        if watch.stop is Stop.MEMORY:
+            return self._finish(claim, S.FAILED, f"used {watch.peak_rss // 2**20} MiB of memory, over the "
+                                                 f"limit of {self.settings.job_memory_mb} MiB; "
+                                                 "its process was stopped")
+        if watch.stop is Stop.SHUTDOWN:
+            return self._release(claim, "the worker shut down before the job finished; "
+                                        "re-queued without spending an attempt")
+        if outcome == "error":
+            _, text, retryable = attempt.outcome  # type: ignore[misc]
+            if retryable and job.attempts <= job.max_retries:
+                return self._release(claim, f"{text}; retrying", refund=False)
+            return self._finish(claim, S.FAILED, text)
+        if outcome == "cancelled":
+            return self._finish(claim, S.FAILED, "the process stopped without being cancelled")
+        return self._finish(claim, S.FAILED, f"the job's process {osproc.describe_exit(process.exitcode)} "
+                                             "before it finished")
+
+    def _complete(self, claim: leases.Claim) -> S | None:
+        manifest = [
+            leases.ResultFile(path=relative, size=path.stat().st_size, sha256=blobs.sha256_of(path),
+                              media_type=blobs.media_type_of(relative))
+            for relative, path in self.blobs.result_files(claim.job.id)
+        ]
+        return self._finish(claim, S.COMPLETED, None, manifest)
+
+    def _finish(self, claim: leases.Claim, to: S, reason: str | None,
+                results: list[leases.ResultFile] | None = None) -> S | None:
+        job_id = claim.job.id
+        self._log(job_id, f"finished: {to.value}" + (f" ({reason})" if reason else ""))
+        try:
+            self.leases.finish(job_id, claim.token, to, reason=reason,
+                               retention_s=self.settings.retention_days * 86400,
+                               results=results or [], worker_id=self.worker_id)
+        except errors.TransitionConflict as conflict:
+            log.warning("job %s: outcome %s discarded: %s", job_id, to.value, conflict.detail,
+                        extra={"job_id": job_id, "worker_id": self.worker_id})
+            return None
+        finally:
+            self._clean_scratch(job_id)
+        return to
+
+    def _release(self, claim: leases.Claim, reason: str, refund: bool = True) -> S | None:
+        self._log(claim.job.id, reason)
+        try:
+            self.leases.release(claim.job.id, claim.token, reason=reason, worker_id=self.worker_id,
+                                refund_attempt=refund)
+        except errors.TransitionConflict:
+            return None
+        return S.QUEUED
+
+    def _clean_scratch(self, job_id: str) -> None:
+        shutil.rmtree(self.blobs.work_dir(job_id), ignore_errors=True)
+
+    def _log(self, job_id: str, line: str) -> None:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+        self.blobs.append_log(job_id, f"{stamp} INFO [jobsmith] {line}")
+        log.info("job %s: %s", job_id, line, extra={"job_id": job_id, "worker_id": self.worker_id})

@@ -1,0 +1,82 @@
+"""A worker: claims queued jobs one at a time and runs them through the :class:`Runner`.
+
+It registers itself as a row, recovers stalled jobs on start and on a timer, waits for a wake-up
+(or polls) when the queue is empty, and on SIGTERM drains: it claims nothing more, gives the
+running job ``shutdown_grace_s`` to finish, and hands it back to the queue otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable, Sequence
+
+from jobsmith.config import Settings
+from jobsmith.execution import osproc, runner, sweeper
+from jobsmith.processes import registry
+from jobsmith.store import admin, blobs, leases
+from jobsmith.store.database import Database
+
+log = logging.getLogger(__name__)
+
+WaitForWork = Callable[[float], None]
+
+
+class Worker:
+    def __init__(self, settings: Settings, database: Database, store: blobs.BlobStore,
+                 processes: registry.Registry, wait_for_work: WaitForWork,
+                 only: Sequence[str] = (), parent_pid: int | None = None) -> None:
+        self.settings = settings
+        self.admin = admin.Admin(database)
+        self.leases = leases.Leases(database, settings.lease_s)
+        self.sweeper = sweeper.Sweeper(settings, database, store)
+        self.worker_id = self.admin.register_worker(socket.gethostname(), os.getpid())
+        self.runner = runner.Runner(settings, database, store, processes, self.worker_id)
+        self.wait_for_work = wait_for_work
+        self.only = tuple(only)
+        self.parent_pid = parent_pid
+        self.stopping = False
+        self._next_sweep = 0.0
+
+    def request_stop(self, *_: object) -> None:
+        self.stopping = True
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.request_stop)
+        signal.signal(signal.SIGINT, self.request_stop)
+
+    def run(self) -> None:
+        log.info("worker %s started (pid %d)", self.worker_id, os.getpid(), extra={"worker_id": self.worker_id})
+        try:
+            while not self.stopping and self._parent_alive():
+                self._maybe_sweep()
+                if not self.run_one():
+                    self.wait_for_work(self.settings.poll_interval_s)
+        finally:
+            self.admin.stop_worker(self.worker_id)
+            log.info("worker %s stopped", self.worker_id, extra={"worker_id": self.worker_id})
+
+    def run_one(self) -> bool:
+        """Claim and run one job; False when there was nothing to claim."""
+        claim = self.leases.claim(self.worker_id, self.only)
+        if claim is None:
+            return False
+        self.runner.run(claim, lambda: self.stopping or not self._parent_alive())
+        return True
+
+    def _maybe_sweep(self) -> None:
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + self.settings.sweep_interval_s
+        try:
+            self.sweeper.sweep(own_worker_ids=frozenset({self.worker_id}))
+            self.admin.beat_worker(self.worker_id)
+        except Exception:  # noqa: BLE001 - a failed sweep is retried on the next timer
+            log.exception("sweep failed", extra={"worker_id": self.worker_id})
+
+    def _parent_alive(self) -> bool:
+        return self.parent_pid is None or osproc.parent_alive(self.parent_pid)

@@ -1,0 +1,3 @@
+"""jobsmith processes."""
+
+from __future__ import annotations

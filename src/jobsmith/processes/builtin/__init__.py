@@ -1,0 +1,3 @@
+"""jobsmith processes/builtin."""
+
+from __future__ import annotations

@@ -1,0 +1,120 @@
+"""What a process gets to do its work: inputs, parameters, an output directory, and ways to report.
+
+A process knows nothing of HTTP, SQL or workers. It reads ``ctx.inputs``, writes files under
+``ctx.output_dir`` (they become the job's results), and reports through ``ctx.step()``,
+``ctx.progress()`` and ``ctx.log``. Reports go to a :class:`Reporter`: the worker sends them to its
+supervisor, which records them; ``jobsmith profile`` prints them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import logging
+import pathlib
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+import pydantic
+
+from jobsmith.domain import states
+
+
+class Cancelled(Exception):
+    """Raised by :meth:`JobContext.check_cancelled` once the job was asked to stop."""
+
+
+class RetryableError(Exception):
+    """Raise this from a process to ask for another attempt (while retries are left)."""
+
+
+class Reporter(Protocol):
+    """Receives a running job's steps and progress."""
+
+    def step(self, position: int, name: str, state: states.StepState, at: dt.datetime,
+             message: str | None) -> None: ...
+
+    def progress(self, fraction: float) -> None: ...
+
+
+@dataclasses.dataclass
+class Step:
+    """A step in progress. Set ``message``, or call :meth:`warn` or :meth:`skip` to end it so."""
+
+    name: str
+    message: str | None = None
+    outcome: states.StepState = states.StepState.SUCCESS
+
+    def warn(self, message: str) -> None:
+        self.message, self.outcome = message, states.StepState.WARNING
+
+    def skip(self, message: str) -> None:
+        self.message, self.outcome = message, states.StepState.SKIP
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class JobContext:
+    """Everything a process may use. Created by the runner (or the local CLI), never by a process."""
+
+    def __init__(
+        self,
+        *,
+        job_id: str,
+        inputs: dict[str, list[pathlib.Path]],
+        parameters: pydantic.BaseModel,
+        metadata: dict[str, Any],
+        output_dir: pathlib.Path,
+        logger: logging.Logger,
+        reporter: Reporter,
+        cancelled: Callable[[], bool],
+        work_dir: pathlib.Path | None = None,
+    ) -> None:
+        self.job_id = job_id
+        self.inputs = inputs
+        self.parameters = parameters
+        self.metadata = metadata
+        self.output_dir = output_dir
+        self.work_dir = work_dir or output_dir.parent / "work"
+        self.log = logger
+        self._reporter = reporter
+        self._cancelled = cancelled
+        self._steps = 0
+
+    @property
+    def input_files(self) -> list[pathlib.Path]:
+        """Every input file, in input then upload order."""
+        return [path for paths in self.inputs.values() for path in paths]
+
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[Step]:
+        """Record a named step: running now, then success, warning, skip, or failure on error."""
+        position = self._steps
+        self._steps += 1
+        current = Step(name)
+        self._reporter.step(position, name, states.StepState.RUNNING, _now(), None)
+        self.log.info("step %s started", name)
+        try:
+            yield current
+        except BaseException as exc:
+            self._reporter.step(position, name, states.StepState.FAILURE, _now(), str(exc) or type(exc).__name__)
+            self.log.info("step %s failed: %s", name, exc)
+            raise
+        self._reporter.step(position, name, current.outcome, _now(), current.message)
+        self.log.info("step %s ended: %s", name, current.outcome.value)
+
+    def progress(self, fraction: float) -> None:
+        """Report how much of the work is done, as a fraction in [0, 1]."""
+        self._reporter.progress(fraction)
+
+    def cancelled(self) -> bool:
+        """True once the job was asked to stop; long loops should check it and return."""
+        return self._cancelled()
+
+    def check_cancelled(self) -> None:
+        """Raise :class:`Cancelled` once the job was asked to stop."""
+        if self._cancelled():
+            raise Cancelled("the job was cancelled")

@@ -1,0 +1,197 @@
+"""Which processes this installation can run, and how a plain function becomes one.
+
+A process is a function ``f(ctx: JobContext) -> None`` decorated with :func:`process`. It is found
+through the ``jobsmith.processes`` entry-point group (how third-party packages plug in, and how the
+built-ins are registered) or named in ``JOBSMITH_PROCESSES``. The registry is built explicitly by
+:func:`load` and passed down; the decorator only attaches a description to the function.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.metadata
+import inspect
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import pydantic
+
+from jobsmith.domain import errors
+
+if TYPE_CHECKING:
+    from jobsmith.processes.context import JobContext
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "jobsmith.processes"
+_ATTRIBUTE = "__jobsmith_process__"
+
+ProcessFunction = Callable[["JobContext"], None]
+
+
+class NoParameters(pydantic.BaseModel):
+    """The parameters of a process that takes none."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+
+@dataclasses.dataclass(frozen=True)
+class FileInput:
+    """A named file input of a process."""
+
+    name: str
+    description: str = ""
+    required: bool = True
+    multiple: bool = False
+    media_types: tuple[str, ...] = ("*/*",)
+
+
+@dataclasses.dataclass(frozen=True)
+class Process:
+    """A runnable process: the function plus what the API tells clients about it."""
+
+    id: str
+    function: ProcessFunction
+    title: str
+    description: str
+    version: str
+    inputs: tuple[FileInput, ...]
+    parameters: type[pydantic.BaseModel]
+    outputs: tuple[str, ...]
+    exclusive: bool
+
+    @property
+    def needs_upload(self) -> bool:
+        """A job of this process waits for data when any input is required."""
+        return any(i.required for i in self.inputs)
+
+    @property
+    def queues_on_upload(self) -> bool:
+        """One file per input: the upload that fills the last required input queues the job."""
+        return not any(i.multiple for i in self.inputs)
+
+    def input(self, name: str) -> FileInput:
+        for candidate in self.inputs:
+            if candidate.name == name:
+                return candidate
+        names = ", ".join(i.name for i in self.inputs) or "none"
+        raise errors.Invalid(
+            f"process {self.id!r} has no input named {name!r} (its inputs: {names})", code="unknown_input"
+        )
+
+    def validate_parameters(self, raw: dict[str, Any]) -> pydantic.BaseModel:
+        """Parameters as the process will see them, defaults filled in; a 422 names the fault."""
+        try:
+            return self.parameters.model_validate(raw)
+        except pydantic.ValidationError as exc:
+            faults = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'parameters'}: {e['msg']}" for e in exc.errors()
+            )
+            raise errors.Invalid(
+                f"invalid parameters for process {self.id!r}: {faults}", code="invalid_parameters"
+            ) from None
+
+
+def process(
+    id: str,
+    *,
+    title: str | None = None,
+    description: str | None = None,
+    version: str = "1.0.0",
+    inputs: Iterable[FileInput] = (),
+    parameters: type[pydantic.BaseModel] = NoParameters,
+    outputs: Iterable[str] = (),
+    exclusive: bool = False,
+) -> Callable[[ProcessFunction], ProcessFunction]:
+    """Declare ``function`` a jobsmith process. The function itself is returned unchanged."""
+
+    def decorate(function: ProcessFunction) -> ProcessFunction:
+        doc = inspect.getdoc(function) or ""
+        spec = Process(
+            id=id,
+            function=function,
+            title=title or doc.split("\n", 1)[0] or id,
+            description=description or doc,
+            version=version,
+            inputs=tuple(inputs),
+            parameters=parameters,
+            outputs=tuple(outputs),
+            exclusive=exclusive,
+        )
+        setattr(function, _ATTRIBUTE, spec)
+        return function
+
+    return decorate
+
+
+def describe(obj: object) -> Process | None:
+    """The :class:`Process` attached to ``obj`` by the decorator, if any."""
+    if isinstance(obj, Process):
+        return obj
+    spec = getattr(obj, _ATTRIBUTE, None)
+    return spec if isinstance(spec, Process) else None
+
+
+class Registry:
+    """Processes by id. Built once at start-up; read-only afterwards."""
+
+    def __init__(self, processes: Iterable[Process] = ()) -> None:
+        self._by_id: dict[str, Process] = {}
+        for spec in processes:
+            self.add(spec)
+
+    def add(self, spec: Process) -> None:
+        existing = self._by_id.get(spec.id)
+        if existing is not None and existing.function is not spec.function:
+            raise ValueError(f"two processes are registered as {spec.id!r}")
+        self._by_id[spec.id] = spec
+
+    def get(self, process_id: str) -> Process:
+        try:
+            return self._by_id[process_id]
+        except KeyError:
+            known = ", ".join(sorted(self._by_id)) or "none"
+            raise errors.NotFound(
+                f"unknown process {process_id!r}; this server runs: {known}", code="unknown_process"
+            ) from None
+
+    def __contains__(self, process_id: object) -> bool:
+        return process_id in self._by_id
+
+    def all(self) -> list[Process]:
+        return [self._by_id[k] for k in sorted(self._by_id)]
+
+
+def _from_target(target: str) -> list[Process]:
+    """``module`` (every decorated function in it) or ``module:attribute``."""
+    module_name, _, attribute = target.partition(":")
+    module = importlib.import_module(module_name)
+    if attribute:
+        spec = describe(getattr(module, attribute))
+        if spec is None:
+            raise ValueError(f"{target} is not a jobsmith process (decorate it with @process)")
+        return [spec]
+    found = [s for s in (describe(v) for v in vars(module).values()) if s is not None]
+    return list({s.id: s for s in found}.values())
+
+
+def load(extra: str = "", *, entry_points: bool = True) -> Registry:
+    """Build the registry from entry points plus ``extra`` (comma list of import targets)."""
+    registry = Registry()
+    if entry_points:
+        for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                spec = describe(entry.load())
+            except Exception:
+                log.exception("cannot load process entry point %s", entry.value)
+                continue
+            if spec is None:
+                log.error("entry point %s is not a jobsmith process", entry.value)
+                continue
+            registry.add(spec)
+    for target in filter(None, (t.strip() for t in extra.split(","))):
+        for spec in _from_target(target):
+            registry.add(spec)
+    return registry

@@ -1,0 +1,3 @@
+"""jobsmith store."""
+
+from __future__ import annotations

@@ -1,0 +1,72 @@
+"""Engines and the database clock.
+
+Leases, heartbeats and every timestamp come from the database's clock (:class:`now`), never
+a worker's, so machines with skewed clocks still agree on who holds a job. Times are stored as
+naive UTC; SQLite gets them as fixed-width text so that string order is time order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+
+class now(FunctionElement[dt.datetime]):  # noqa: N801 - used like a SQL function
+    """The database's current UTC time, optionally shifted by ``seconds``."""
+
+    type = sa.DateTime()
+    inherit_cache = True
+
+    def __init__(self, seconds: float | sa.ColumnElement[Any] = 0.0) -> None:
+        shift = seconds if isinstance(seconds, sa.ColumnElement) else sa.literal(float(seconds))
+        super().__init__(shift)
+
+
+@compiles(now, "sqlite")
+def _sqlite_now(element: now, compiler: SQLCompiler, **kw: Any) -> str:
+    shift = compiler.process(element.clauses, **kw)
+    # julianday arithmetic keeps sub-second precision; '000' pads to SQLAlchemy's 6 digits.
+    return (
+        "(strftime('%Y-%m-%d %H:%M:%f', julianday('now') + "
+        f"CAST({shift} AS REAL) / 86400.0) || '000')"
+    )
+
+
+@compiles(now, "postgresql")
+def _pg_now(element: now, compiler: SQLCompiler, **kw: Any) -> str:
+    shift = compiler.process(element.clauses, **kw)
+    return f"(timezone('utc', clock_timestamp()) + make_interval(secs => CAST({shift} AS double precision)))"
+
+
+@compiles(now)
+def _generic_now(element: now, compiler: SQLCompiler, **kw: Any) -> str:
+    shift = compiler.process(element.clauses, **kw)
+    return f"(CURRENT_TIMESTAMP + {shift} * INTERVAL '1' SECOND)"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def create_engine(url: str) -> sa.Engine:
+    """An engine tuned for jobsmith: WAL and a busy timeout on SQLite, pre-ping elsewhere.
+
+    On SQLite every write transaction starts with its write statement (see the repository), so
+    concurrent writers queue on the busy timeout instead of failing on a lock upgrade.
+    """
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                                  pool_size=20, max_overflow=20)
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

@@ -1,0 +1,192 @@
+"""The worker's side of a job: claim, heartbeat, report, finish, hand back, recover.
+
+A claim is one statement that picks the best queued job (priority, then FIFO), skips rows other
+workers are locking, respects the maintenance pause, and hands out a fresh lease token. Every
+later write by that worker carries the token, so a worker presumed dead cannot overwrite a job
+whose lease went to another. All times are the database's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from jobsmith.domain import decisions, errors, states
+from jobsmith.store import db, models, transitions
+from jobsmith.store.database import Database
+
+Job = models.Job
+S = states.Status
+_RUNNING = [s.value for s in states.RUNNING]
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """A job a worker now holds, and the token that proves it."""
+
+    job: models.Job
+    token: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ResultFile:
+    path: str
+    size: int
+    sha256: str
+    media_type: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Recovered:
+    job_id: str
+    state: S
+    reason: str
+
+
+class Leases:
+    """Claim and lease bookkeeping for workers. Safe to call from many processes and machines."""
+
+    def __init__(self, database: Database, lease_s: float) -> None:
+        self.db = database
+        self.lease_s = lease_s
+
+    def claim(self, worker_id: str, processes: Sequence[str] = ()) -> Claim | None:
+        """Take the next queued job, or None when there is none (or claiming is paused)."""
+        paused = sa.exists().where(models.Maintenance.paused.is_(True))
+        pick = (sa.select(Job.seq).where(Job.state == S.QUEUED.value, ~paused)
+                .order_by(Job.priority.desc(), Job.queued_at, Job.seq).limit(1)
+                .with_for_update(skip_locked=True))
+        if processes:
+            pick = pick.where(Job.process.in_(processes))
+        token = str(uuid.uuid4())
+        with self.db.session() as session:
+            job = session.execute(
+                sa.update(Job).where(Job.seq == pick.scalar_subquery(), Job.state == S.QUEUED.value)
+                .values(previous_state=Job.state, state=S.PROCESSING.value, state_detail=None,
+                        attempts=Job.attempts + 1, lease_token=token, worker_id=worker_id,
+                        lease_expires_at=db.now(self.lease_s), started_at=db.now(),
+                        updated_at=db.now(), progress=0.0)
+                .returning(Job).execution_options(synchronize_session=False)
+            ).scalar_one_or_none()
+            if job is None:
+                return None
+            transitions.record(session, job, actor=f"{states.Actor.WORKER}:{worker_id}",
+                               reason=f"claimed (attempt {job.attempts})")
+            for table in (models.JobStep, models.JobResult):
+                session.execute(sa.delete(table).where(table.job_seq == job.seq))
+        return Claim(job, token)
+
+    def heartbeat(self, job_id: str, token: str) -> S | None:
+        """Extend the lease; returns the job's state, or None once the lease is no longer ours."""
+        with self.db.session() as session:
+            state = session.execute(
+                sa.update(Job).where(Job.id == job_id, Job.lease_token == token, Job.state.in_(_RUNNING))
+                .values(lease_expires_at=db.now(self.lease_s)).returning(Job.state)
+                .execution_options(synchronize_session=False)
+            ).scalar_one_or_none()
+        return S(state) if state is not None else None
+
+    def observe(self, job_id: str, token: str) -> S | None:
+        """The job's state as its holder sees it (cheap, read-only); None if no longer held."""
+        with self.db.session() as session:
+            row = session.execute(sa.select(Job.state, Job.lease_token).where(Job.id == job_id)).one_or_none()
+        if row is None or row.lease_token != token:
+            return None
+        return S(row.state)
+
+    def record_step(self, job_id: str, token: str, position: int, name: str,
+                    state: states.StepState, message: str | None) -> None:
+        """Create or update step ``position`` of the job; ignored once the lease is lost."""
+        with self.db.session() as session:
+            seq = session.execute(sa.select(Job.seq).where(Job.id == job_id, Job.lease_token == token)
+                                  ).scalar_one_or_none()
+            if seq is None:
+                return
+            ended = None if state in (states.StepState.RUNNING, states.StepState.QUEUED) else db.now()
+            updated = session.execute(
+                sa.update(models.JobStep)
+                .where(models.JobStep.job_seq == seq, models.JobStep.position == position)
+                .values(state=state.value, message=message, ended_at=ended)
+                .execution_options(synchronize_session=False))
+            if updated.rowcount == 0:  # type: ignore[attr-defined]
+                started = db.now() if state != states.StepState.QUEUED else None
+                session.execute(sa.insert(models.JobStep).values(
+                    job_seq=seq, position=position, name=name, state=state.value,
+                    started_at=started, ended_at=ended, message=message))
+
+    def set_progress(self, job_id: str, token: str, fraction: float) -> None:
+        with self.db.session() as session:
+            session.execute(
+                sa.update(Job).where(Job.id == job_id, Job.lease_token == token)
+                .values(progress=decisions.clamp_progress(fraction))
+                .execution_options(synchronize_session=False))
+
+    def finish(self, job_id: str, token: str, to: S, *, reason: str | None, retention_s: float,
+               results: Sequence[ResultFile] = (), worker_id: str = "") -> models.Job:
+        """End the attempt in a final state, with the results manifest when it completed."""
+        with self.db.session() as session:
+            job = transitions.transition(
+                session, job_id, to, allowed=states.RUNNING, token=token,
+                actor=f"{states.Actor.WORKER}:{worker_id}", reason=reason,
+                values={"lease_token": None, "lease_expires_at": None, "finished_at": db.now(),
+                        "expires_at": db.now(retention_s),
+                        "progress": 1.0 if to == S.COMPLETED else Job.progress})
+            if job.started_at is not None and job.finished_at is not None:
+                session.execute(sa.update(Job).where(Job.seq == job.seq).values(
+                    duration_s=(job.finished_at - job.started_at).total_seconds()))
+            if to == S.COMPLETED and results:
+                session.execute(sa.insert(models.JobResult),
+                                [dict(job_seq=job.seq, **dataclasses.asdict(r)) for r in results])
+            return job
+
+    def release(self, job_id: str, token: str, *, reason: str, worker_id: str = "",
+                refund_attempt: bool = True) -> models.Job:
+        """Hand a running job back to the queue: a clean shutdown refunds the attempt, a retry not."""
+        with self.db.session() as session:
+            return transitions.transition(
+                session, job_id, S.QUEUED, allowed=[S.PROCESSING], token=token,
+                actor=f"{states.Actor.WORKER}:{worker_id}", reason=reason,
+                values={"lease_token": None, "lease_expires_at": None, "worker_id": None,
+                        "queued_at": db.now(), "progress": None,
+                        "attempts": Job.attempts - 1 if refund_attempt else Job.attempts})
+
+    def requeue_stalled(self, limit: int = 500) -> list[Recovered]:
+        """Recover jobs whose lease expired: retry, fail, or (if being cancelled) cancel.
+
+        Idempotent and safe to run anywhere at any time: each change is guarded by the lease token
+        that was seen expired, so a worker that heartbeats in between keeps its job.
+        """
+        with self.db.session() as session:
+            stalled = session.execute(
+                sa.select(Job.id, Job.state, Job.lease_token, Job.attempts, Job.max_retries)
+                .where(Job.state.in_(_RUNNING), Job.lease_expires_at < db.now()).limit(limit)).all()
+        return [r for r in (self._recover(*row) for row in stalled) if r is not None]
+
+    def _recover(self, job_id: str, state: str, token: str, attempts: int, max_retries: int) -> Recovered | None:
+        if state == S.CANCELLATION_REQUESTED:
+            target, reason = S.CANCELLED, "cancelled; its worker was lost while stopping it"
+        else:
+            decision = decisions.after_lost_worker(attempts, max_retries)
+            target, reason = decision.next_state, decision.reason
+        values = {"lease_token": None, "lease_expires_at": None, "worker_id": None}
+        values |= {"queued_at": db.now()} if target == S.QUEUED else {"finished_at": db.now()}
+        try:
+            with self.db.session() as session:
+                transitions.transition(session, job_id, target, allowed=[S(state)], token=token,
+                                       actor=states.Actor.SWEEPER, reason=reason, values=values)
+        except errors.TransitionConflict:
+            return None
+        return Recovered(job_id, target, reason)
+
+    def expire_leases_of(self, worker_ids: Sequence[str]) -> int:
+        """End the leases of workers known to be dead, so recovery need not wait for them."""
+        if not worker_ids:
+            return 0
+        with self.db.session() as session:
+            result = session.execute(
+                sa.update(Job).where(Job.worker_id.in_(worker_ids), Job.state.in_(_RUNNING))
+                .values(lease_expires_at=db.now(-1)).execution_options(synchronize_session=False))
+            return int(result.rowcount)  # type: ignore[attr-defined]

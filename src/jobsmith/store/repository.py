@@ -1,0 +1,310 @@
+"""Jobs as clients change them: create, read, list, patch, inputs, cancel, delete, history.
+
+Named statements live here and in :mod:`jobsmith.store.leases` (the worker side); state changes
+all go through :func:`jobsmith.store.transitions.transition`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import exc, orm
+
+from jobsmith.domain import errors, states
+from jobsmith.store import db, models, transitions
+from jobsmith.store.database import Database
+
+Job = models.Job
+S = states.Status
+_WITH_DETAILS = (orm.selectinload(Job.steps), orm.selectinload(Job.inputs), orm.selectinload(Job.results))
+
+
+@dataclasses.dataclass(frozen=True)
+class NewJob:
+    """What a job is created with, already validated by the caller."""
+
+    process: str
+    process_version: str
+    owner: str
+    parameters: dict[str, Any]
+    metadata: dict[str, Any]
+    labels: dict[str, str]
+    target: str | None
+    description: str | None
+    priority: int
+    timeout_s: int
+    max_retries: int
+    queued: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class JobFilter:
+    """The list filters of API.md. ``owner`` None means every owner (an admin's view)."""
+
+    owner: str | None = None
+    states: Sequence[S] = ()
+    processes: Sequence[str] = ()
+    targets: Sequence[str] = ()
+    labels: Sequence[tuple[str, str]] = ()
+    active: bool | None = None
+    created_after: dt.datetime | None = None
+    created_before: dt.datetime | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Page:
+    jobs: list[models.Job]
+    first_seq: int | None
+    last_seq: int | None
+    has_next: bool
+    has_previous: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredInput:
+    input: str
+    name: str
+    size: int
+    sha256: str
+    media_type: str
+
+
+def _naive_utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+
+
+class Repository:
+    """Jobs as the API sees them. Owner scoping is done by the caller passing ``owner``."""
+
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    # -- create and read -------------------------------------------------------------------
+    def create(self, new: NewJob, *, idempotency: tuple[str, str] | None = None) -> tuple[models.Job, bool]:
+        """Insert a job and its first history row; returns ``(job, created)``.
+
+        With ``idempotency=(key, body_sha256)`` a second call with the same key and body returns the
+        first job and ``created=False``; the same key with another body is a 409.
+        """
+        if idempotency is not None:
+            earlier = self._idempotent_job(new.owner, *idempotency)
+            if earlier is not None:
+                return earlier, False
+        job_id = str(uuid.uuid4())
+        state = S.QUEUED if new.queued else S.WAITING_FOR_DATA
+        try:
+            with self.db.session() as session:
+                job = session.execute(
+                    sa.insert(Job).values(
+                        id=job_id, process=new.process, process_version=new.process_version,
+                        state=state.value, owner=new.owner, target=new.target, labels=new.labels,
+                        description=new.description, job_metadata=new.metadata, parameters=new.parameters,
+                        priority=new.priority, attempts=0, max_retries=new.max_retries,
+                        timeout_s=new.timeout_s, created_at=db.now(), updated_at=db.now(),
+                        queued_at=db.now() if new.queued else None, files_removed=False,
+                    ).returning(Job)
+                ).scalar_one()
+                transitions.record(session, job, actor=states.Actor.CLIENT, reason="created")
+                if idempotency is not None:
+                    session.execute(sa.insert(models.IdempotencyKey).values(
+                        owner=new.owner, key=idempotency[0], body_sha256=idempotency[1],
+                        job_id=job_id, created_at=db.now()))
+        except exc.IntegrityError:
+            if idempotency is None:
+                raise
+            earlier = self._idempotent_job(new.owner, *idempotency)
+            if earlier is None:
+                raise
+            return earlier, False
+        return self.get(job_id), True
+
+    def _idempotent_job(self, owner: str, key: str, body_sha256: str) -> models.Job | None:
+        with self.db.session() as session:
+            row = session.get(models.IdempotencyKey, (owner, key))
+        if row is None:
+            return None
+        if row.body_sha256 != body_sha256:
+            raise errors.Conflict(
+                "this Idempotency-Key was already used with a different request body",
+                code="idempotency_key_reused",
+            )
+        return self.get(row.job_id)
+
+    def get(self, job_id: str, *, owner: str | None = None) -> models.Job:
+        """The job with its steps, inputs and results; 404 for unknown ids and others' jobs."""
+        query = sa.select(Job).where(Job.id == job_id).options(*_WITH_DETAILS)
+        if owner is not None:
+            query = query.where(Job.owner == owner)
+        with self.db.session() as session:
+            job = session.execute(query).scalar_one_or_none()
+        if job is None:
+            raise errors.NotFound(f"no job {job_id}", code="job_not_found")
+        return job
+
+    def history(self, job_id: str) -> list[models.JobHistory]:
+        with self.db.session() as session:
+            return list(session.execute(
+                sa.select(models.JobHistory).join(Job, Job.seq == models.JobHistory.job_seq)
+                .where(Job.id == job_id).order_by(models.JobHistory.id)
+            ).scalars())
+
+    def list(self, where: JobFilter, *, limit: int, after: int | None = None,
+             before: int | None = None, details: bool = True) -> Page:
+        """Newest first. ``after``/``before`` are ``seq`` bounds from a cursor (exclusive)."""
+        query = sa.select(Job).where(*self._conditions(where))
+        if details:
+            query = query.options(*_WITH_DETAILS)
+        if before is not None:  # a "previous" page: the ones just newer than ``before``
+            query = query.where(Job.seq > before).order_by(Job.seq.asc())
+        else:
+            if after is not None:
+                query = query.where(Job.seq < after)
+            query = query.order_by(Job.seq.desc())
+        with self.db.session() as session:
+            jobs = list(session.execute(query.limit(limit + 1)).scalars())
+        more = len(jobs) > limit
+        jobs = jobs[:limit]
+        if before is not None:
+            jobs.reverse()
+            has_previous, has_next = more, True
+        else:
+            has_previous, has_next = after is not None, more
+        return Page(jobs, jobs[0].seq if jobs else None, jobs[-1].seq if jobs else None,
+                    has_next and bool(jobs), has_previous and bool(jobs))
+
+    @staticmethod
+    def _conditions(where: JobFilter) -> list[sa.ColumnElement[bool]]:
+        conditions: list[sa.ColumnElement[bool]] = []
+        if where.owner is not None:
+            conditions.append(Job.owner == where.owner)
+        if where.states:
+            conditions.append(Job.state.in_([s.value for s in where.states]))
+        if where.active:
+            conditions.append(Job.state.in_([s.value for s in states.ACTIVE]))
+        elif where.active is False:
+            conditions.append(Job.state.in_([s.value for s in states.FINAL]))
+        if where.processes:
+            conditions.append(Job.process.in_(where.processes))
+        if where.targets:
+            conditions.append(Job.target.in_(where.targets))
+        for key, value in where.labels:
+            conditions.append(Job.labels[key].as_string() == value)
+        if where.created_after is not None:
+            conditions.append(Job.created_at > _naive_utc(where.created_after))
+        if where.created_before is not None:
+            conditions.append(Job.created_at < _naive_utc(where.created_before))
+        return conditions
+
+    # -- client changes --------------------------------------------------------------------
+    def patch(self, job_id: str, owner: str | None, changes: dict[str, Any]) -> models.Job:
+        """Change description, labels or priority; priority only before the job runs."""
+        guard = [Job.id == job_id]
+        if owner is not None:
+            guard.append(Job.owner == owner)
+        if "priority" in changes:
+            guard.append(Job.state.in_([S.WAITING_FOR_DATA.value, S.QUEUED.value]))
+        with self.db.session() as session:
+            done = session.execute(
+                sa.update(Job).where(*guard).values(updated_at=db.now(), **changes)
+                .returning(Job.seq).execution_options(synchronize_session=False)
+            ).scalar_one_or_none()
+        if done is None:
+            job = self.get(job_id, owner=owner)  # 404 when it does not exist
+            raise errors.Conflict(
+                f"the priority of a {job.state} job cannot change; only while it waits or is queued",
+                code="state_conflict",
+            )
+        return self.get(job_id)
+
+    def add_input(self, job_id: str, stored: StoredInput, place: Callable[[], None]) -> list[StoredInput]:
+        """Record an uploaded input while the job waits for data; returns all its inputs.
+
+        ``place`` moves the file into place; it runs after the job row is locked by the guard,
+        so an upload never changes the files of a job that is already queued.
+        """
+        with self.db.session() as session:
+            seq = session.execute(
+                sa.update(Job).where(Job.id == job_id, Job.state == S.WAITING_FOR_DATA.value)
+                .values(updated_at=db.now()).returning(Job.seq)
+                .execution_options(synchronize_session=False)
+            ).scalar_one_or_none()
+            if seq is None:
+                state = session.execute(sa.select(Job.state).where(Job.id == job_id)).scalar_one_or_none()
+                raise errors.Conflict(
+                    f"job {job_id} is {state}; files can only be uploaded while it is WAITING_FOR_DATA",
+                    code="state_conflict",
+                )
+            place()
+            session.execute(sa.delete(models.JobInput).where(
+                models.JobInput.job_seq == seq, models.JobInput.name == stored.name))
+            session.execute(sa.insert(models.JobInput).values(
+                job_seq=seq, uploaded_at=db.now(), **dataclasses.asdict(stored)))
+            rows = session.execute(sa.select(models.JobInput).where(models.JobInput.job_seq == seq)
+                                   .order_by(models.JobInput.uploaded_at)).scalars()
+            return [StoredInput(r.input, r.name, r.size, r.sha256, r.media_type) for r in rows]
+
+    def queue(self, job_id: str, *, actor: str = states.Actor.CLIENT) -> models.Job:
+        with self.db.session() as session:
+            return transitions.transition(session, job_id, S.QUEUED, allowed=[S.WAITING_FOR_DATA],
+                                          actor=actor, reason=None, values={"queued_at": db.now()})
+
+    def fail(self, job_id: str, reason: str, *, allowed: Sequence[S] = (S.QUEUED,),
+             actor: str = states.Actor.SYSTEM) -> models.Job:
+        """Fail a job nobody holds (e.g. a queued job whose input vanished)."""
+        with self.db.session() as session:
+            return transitions.transition(session, job_id, S.FAILED, allowed=allowed, actor=actor,
+                                          reason=reason, values={"finished_at": db.now()})
+
+    def cancel(self, job_id: str, *, actor: str = states.Actor.CLIENT) -> models.Job:
+        """Cancel at once if nobody holds the job, else ask its worker to stop it.
+
+        A final job is a 409; a job already being stopped is returned as it is.
+        """
+        with self.db.session() as session:
+            try:
+                return transitions.transition(
+                    session, job_id, S.CANCELLED, allowed=[S.WAITING_FOR_DATA, S.QUEUED], actor=actor,
+                    reason="cancelled by the client", values={"finished_at": db.now()})
+            except errors.TransitionConflict:
+                pass
+        with self.db.session() as session:
+            try:
+                return transitions.transition(
+                    session, job_id, S.CANCELLATION_REQUESTED, allowed=[S.PROCESSING], actor=actor,
+                    reason="cancellation requested by the client")
+            except errors.TransitionConflict:
+                pass
+        job = self.get(job_id)
+        if job.state == S.CANCELLATION_REQUESTED:
+            return job
+        raise errors.Conflict(f"job {job_id} is {job.state} and can no longer be cancelled",
+                              code="state_conflict")
+
+    def delete(self, job_id: str, *, actor: str = states.Actor.CLIENT) -> models.Job:
+        """Mark the job DELETED (again: no change). A running job's worker sees it and stops."""
+        with self.db.session() as session:
+            try:
+                transitions.transition(
+                    session, job_id, S.DELETED, allowed=set(S) - {S.DELETED}, actor=actor,
+                    reason="deleted by the client",
+                    values={"lease_token": None, "lease_expires_at": None,
+                            "finished_at": sa.func.coalesce(Job.finished_at, db.now())})
+            except errors.TransitionConflict:
+                pass  # already DELETED
+        return self.get(job_id)
+
+    def mark_files_removed(self, job_id: str) -> None:
+        with self.db.session() as session:
+            session.execute(sa.update(Job).where(Job.id == job_id).values(files_removed=True)
+                            .execution_options(synchronize_session=False))
+
+    def purge_idempotency_keys(self, older_than_h: float) -> int:
+        with self.db.session() as session:
+            result = session.execute(sa.delete(models.IdempotencyKey).where(
+                models.IdempotencyKey.created_at < db.now(-older_than_h * 3600)))
+            return int(result.rowcount)  # type: ignore[attr-defined]

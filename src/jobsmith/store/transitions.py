@@ -1,0 +1,79 @@
+"""The one place where a job's state changes: a compare-and-set plus its history row.
+
+Every caller names the states it expects the job to be in (and, for a worker, its lease
+token); the UPDATE only matches when that still holds, so of two racing changes exactly one
+wins and the other gets :class:`errors.TransitionConflict`. ``previous_state = state`` in the
+same UPDATE captures the state that was replaced, for the history row written in the same
+transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from jobsmith.domain import errors, states
+from jobsmith.store import db, models
+
+Job = models.Job
+
+
+def transition(
+    session: orm.Session,
+    job_id: str,
+    to: states.Status,
+    *,
+    allowed: Iterable[states.Status],
+    actor: str,
+    reason: str | None = None,
+    token: str | None = None,
+    values: dict[str, Any] | None = None,
+) -> models.Job:
+    """Move ``job_id`` to ``to`` if it is in one of ``allowed`` (and holds ``token``).
+
+    Caller MUST be inside a transaction (``Database.session()``); the history row is written in
+    it. ``allowed`` is intersected with the contract's table, so no caller can open an edge
+    that :data:`states.TRANSITIONS` does not have.
+    """
+    sources = [s.value for s in allowed if states.can_transition(s, to)]
+    stmt = (
+        sa.update(Job)
+        .where(Job.id == job_id, Job.state.in_(sources))
+        .values(previous_state=Job.state, state=to.value, state_detail=reason,
+                updated_at=db.now(), **(values or {}))
+        .returning(Job)
+        .execution_options(synchronize_session=False)
+    )
+    if token is not None:
+        stmt = stmt.where(Job.lease_token == token)
+    job = session.execute(stmt).scalar_one_or_none()
+    if job is None:
+        raise _conflict(session, job_id, to, token)
+    record(session, job, actor=actor, reason=reason)
+    return job
+
+
+def record(session: orm.Session, job: models.Job, *, actor: str, reason: str | None) -> None:
+    """Write the history row of the change that just happened to ``job``."""
+    session.execute(
+        sa.insert(models.JobHistory).values(
+            job_seq=job.seq, time=db.now(), from_state=job.previous_state, to_state=job.state,
+            actor=actor, attempt=job.attempts, reason=reason,
+        )
+    )
+
+
+def _conflict(session: orm.Session, job_id: str, to: states.Status, token: str | None) -> errors.JobsmithError:
+    row = session.execute(sa.select(Job.state, Job.lease_token).where(Job.id == job_id)).one_or_none()
+    if row is None:
+        return errors.NotFound(f"no job {job_id}", code="job_not_found")
+    if token is not None and row.lease_token != token:
+        return errors.TransitionConflict(
+            f"job {job_id} is no longer held by this worker (it is {row.state})", code="lease_lost"
+        )
+    return errors.TransitionConflict(
+        f"job {job_id} is {row.state}; it cannot become {to.value}", code="state_conflict"
+    )

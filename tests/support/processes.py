@@ -1,0 +1,74 @@
+"""Processes used only by the tests: they fail, crash, ignore cancel, hog memory or run quickly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pydantic
+
+from jobsmith.processes import context, registry
+
+
+class Seconds(pydantic.BaseModel):
+    seconds: float = 30.0
+
+
+@registry.process("test-fail", title="Raises an error")
+def fail(ctx: context.JobContext) -> None:
+    with ctx.step("about to fail"):
+        ctx.log.info("this line is in the log before the failure")
+        raise ValueError("the data is not what this process expects")
+
+
+@registry.process("test-crash", title="Dies without a word")
+def crash(ctx: context.JobContext) -> None:
+    with ctx.step("crash"):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@registry.process("test-ignore-cancel", title="Busy in a loop that never checks for cancel",
+                  parameters=Seconds)
+def ignore_cancel(ctx: context.JobContext) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    end = time.monotonic() + ctx.parameters.seconds  # type: ignore[attr-defined]
+    with ctx.step("spin"):
+        while time.monotonic() < end:
+            sum(range(10_000))
+
+
+class Hog(pydantic.BaseModel):
+    megabytes: int = 2048
+
+
+@registry.process("test-memory-hog", title="Allocates memory until stopped", parameters=Hog)
+def memory_hog(ctx: context.JobContext) -> None:
+    blocks = []
+    with ctx.step("allocate"):
+        for _ in range(ctx.parameters.megabytes):  # type: ignore[attr-defined]
+            blocks.append(bytearray(1024 * 1024))
+            time.sleep(0.002)
+        time.sleep(30)
+
+
+@registry.process("test-retryable", title="Fails with a retryable error on its first attempt")
+def retryable(ctx: context.JobContext) -> None:
+    marker = ctx.output_dir.parent / "tried-once"
+    if not marker.exists():
+        marker.write_text("x")
+        raise context.RetryableError("a flaky dependency did not answer")
+    (ctx.output_dir / "ok.txt").write_text("second attempt worked\n")
+
+
+@registry.process("test-files", title="Needs two uploaded files",
+                  inputs=[registry.FileInput("left"), registry.FileInput("right"),
+                          registry.FileInput("extra", required=False, multiple=True)])
+def two_files(ctx: context.JobContext) -> None:
+    with ctx.step("concatenate"):
+        out = ctx.output_dir / "both.txt"
+        with out.open("wb") as handle:
+            for path in ctx.input_files:
+                handle.write(path.read_bytes())
+        (ctx.output_dir / "nested").mkdir()
+        (ctx.output_dir / "nested" / "count.txt").write_text(str(len(ctx.input_files)))
