@@ -62,8 +62,7 @@ def retryable(ctx: context.JobContext) -> None:
 
 
 @registry.process("test-files", title="Needs two uploaded files",
-                  inputs=[registry.FileInput("left"), registry.FileInput("right"),
-                          registry.FileInput("extra", required=False, multiple=True)])
+                  inputs=[registry.FileInput("left"), registry.FileInput("right")])
 def two_files(ctx: context.JobContext) -> None:
     with ctx.step("concatenate"):
         out = ctx.output_dir / "both.txt"
@@ -72,3 +71,10 @@ def two_files(ctx: context.JobContext) -> None:
                 handle.write(path.read_bytes())
         (ctx.output_dir / "nested").mkdir()
         (ctx.output_dir / "nested" / "count.txt").write_text(str(len(ctx.input_files)))
+
+
+@registry.process("test-many", title="Takes any number of files; queued explicitly",
+                  inputs=[registry.FileInput("files", multiple=True)])
+def many_files(ctx: context.JobContext) -> None:
+    names = sorted(p.name for p in ctx.input_files)
+    (ctx.output_dir / "names.txt").write_text("\n".join(names) + "\n")
