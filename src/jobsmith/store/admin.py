@@ -104,7 +104,8 @@ class Admin:
         """Counts by state and a cumulative duration histogram, computed by the database."""
         finished = Job.duration_s.is_not(None)
         with self.db.session() as session:
-            by_state = dict(session.execute(sa.select(Job.state, sa.func.count()).group_by(Job.state)).tuples())
+            by_state = {state: count for state, count in session.execute(
+                sa.select(Job.state, sa.func.count()).group_by(Job.state))}
             columns = [sa.func.sum(sa.case((Job.duration_s <= b, 1), else_=0)) for b in DURATION_BUCKETS]
             row = session.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Job.duration_s), 0.0),
                                             *columns).where(finished)).one()
