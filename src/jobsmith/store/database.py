@@ -34,6 +34,9 @@ class Database:
         try:
             with self._sessions() as session, session.begin():
                 yield session
+        except exc.DataError as error:
+            raise errors.Invalid("a value in the request cannot be stored (for example a NUL character)",
+                                 code="unstorable_value") from error
         except (exc.OperationalError, exc.InterfaceError) as error:
             if isinstance(error, exc.OperationalError) and "locked" in str(error.orig):
                 raise errors.Unavailable("the database is busy; try again shortly") from error
