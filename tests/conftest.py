@@ -1,7 +1,8 @@
-"""Shared fixtures: settings in a temp dir, the real app in-process, a real server subprocess.
+"""Shared fixtures: settings in a temp dir, the real app on a live server, a migrated database.
 
-``JOBSMITH_TEST_DATABASE_URL`` runs the database-backed tests against that database instead of
-a fresh SQLite file (CI runs the suite once more with PostgreSQL this way).
+Every database-backed test runs twice: on the embedded SQLite and on the real PostgreSQL at
+``JOBSMITH_TEST_POSTGRES_URL`` (default: 127.0.0.1:5432, database ``test``), each test in a
+fresh schema. The PostgreSQL runs are marked ``services``.
 """
 
 from __future__ import annotations
@@ -29,33 +30,33 @@ TEST_PROCESSES = "tests.support.processes"
 PG_URL = os.environ.get("JOBSMITH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def fresh_postgres_url(base: str) -> str:
-    """A new, empty schema-less database per test run would be slow; a fresh schema is cheap."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(base)
+def _on_postgres(statement: str) -> None:
+    engine = sa.create_engine(PG_URL)
     with engine.begin() as connection:
-        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        connection.execute(sa.text(statement))
     engine.dispose()
-    separator = "&" if "?" in base else "?"
-    return f"{base}{separator}options=-csearch_path%3D{schema}"
 
 
-def database_url(tmp_path: pathlib.Path) -> str | None:
-    """None means the embedded SQLite default; a PostgreSQL URL gets its own migrated schema."""
-    base = os.environ.get("JOBSMITH_TEST_DATABASE_URL")
-    if not base:
-        return None
-    url = fresh_postgres_url(base)
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None means the embedded SQLite default; PostgreSQL gets a fresh migrated schema per test."""
+    if request.param == "sqlite":
+        yield None
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    _on_postgres(f"CREATE SCHEMA {schema}")
+    url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
     database = Database(url)
     migrate.upgrade(database.engine)
     database.dispose()
-    return url
+    yield url
+    _on_postgres(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture
-def settings(tmp_path: pathlib.Path) -> Settings:
+def settings(tmp_path: pathlib.Path, database_url: str | None) -> Settings:
     return Settings(
-        data_dir=tmp_path / "data", database_url=database_url(tmp_path), workers=2, processes=TEST_PROCESSES,
+        data_dir=tmp_path / "data", database_url=database_url, workers=2, processes=TEST_PROCESSES,
         lease_s=3, supervise_interval_s=0.1, cancel_grace_s=1, shutdown_grace_s=2, poll_interval_s=0.2,
         sweep_interval_s=0.5, max_upload_mb=5,
     )
