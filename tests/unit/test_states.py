@@ -45,6 +45,7 @@ def test_the_diagram_is_generated_from_the_table() -> None:
     for source, target in CONTRACT:
         assert f"{source.value} --> {target.value}" in diagram
     assert diagram.count("-->") == len(CONTRACT) + 2  # plus the two start arrows
+    assert "--> DELETED" not in states.mermaid(with_deleted=False)
 
 
 @pytest.mark.parametrize(("attempts", "max_retries", "expected"), [

@@ -76,7 +76,7 @@ def list_page(request: Request, services: Services, where: repository.JobFilter,
     wanted = _fields(fields)
     after, before = paging.decode(cursor) if cursor else (None, None)
     details = wanted is None or bool(wanted & presenters.DETAIL_FIELDS)
-    page = services.jobs.list(where, limit=limit, after=after, before=before, details=details)
+    page = services.jobs.page(where, limit=limit, after=after, before=before, details=details)
     base = str(request.base_url)
     results = [presenters.partial_view(j, base, wanted) if wanted is not None
                else presenters.job_view(j, base).model_dump(mode="json") for j in page.jobs]

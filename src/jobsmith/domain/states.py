@@ -71,12 +71,17 @@ def sources_of(target: Status) -> frozenset[Status]:
     return frozenset(s for s, targets in TRANSITIONS.items() if target in targets)
 
 
-def mermaid() -> str:
-    """The state diagram as Mermaid text, generated so that docs never drift from the table."""
+def mermaid(*, with_deleted: bool = True) -> str:
+    """The state diagram as Mermaid text, generated so that docs never drift from the table.
+
+    ``with_deleted=False`` leaves out the edges into DELETED (every state has one), for readability.
+    """
     lines = ["stateDiagram-v2", "    [*] --> WAITING_FOR_DATA", "    [*] --> QUEUED"]
+    order = list(Status)
     for source, targets in TRANSITIONS.items():
-        for target in sorted(targets):
-            lines.append(f"    {source.value} --> {target.value}")
+        for target in sorted(targets, key=order.index):
+            if with_deleted or target != Status.DELETED:
+                lines.append(f"    {source.value} --> {target.value}")
     return "\n".join(lines)
 
 

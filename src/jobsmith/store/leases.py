@@ -163,7 +163,8 @@ class Leases:
             stalled = session.execute(
                 sa.select(Job.id, Job.state, Job.lease_token, Job.attempts, Job.max_retries)
                 .where(Job.state.in_(_RUNNING), Job.lease_expires_at < db.now()).limit(limit)).all()
-        return [r for r in (self._recover(*row) for row in stalled) if r is not None]
+        recovered = (self._recover(r.id, r.state, r.lease_token or "", r.attempts, r.max_retries) for r in stalled)
+        return [r for r in recovered if r is not None]
 
     def _recover(self, job_id: str, state: str, token: str, attempts: int, max_retries: int) -> Recovered | None:
         if state == S.CANCELLATION_REQUESTED:
@@ -171,7 +172,7 @@ class Leases:
         else:
             decision = decisions.after_lost_worker(attempts, max_retries)
             target, reason = decision.next_state, decision.reason
-        values = {"lease_token": None, "lease_expires_at": None, "worker_id": None}
+        values: dict[str, object] = {"lease_token": None, "lease_expires_at": None, "worker_id": None}
         values |= {"queued_at": db.now()} if target == S.QUEUED else {"finished_at": db.now()}
         try:
             with self.db.session() as session:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
+import builtins
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -146,14 +147,14 @@ class Repository:
             raise errors.NotFound(f"no job {job_id}", code="job_not_found")
         return job
 
-    def history(self, job_id: str) -> list[models.JobHistory]:
+    def history(self, job_id: str) -> builtins.list[models.JobHistory]:
         with self.db.session() as session:
             return list(session.execute(
                 sa.select(models.JobHistory).join(Job, Job.seq == models.JobHistory.job_seq)
                 .where(Job.id == job_id).order_by(models.JobHistory.id)
             ).scalars())
 
-    def list(self, where: JobFilter, *, limit: int, after: int | None = None,
+    def page(self, where: JobFilter, *, limit: int, after: int | None = None,
              before: int | None = None, details: bool = True) -> Page:
         """Newest first. ``after``/``before`` are ``seq`` bounds from a cursor (exclusive)."""
         query = sa.select(Job).where(*self._conditions(where))
@@ -221,7 +222,7 @@ class Repository:
             )
         return self.get(job_id)
 
-    def add_input(self, job_id: str, stored: StoredInput, place: Callable[[], None]) -> list[StoredInput]:
+    def add_input(self, job_id: str, stored: StoredInput, place: Callable[[], None]) -> builtins.list[StoredInput]:
         """Record an uploaded input while the job waits for data; returns all its inputs.
 
         ``place`` moves the file into place; it runs after the job row is locked by the guard,
