@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import pathlib
 import threading
-import warnings
 
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from jobsmith.config import Settings
 from jobsmith.domain import errors, states
-from jobsmith.store import admin, leases, models, repository
+from jobsmith.execution import sweeper
+from jobsmith.store import admin, blobs, leases, models, repository
 from jobsmith.store.database import Database
 
 S = states.Status
@@ -181,3 +183,28 @@ def test_the_schema_refuses_impossible_rows(database: Database) -> None:
         connection.execute(sa.update(models.Job).where(models.Job.id == job.id).values(priority=101))
     with pytest.raises(sa.exc.IntegrityError), database.engine.begin() as connection:
         connection.execute(sa.update(models.Job).where(models.Job.id == job.id).values(state="LOST"))
+
+
+def test_the_cleaner_removes_files_after_retention_and_keeps_the_record(database: Database, tmp_path: pathlib.Path,
+                                                                        settings: Settings) -> None:
+    jobs = repository.Repository(database)
+    claims = leases.Leases(database, 30)
+    store = blobs.BlobStore(tmp_path / "storage")
+    job, _ = jobs.create(new_job())
+    claim = claims.claim("w")
+    assert claim is not None
+    store.prepare_run(job.id)
+    (store.results_dir(job.id) / "out.txt").write_text("x")
+    done = claims.finish(job.id, claim.token, S.COMPLETED, reason=None, retention_s=30 * 86400)
+    assert done.expires_at is not None and done.finished_at is not None
+    assert 29.9 < (done.expires_at - done.finished_at).total_seconds() / 86400 < 30.1
+    cleaner = sweeper.Sweeper(settings, database, store)
+    assert cleaner.sweep().files_removed == 0
+    with database.engine.begin() as connection:  # time travel: the retention ended
+        connection.execute(sa.update(models.Job).where(models.Job.id == job.id)
+                           .values(expires_at=models.Job.created_at))
+    assert cleaner.sweep().files_removed == 1
+    assert not store.job_dir(job.id).exists()
+    kept = jobs.get(job.id)
+    assert kept.state == S.COMPLETED and kept.files_removed
+    assert cleaner.sweep().files_removed == 0
