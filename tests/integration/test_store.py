@@ -124,7 +124,7 @@ def test_a_worker_presumed_dead_cannot_write_over_the_next_claim(database: Datab
     assert claims.heartbeat(job.id, fresh.token) == S.PROCESSING
     done = claims.finish(job.id, fresh.token, S.COMPLETED, reason=None, retention_s=60)
     assert done.state == S.COMPLETED
-    assert jobs.get(job.id).steps == []
+    assert jobs.get(job.id).steps == ()
 
 
 def test_requeue_fails_once_retries_are_spent_and_is_idempotent(database: Database) -> None:

@@ -78,3 +78,8 @@ def two_files(ctx: context.JobContext) -> None:
 def many_files(ctx: context.JobContext) -> None:
     names = sorted(p.name for p in ctx.input_files)
     (ctx.output_dir / "names.txt").write_text("\n".join(names) + "\n")
+
+
+@registry.process("test-noop", title="Does nothing, at once")
+def noop(ctx: context.JobContext) -> None:
+    (ctx.output_dir / "ok.txt").write_text("ok\n")

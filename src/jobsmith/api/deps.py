@@ -47,7 +47,7 @@ class Caller:
         return None if self.admin else self.owner
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -55,7 +55,7 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_caller(
+async def get_caller(
     services: ServicesDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
@@ -77,7 +77,7 @@ def get_caller(
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def require_admin(caller: CallerDep) -> Caller:
+async def require_admin(caller: CallerDep) -> Caller:
     if not caller.admin:
         raise errors.Forbidden("only an admin key may do this", code="admin_only")
     return caller

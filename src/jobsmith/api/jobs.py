@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from jobsmith.api import paging, presenters, service
 from jobsmith.api.deps import CallerDep, Caller, Services, ServicesDep
 from jobsmith.domain import errors, states, views
-from jobsmith.store import models, repository
+from jobsmith.store import records, models, repository
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -24,15 +24,15 @@ JobId = Annotated[str, Path(description="The job's id (a UUID).",
 WRITE_CHUNK = 1024 * 1024
 
 
-def owned_job(job_id: JobId, services: ServicesDep, caller: CallerDep) -> models.Job:
+def owned_job(job_id: JobId, services: ServicesDep, caller: CallerDep) -> records.JobRecord:
     """The job if the caller may see it; another owner's job is a 404, as if it did not exist."""
     return services.jobs.get(job_id.lower(), owner=caller.scope())
 
 
-OwnedJob = Annotated[models.Job, Depends(owned_job)]
+OwnedJob = Annotated[records.JobRecord, Depends(owned_job)]
 
 
-def _view(request: Request, job: models.Job) -> views.JobView:
+def _view(request: Request, job: records.JobRecord) -> views.JobView:
     return presenters.job_view(job, str(request.base_url))
 
 
@@ -127,7 +127,7 @@ def _fields(fields: str | None) -> frozenset[str] | None:
 
 
 @router.get("/{job_id}", response_model=views.JobView, responses=PROBLEMS, summary="Get a job")
-def get_job(job: OwnedJob, request: Request) -> views.JobView:
+async def get_job(job: OwnedJob, request: Request) -> views.JobView:
     return _view(request, job)
 
 
@@ -226,7 +226,7 @@ async def upload(job_id: JobId, filename: str, request: Request, services: Servi
         stream.abort()  # no-op once the file was moved into place
 
 
-def _waiting_job(services: Services, caller: Caller, job_id: str) -> models.Job:
+def _waiting_job(services: Services, caller: Caller, job_id: str) -> records.JobRecord:
     job = services.jobs.get(job_id.lower(), owner=caller.scope())
     if job.state != states.Status.WAITING_FOR_DATA:
         raise errors.Conflict(f"job {job.id} is {job.state}; files can only be uploaded while it is "
@@ -254,8 +254,8 @@ async def _receive(request: Request, stream: Any) -> None:
     await anyio.to_thread.run_sync(stream.close)
 
 
-def _finish_upload(services: Services, job: models.Job, filename: str, stream: Any,
-                   headers: Mapping[str, str], requested_input: str | None) -> models.Job:
+def _finish_upload(services: Services, job: records.JobRecord, filename: str, stream: Any,
+                   headers: Mapping[str, str], requested_input: str | None) -> records.JobRecord:
     if stream.size == 0:
         raise errors.Invalid("the upload is empty; send the file's bytes as the request body", code="empty_upload")
     service.check_digest(stream, headers)

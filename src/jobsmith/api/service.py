@@ -16,13 +16,13 @@ from collections.abc import Mapping
 from jobsmith.api.deps import Caller, Services
 from jobsmith.domain import errors, filenames, states, views
 from jobsmith.processes import registry
-from jobsmith.store import blobs, models, repository
+from jobsmith.store import records, blobs, models, repository
 
 S = states.Status
 
 
 def create_job(services: Services, caller: Caller, body: views.JobCreate,
-               idempotency_key: str | None) -> tuple[models.Job, bool]:
+               idempotency_key: str | None) -> tuple[records.JobRecord, bool]:
     """Validate and insert a job; ``(job, created)`` where ``created`` is False on an idempotent replay."""
     try:
         process = services.processes.get(body.process)
@@ -81,8 +81,8 @@ def check_digest(upload: blobs.Upload, headers: Mapping[str, str]) -> None:
                              "the file was discarded", code="checksum_mismatch")
 
 
-def accept_upload(services: Services, job: models.Job, filename: str, upload: blobs.Upload,
-                  requested_input: str | None) -> models.Job:
+def accept_upload(services: Services, job: records.JobRecord, filename: str, upload: blobs.Upload,
+                  requested_input: str | None) -> records.JobRecord:
     """Record a streamed upload as an input of ``job``, and queue the job when it is complete."""
     process = services.processes.get(job.process)
     name = filenames.sanitise(filename)
@@ -101,7 +101,7 @@ def accept_upload(services: Services, job: models.Job, filename: str, upload: bl
     return services.jobs.get(job.id)
 
 
-def queue(services: Services, job: models.Job) -> models.Job:
+def queue(services: Services, job: records.JobRecord) -> records.JobRecord:
     """Queue a waiting job explicitly (processes taking several files per input)."""
     process = services.processes.get(job.process)
     filled = {i.input for i in job.inputs}
@@ -116,7 +116,7 @@ def queue(services: Services, job: models.Job) -> models.Job:
     return services.jobs.get(job.id)
 
 
-def delete(services: Services, job: models.Job) -> models.Job:
+def delete(services: Services, job: records.JobRecord) -> records.JobRecord:
     """DELETED first (a running job's worker then stops it), files second; the record stays."""
     deleted = services.jobs.delete(job.id)
     services.blobs.remove(job.id)
@@ -124,7 +124,7 @@ def delete(services: Services, job: models.Job) -> models.Job:
     return deleted
 
 
-def ensure_files(job: models.Job, what: str) -> None:
+def ensure_files(job: records.JobRecord, what: str) -> None:
     """410 for the files of a deleted or expired job (its view stays readable)."""
     if job.state == S.DELETED:
         raise errors.Gone(f"job {job.id} was deleted; its {what} are gone", code="job_deleted")
@@ -133,7 +133,7 @@ def ensure_files(job: models.Job, what: str) -> None:
                           code="job_expired")
 
 
-def ensure_results(job: models.Job) -> None:
+def ensure_results(job: records.JobRecord) -> None:
     ensure_files(job, "results")
     if job.state != S.COMPLETED:
         raise errors.Conflict(f"job {job.id} is {job.state}; results exist once it is COMPLETED",

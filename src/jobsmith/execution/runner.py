@@ -21,12 +21,14 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+import sqlalchemy as sa
+
 from jobsmith.config import Settings
 from jobsmith.domain import errors, states
 from jobsmith.execution import child, osproc
 from jobsmith.execution.supervision import Stop, Watch
 from jobsmith.processes import registry
-from jobsmith.store import blobs, leases, models
+from jobsmith.store import records, blobs, leases, models
 from jobsmith.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -80,11 +82,14 @@ class Runner:
         return self._conclude(claim, process, watch, attempt)
 
     # -- preparing ---------------------------------------------------------------------------
-    def _spec(self, job: models.Job) -> child.ChildSpec:
+    def _spec(self, job: records.JobRecord) -> child.ChildSpec:
         process = self.processes.get(job.process)
-        with self.db.session() as session:
-            uploaded = list(session.query(models.JobInput).filter_by(job_seq=job.seq)
-                            .order_by(models.JobInput.uploaded_at))
+        uploaded: list[Any] = []
+        if process.inputs:
+            with self.db.begin() as tx:
+                uploaded = list(tx.execute(sa.select(models.JobInput.input, models.JobInput.name)
+                                           .where(models.JobInput.job_seq == job.seq)
+                                           .order_by(models.JobInput.uploaded_at)))
         inputs: dict[str, list[Any]] = {i.name: [] for i in process.inputs}
         for item in uploaded:
             path = self.blobs.input_path(job.id, item.name)
@@ -106,20 +111,22 @@ class Runner:
                       memory_limit=settings.job_memory_mb * 1024 * 1024)
         attempt = Attempt()
         next_beat = time.monotonic() + settings.lease_s / 3
+        next_check = time.monotonic() + settings.supervise_interval_s
         pipe_open = True
         while pipe_open or process.is_alive():
             if pipe_open:
-                pipe_open = self._drain(claim, receiver, attempt, settings.supervise_interval_s)
+                pipe_open = self._drain(claim, receiver, attempt, max(0.0, next_check - time.monotonic()))
             else:
                 process.join(settings.supervise_interval_s)
             now = time.monotonic()
+            if attempt.outcome is not None or now < next_check:
+                continue  # finished by itself, or not yet time to look at the job again
+            next_check = now + settings.supervise_interval_s
             if now >= next_beat:
                 state = self.leases.heartbeat(job.id, claim.token)
                 next_beat = now + settings.lease_s / 3
             else:
                 state = self.leases.observe(job.id, claim.token)
-            if attempt.outcome is not None:
-                continue  # finished by itself: no reason to stop it any more
             reason = watch.decide(now, cancel_requested=state == S.CANCELLATION_REQUESTED, lost=state is None,
                                   shutting_down=shutting_down(), rss=osproc.tree_rss(process.pid))
             if reason is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 
@@ -18,6 +19,14 @@ DURATION_BUCKETS: tuple[float, ...] = (0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 360
 
 
 @dataclasses.dataclass(frozen=True)
+class MaintenanceState:
+    paused: bool
+    message: str
+    updated_at: dt.datetime | None
+    updated_by: str | None
+
+
+@dataclasses.dataclass(frozen=True)
 class Stats:
     by_state: dict[str, int]
     duration_buckets: list[tuple[float, int]]
@@ -30,84 +39,86 @@ class Admin:
         self.db = database
 
     # -- maintenance ---------------------------------------------------------------------
-    def maintenance(self) -> models.Maintenance:
-        with self.db.session() as session:
-            row = session.get(models.Maintenance, 1)
-            if row is None:
-                row = models.Maintenance(id=1, paused=False, message="")
-            return row
+    def maintenance(self) -> MaintenanceState:
+        with self.db.begin() as tx:
+            row = tx.execute(sa.select(models.Maintenance).where(models.Maintenance.id == 1)).one_or_none()
+        if row is None:
+            return MaintenanceState(paused=False, message="", updated_at=None, updated_by=None)
+        return MaintenanceState(row.paused, row.message or "", row.updated_at, row.updated_by)
 
-    def set_maintenance(self, paused: bool, message: str, by: str) -> models.Maintenance:
+    def set_maintenance(self, paused: bool, message: str, by: str) -> MaintenanceState:
         """Pause or resume claiming; the change and its author go to the history."""
-        with self.db.session() as session:
+        with self.db.begin() as tx:
             values = dict(paused=paused, message=message, updated_by=by, updated_at=db.now())
-            updated = session.execute(sa.update(models.Maintenance).where(models.Maintenance.id == 1)
+            updated = tx.execute(sa.update(models.Maintenance).where(models.Maintenance.id == 1)
                                       .values(**values))
-            if updated.rowcount == 0:  # type: ignore[attr-defined]
-                session.execute(sa.insert(models.Maintenance).values(id=1, **values))
-            session.execute(sa.insert(models.MaintenanceHistory).values(**values))
+            if updated.rowcount == 0:
+                tx.execute(sa.insert(models.Maintenance).values(id=1, **values))
+            tx.execute(sa.insert(models.MaintenanceHistory).values(**values))
         return self.maintenance()
 
-    def maintenance_history(self, limit: int = 1000) -> list[models.MaintenanceHistory]:
-        with self.db.session() as session:
-            return list(session.execute(sa.select(models.MaintenanceHistory)
-                                        .order_by(models.MaintenanceHistory.id.desc()).limit(limit)).scalars())
+    def maintenance_history(self, limit: int = 1000) -> list[MaintenanceState]:
+        table = models.MaintenanceHistory
+        with self.db.begin() as tx:
+            rows = tx.execute(sa.select(table.paused, table.message, table.updated_at, table.updated_by)
+                              .order_by(table.id.desc()).limit(limit)).all()
+        return [MaintenanceState(r.paused, r.message, r.updated_at, r.updated_by) for r in rows]
 
     # -- workers -------------------------------------------------------------------------
     def register_worker(self, hostname: str, pid: int) -> str:
         worker_id = str(uuid.uuid4())
-        with self.db.session() as session:
-            session.execute(sa.insert(models.Worker).values(
+        with self.db.begin() as tx:
+            tx.execute(sa.insert(models.Worker).values(
                 id=worker_id, hostname=hostname, pid=pid, started_at=db.now(), heartbeat_at=db.now()))
         return worker_id
 
     def beat_worker(self, worker_id: str) -> None:
-        with self.db.session() as session:
-            session.execute(sa.update(models.Worker).where(models.Worker.id == worker_id)
+        with self.db.begin() as tx:
+            tx.execute(sa.update(models.Worker).where(models.Worker.id == worker_id)
                             .values(heartbeat_at=db.now()))
 
     def stop_worker(self, worker_id: str) -> None:
-        with self.db.session() as session:
-            session.execute(sa.update(models.Worker).where(models.Worker.id == worker_id)
+        with self.db.begin() as tx:
+            tx.execute(sa.update(models.Worker).where(models.Worker.id == worker_id)
                             .values(stopped_at=db.now()))
 
     def live_workers_on(self, hostname: str) -> list[tuple[str, int]]:
         """Workers of ``hostname`` that never said they stopped: ``(id, pid)``."""
-        with self.db.session() as session:
-            rows = session.execute(sa.select(models.Worker.id, models.Worker.pid).where(
+        with self.db.begin() as tx:
+            rows = tx.execute(sa.select(models.Worker.id, models.Worker.pid).where(
                 models.Worker.hostname == hostname, models.Worker.stopped_at.is_(None))).all()
         return [(r.id, r.pid) for r in rows]
 
     def mark_workers_stopped(self, worker_ids: Sequence[str]) -> None:
         if worker_ids:
-            with self.db.session() as session:
-                session.execute(sa.update(models.Worker).where(models.Worker.id.in_(worker_ids))
+            with self.db.begin() as tx:
+                tx.execute(sa.update(models.Worker).where(models.Worker.id.in_(worker_ids))
                                 .values(stopped_at=db.now()))
 
     # -- retention -----------------------------------------------------------------------
     def expired_jobs(self, limit: int = 500) -> list[str]:
         """Final jobs whose retention ended and whose files are still there."""
         final = [s.value for s in states.FINAL]
-        with self.db.session() as session:
-            return list(session.execute(sa.select(Job.id).where(
+        with self.db.begin() as tx:
+            return list(tx.execute(sa.select(Job.id).where(
                 Job.files_removed.is_(False), Job.state.in_(final), Job.expires_at < db.now()).limit(limit)
             ).scalars())
 
     def deleted_with_files(self, limit: int = 500) -> list[str]:
         """DELETED jobs whose files were not removed yet (a crash between the two)."""
-        with self.db.session() as session:
-            return list(session.execute(sa.select(Job.id).where(
+        with self.db.begin() as tx:
+            return list(tx.execute(sa.select(Job.id).where(
                 Job.files_removed.is_(False), Job.state == states.Status.DELETED.value).limit(limit)).scalars())
 
     # -- metrics -------------------------------------------------------------------------
     def stats(self) -> Stats:
         """Counts by state and a cumulative duration histogram, computed by the database."""
         finished = Job.duration_s.is_not(None)
-        with self.db.session() as session:
-            by_state = {state: count for state, count in session.execute(
+        with self.db.begin() as tx:
+            by_state = {state: count for state, count in tx.execute(
                 sa.select(Job.state, sa.func.count()).group_by(Job.state))}
             columns = [sa.func.sum(sa.case((Job.duration_s <= b, 1), else_=0)) for b in DURATION_BUCKETS]
-            row = session.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Job.duration_s), 0.0),
+            row = tx.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Job.duration_s), 0.0),
                                             *columns).where(finished)).one()
         count, total, *buckets = row
         return Stats(

@@ -1,4 +1,4 @@
-"""The database handle shared by the repositories: engine plus session factory."""
+"""The database handle shared by the repositories: the engine and its transactions."""
 
 from __future__ import annotations
 
@@ -6,34 +6,33 @@ import contextlib
 from collections.abc import Iterator
 
 import sqlalchemy as sa
-from sqlalchemy import exc, orm
+from sqlalchemy import exc
 
 from jobsmith.domain import errors
 from jobsmith.store import db
 
 
 class Database:
-    """Owns the engine. Sessions never expire loaded objects on commit: views are built after."""
+    """Owns the engine; hands out transactions."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = db.create_engine(url)
-        self._sessions = orm.sessionmaker(self.engine, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @contextlib.contextmanager
-    def session(self) -> Iterator[orm.Session]:
-        """One transaction: committed on success, rolled back on error.
+    def begin(self) -> Iterator[sa.Connection]:
+        """One transaction on a Core connection: committed on success, rolled back on error.
 
         A lost or refused connection becomes :class:`errors.Unavailable` (503 with Retry-After),
         never a 500.
         """
         try:
-            with self._sessions() as session, session.begin():
-                yield session
+            with self.engine.begin() as connection:
+                yield connection
         except exc.DataError as error:
             raise errors.Invalid("a value in the request cannot be stored (for example a NUL character)",
                                  code="unstorable_value") from error
@@ -43,8 +42,8 @@ class Database:
             raise errors.Unavailable("the database is not reachable; try again shortly") from error
 
     def ping(self) -> None:
-        with self.session() as session:
-            session.execute(sa.text("SELECT 1"))
+        with self.begin() as connection:
+            connection.execute(sa.text("SELECT 1"))
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -49,6 +49,25 @@ def _generic_now(element: now, compiler: SQLCompiler, **kw: Any) -> str:
     return f"(CURRENT_TIMESTAMP + {shift} * INTERVAL '1' SECOND)"
 
 
+class seconds_since(FunctionElement[float]):  # noqa: N801 - used like a SQL function
+    """Seconds from a timestamp column to the database's now."""
+
+    type = sa.Float()
+    inherit_cache = True
+
+
+@compiles(seconds_since, "sqlite")
+def _sqlite_since(element: seconds_since, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    return f"((julianday('now') - julianday({column})) * 86400.0)"
+
+
+@compiles(seconds_since)
+def _generic_since(element: seconds_since, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    return f"EXTRACT(EPOCH FROM (timezone('utc', clock_timestamp()) - {column}))"
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from jobsmith.domain import decisions, errors, states
-from jobsmith.store import db, models, transitions
+from jobsmith.store import db, models, records, transitions
 from jobsmith.store.database import Database
 
 Job = models.Job
@@ -27,7 +27,7 @@ _RUNNING = [s.value for s in states.RUNNING]
 class Claim:
     """A job a worker now holds, and the token that proves it."""
 
-    job: models.Job
+    job: records.JobRecord
     token: str
 
 
@@ -62,37 +62,39 @@ class Leases:
         if processes:
             pick = pick.where(Job.process.in_(processes))
         token = str(uuid.uuid4())
-        with self.db.session() as session:
-            job = session.execute(
-                sa.update(Job).where(Job.seq == pick.scalar_subquery(), Job.state == S.QUEUED.value)
+        with self.db.begin() as tx:
+            row = tx.execute(
+                sa.update(records.JOBS).where(Job.seq == pick.scalar_subquery(), Job.state == S.QUEUED.value)
                 .values(previous_state=Job.state, state=S.PROCESSING.value, state_detail=None,
                         attempts=Job.attempts + 1, lease_token=token, worker_id=worker_id,
                         lease_expires_at=db.now(self.lease_s), started_at=db.now(),
                         updated_at=db.now(), progress=0.0)
-                .returning(Job).execution_options(synchronize_session=False)
-            ).scalar_one_or_none()
-            if job is None:
+                .returning(*records.JOBS.c)
+            ).one_or_none()
+            if row is None:
                 return None
-            transitions.record(session, job, actor=f"{states.Actor.WORKER}:{worker_id}",
+            job = records.job(row)
+            transitions.record(tx, job, actor=f"{states.Actor.WORKER}:{worker_id}",
                                reason=f"claimed (attempt {job.attempts})")
-            for table in (models.JobStep, models.JobResult):
-                session.execute(sa.delete(table).where(table.job_seq == job.seq))
+            if job.attempts > 1:  # a retry starts with a clean slate
+                for table in (models.JobStep, models.JobResult):
+                    tx.execute(sa.delete(table).where(table.job_seq == job.seq))
         return Claim(job, token)
 
     def heartbeat(self, job_id: str, token: str) -> S | None:
         """Extend the lease; returns the job's state, or None once the lease is no longer ours."""
-        with self.db.session() as session:
-            state = session.execute(
+        with self.db.begin() as tx:
+            state = tx.execute(
                 sa.update(Job).where(Job.id == job_id, Job.lease_token == token, Job.state.in_(_RUNNING))
                 .values(lease_expires_at=db.now(self.lease_s)).returning(Job.state)
-                .execution_options(synchronize_session=False)
+                
             ).scalar_one_or_none()
         return S(state) if state is not None else None
 
     def observe(self, job_id: str, token: str) -> S | None:
         """The job's state as its holder sees it (cheap, read-only); None if no longer held."""
-        with self.db.session() as session:
-            row = session.execute(sa.select(Job.state, Job.lease_token).where(Job.id == job_id)).one_or_none()
+        with self.db.begin() as tx:
+            row = tx.execute(sa.select(Job.state, Job.lease_token).where(Job.id == job_id)).one_or_none()
         if row is None or row.lease_token != token:
             return None
         return S(row.state)
@@ -100,54 +102,51 @@ class Leases:
     def record_step(self, job_id: str, token: str, position: int, name: str,
                     state: states.StepState, message: str | None) -> None:
         """Create or update step ``position`` of the job; ignored once the lease is lost."""
-        with self.db.session() as session:
-            seq = session.execute(sa.select(Job.seq).where(Job.id == job_id, Job.lease_token == token)
+        with self.db.begin() as tx:
+            seq = tx.execute(sa.select(Job.seq).where(Job.id == job_id, Job.lease_token == token)
                                   ).scalar_one_or_none()
             if seq is None:
                 return
             ended = None if state in (states.StepState.RUNNING, states.StepState.QUEUED) else db.now()
-            updated = session.execute(
+            updated = tx.execute(
                 sa.update(models.JobStep)
                 .where(models.JobStep.job_seq == seq, models.JobStep.position == position)
                 .values(state=state.value, message=message, ended_at=ended)
-                .execution_options(synchronize_session=False))
-            if updated.rowcount == 0:  # type: ignore[attr-defined]
+                )
+            if updated.rowcount == 0:
                 started = db.now() if state != states.StepState.QUEUED else None
-                session.execute(sa.insert(models.JobStep).values(
+                tx.execute(sa.insert(models.JobStep).values(
                     job_seq=seq, position=position, name=name, state=state.value,
                     started_at=started, ended_at=ended, message=message))
 
     def set_progress(self, job_id: str, token: str, fraction: float) -> None:
-        with self.db.session() as session:
-            session.execute(
+        with self.db.begin() as tx:
+            tx.execute(
                 sa.update(Job).where(Job.id == job_id, Job.lease_token == token)
                 .values(progress=decisions.clamp_progress(fraction))
-                .execution_options(synchronize_session=False))
+                )
 
     def finish(self, job_id: str, token: str, to: S, *, reason: str | None, retention_s: float,
-               results: Sequence[ResultFile] = (), worker_id: str = "") -> models.Job:
+               results: Sequence[ResultFile] = (), worker_id: str = "") -> records.JobRecord:
         """End the attempt in a final state, with the results manifest when it completed."""
-        with self.db.session() as session:
+        with self.db.begin() as tx:
             job = transitions.transition(
-                session, job_id, to, allowed=states.RUNNING, token=token,
+                tx, job_id, to, allowed=states.RUNNING, token=token,
                 actor=f"{states.Actor.WORKER}:{worker_id}", reason=reason,
                 values={"lease_token": None, "lease_expires_at": None, "finished_at": db.now(),
-                        "expires_at": db.now(retention_s),
+                        "expires_at": db.now(retention_s), "duration_s": db.seconds_since(Job.started_at),
                         "progress": 1.0 if to == S.COMPLETED else Job.progress})
-            if job.started_at is not None and job.finished_at is not None:
-                session.execute(sa.update(Job).where(Job.seq == job.seq).values(
-                    duration_s=(job.finished_at - job.started_at).total_seconds()))
             if to == S.COMPLETED and results:
-                session.execute(sa.insert(models.JobResult),
+                tx.execute(sa.insert(models.JobResult),
                                 [dict(job_seq=job.seq, **dataclasses.asdict(r)) for r in results])
             return job
 
     def release(self, job_id: str, token: str, *, reason: str, worker_id: str = "",
-                refund_attempt: bool = True) -> models.Job:
+                refund_attempt: bool = True) -> records.JobRecord:
         """Hand a running job back to the queue: a clean shutdown refunds the attempt, a retry not."""
-        with self.db.session() as session:
+        with self.db.begin() as tx:
             return transitions.transition(
-                session, job_id, S.QUEUED, allowed=[S.PROCESSING], token=token,
+                tx, job_id, S.QUEUED, allowed=[S.PROCESSING], token=token,
                 actor=f"{states.Actor.WORKER}:{worker_id}", reason=reason,
                 values={"lease_token": None, "lease_expires_at": None, "worker_id": None,
                         "queued_at": db.now(), "progress": None,
@@ -159,8 +158,8 @@ class Leases:
         Idempotent and safe to run anywhere at any time: each change is guarded by the lease token
         that was seen expired, so a worker that heartbeats in between keeps its job.
         """
-        with self.db.session() as session:
-            stalled = session.execute(
+        with self.db.begin() as tx:
+            stalled = tx.execute(
                 sa.select(Job.id, Job.state, Job.lease_token, Job.attempts, Job.max_retries)
                 .where(Job.state.in_(_RUNNING), Job.lease_expires_at < db.now()).limit(limit)).all()
         recovered = (self._recover(r.id, r.state, r.lease_token or "", r.attempts, r.max_retries) for r in stalled)
@@ -175,8 +174,8 @@ class Leases:
         values: dict[str, object] = {"lease_token": None, "lease_expires_at": None, "worker_id": None}
         values |= {"queued_at": db.now()} if target == S.QUEUED else {"finished_at": db.now()}
         try:
-            with self.db.session() as session:
-                transitions.transition(session, job_id, target, allowed=[S(state)], token=token,
+            with self.db.begin() as tx:
+                transitions.transition(tx, job_id, target, allowed=[S(state)], token=token,
                                        actor=states.Actor.SWEEPER, reason=reason, values=values)
         except errors.TransitionConflict:
             return None
@@ -186,8 +185,8 @@ class Leases:
         """End the leases of workers known to be dead, so recovery need not wait for them."""
         if not worker_ids:
             return 0
-        with self.db.session() as session:
-            result = session.execute(
+        with self.db.begin() as tx:
+            result = tx.execute(
                 sa.update(Job).where(Job.worker_id.in_(worker_ids), Job.state.in_(_RUNNING))
-                .values(lease_expires_at=db.now(-1)).execution_options(synchronize_session=False))
-            return int(result.rowcount)  # type: ignore[attr-defined]
+                .values(lease_expires_at=db.now(-1)))
+            return int(result.rowcount)

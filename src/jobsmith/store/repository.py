@@ -14,15 +14,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import exc, orm
+from sqlalchemy import exc
 
 from jobsmith.domain import errors, states
-from jobsmith.store import db, models, transitions
+from jobsmith.store import db, models, records, transitions
 from jobsmith.store.database import Database
 
 Job = models.Job
+JOBS = records.JOBS
 S = states.Status
-_WITH_DETAILS = (orm.selectinload(Job.steps), orm.selectinload(Job.inputs), orm.selectinload(Job.results))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +59,7 @@ class JobFilter:
 
 @dataclasses.dataclass(frozen=True)
 class Page:
-    jobs: list[models.Job]
+    jobs: list[records.JobRecord]
     first_seq: int | None
     last_seq: int | None
     has_next: bool
@@ -86,7 +86,7 @@ class Repository:
         self.db = database
 
     # -- create and read -------------------------------------------------------------------
-    def create(self, new: NewJob, *, idempotency: tuple[str, str] | None = None) -> tuple[models.Job, bool]:
+    def create(self, new: NewJob, *, idempotency: tuple[str, str] | None = None) -> tuple[records.JobRecord, bool]:
         """Insert a job and its first history row; returns ``(job, created)``.
 
         With ``idempotency=(key, body_sha256)`` a second call with the same key and body returns the
@@ -99,20 +99,20 @@ class Repository:
         job_id = str(uuid.uuid4())
         state = S.QUEUED if new.queued else S.WAITING_FOR_DATA
         try:
-            with self.db.session() as session:
-                job = session.execute(
-                    sa.insert(Job).values(
+            with self.db.begin() as tx:
+                job = records.job(tx.execute(
+                    sa.insert(JOBS).values(
                         id=job_id, process=new.process, process_version=new.process_version,
                         state=state.value, owner=new.owner, target=new.target, labels=new.labels,
-                        description=new.description, job_metadata=new.metadata, parameters=new.parameters,
+                        description=new.description, metadata=new.metadata, parameters=new.parameters,
                         priority=new.priority, attempts=0, max_retries=new.max_retries,
                         timeout_s=new.timeout_s, created_at=db.now(), updated_at=db.now(),
                         queued_at=db.now() if new.queued else None, files_removed=False,
-                    ).returning(Job)
-                ).scalar_one()
-                transitions.record(session, job, actor=states.Actor.CLIENT, reason="created")
+                    ).returning(*JOBS.c)
+                ).one())
+                transitions.record(tx, job, actor=states.Actor.CLIENT, reason="created")
                 if idempotency is not None:
-                    session.execute(sa.insert(models.IdempotencyKey).values(
+                    tx.execute(sa.insert(models.IdempotencyKey).values(
                         owner=new.owner, key=idempotency[0], body_sha256=idempotency[1],
                         job_id=job_id, created_at=db.now()))
         except exc.IntegrityError:
@@ -124,9 +124,11 @@ class Repository:
             return earlier, False
         return self.get(job_id), True
 
-    def _idempotent_job(self, owner: str, key: str, body_sha256: str) -> models.Job | None:
-        with self.db.session() as session:
-            row = session.get(models.IdempotencyKey, (owner, key))
+    def _idempotent_job(self, owner: str, key: str, body_sha256: str) -> records.JobRecord | None:
+        with self.db.begin() as tx:
+            table = models.IdempotencyKey
+            row = tx.execute(sa.select(table.body_sha256, table.job_id).where(
+                table.owner == owner, table.key == key)).one_or_none()
         if row is None:
             return None
         if row.body_sha256 != body_sha256:
@@ -136,40 +138,41 @@ class Repository:
             )
         return self.get(row.job_id)
 
-    def get(self, job_id: str, *, owner: str | None = None) -> models.Job:
+    def get(self, job_id: str, *, owner: str | None = None) -> records.JobRecord:
         """The job with its steps, inputs and results; 404 for unknown ids and others' jobs."""
-        query = sa.select(Job).where(Job.id == job_id).options(*_WITH_DETAILS)
+        query = sa.select(JOBS).where(JOBS.c.id == job_id)
         if owner is not None:
-            query = query.where(Job.owner == owner)
-        with self.db.session() as session:
-            job = session.execute(query).scalar_one_or_none()
-        if job is None:
-            raise errors.NotFound(f"no job {job_id}", code="job_not_found")
-        return job
+            query = query.where(JOBS.c.owner == owner)
+        with self.db.engine.connect() as connection:
+            row = connection.execute(query).one_or_none()
+            if row is None:
+                raise errors.NotFound(f"no job {job_id}", code="job_not_found")
+            return records.with_details(connection, [records.job(row)])[0]
 
-    def history(self, job_id: str) -> builtins.list[models.JobHistory]:
-        with self.db.session() as session:
-            return list(session.execute(
-                sa.select(models.JobHistory).join(Job, Job.seq == models.JobHistory.job_seq)
+    def history(self, job_id: str) -> builtins.list[sa.Row[Any]]:
+        """Rows with ``time, from_state, to_state, actor, attempt, reason``, oldest first."""
+        with self.db.begin() as tx:
+            return builtins.list(tx.execute(
+                sa.select(*models.JobHistory.__table__.c).join(Job, Job.seq == models.JobHistory.job_seq)
                 .where(Job.id == job_id).order_by(models.JobHistory.id)
-            ).scalars())
+            ).all())
 
     def page(self, where: JobFilter, *, limit: int, after: int | None = None,
              before: int | None = None, details: bool = True) -> Page:
         """Newest first. ``after``/``before`` are ``seq`` bounds from a cursor (exclusive)."""
-        query = sa.select(Job).where(*self._conditions(where))
-        if details:
-            query = query.options(*_WITH_DETAILS)
+        query = sa.select(JOBS).where(*self._conditions(where))
         if before is not None:  # a "previous" page: the ones just newer than ``before``
             query = query.where(Job.seq > before).order_by(Job.seq.asc())
         else:
             if after is not None:
                 query = query.where(Job.seq < after)
             query = query.order_by(Job.seq.desc())
-        with self.db.session() as session:
-            jobs = list(session.execute(query.limit(limit + 1)).scalars())
-        more = len(jobs) > limit
-        jobs = jobs[:limit]
+        with self.db.engine.connect() as connection:
+            jobs = [records.job(row) for row in connection.execute(query.limit(limit + 1))]
+            more = len(jobs) > limit
+            jobs = jobs[:limit]
+            if details:
+                jobs = records.with_details(connection, jobs)
         if before is not None:
             jobs.reverse()
             has_previous, has_next = more, True
@@ -202,17 +205,17 @@ class Repository:
         return conditions
 
     # -- client changes --------------------------------------------------------------------
-    def patch(self, job_id: str, owner: str | None, changes: dict[str, Any]) -> models.Job:
+    def patch(self, job_id: str, owner: str | None, changes: dict[str, Any]) -> records.JobRecord:
         """Change description, labels or priority; priority only before the job runs."""
         guard = [Job.id == job_id]
         if owner is not None:
             guard.append(Job.owner == owner)
         if "priority" in changes:
             guard.append(Job.state.in_([S.WAITING_FOR_DATA.value, S.QUEUED.value]))
-        with self.db.session() as session:
-            done = session.execute(
+        with self.db.begin() as tx:
+            done = tx.execute(
                 sa.update(Job).where(*guard).values(updated_at=db.now(), **changes)
-                .returning(Job.seq).execution_options(synchronize_session=False)
+                .returning(Job.seq)
             ).scalar_one_or_none()
         if done is None:
             job = self.get(job_id, owner=owner)  # 404 when it does not exist
@@ -228,55 +231,55 @@ class Repository:
         ``place`` moves the file into place; it runs after the job row is locked by the guard,
         so an upload never changes the files of a job that is already queued.
         """
-        with self.db.session() as session:
-            seq = session.execute(
+        with self.db.begin() as tx:
+            seq = tx.execute(
                 sa.update(Job).where(Job.id == job_id, Job.state == S.WAITING_FOR_DATA.value)
                 .values(updated_at=db.now()).returning(Job.seq)
-                .execution_options(synchronize_session=False)
+                
             ).scalar_one_or_none()
             if seq is None:
-                state = session.execute(sa.select(Job.state).where(Job.id == job_id)).scalar_one_or_none()
+                state = tx.execute(sa.select(Job.state).where(Job.id == job_id)).scalar_one_or_none()
                 raise errors.Conflict(
                     f"job {job_id} is {state}; files can only be uploaded while it is WAITING_FOR_DATA",
                     code="state_conflict",
                 )
             place()
-            session.execute(sa.delete(models.JobInput).where(
+            tx.execute(sa.delete(models.JobInput).where(
                 models.JobInput.job_seq == seq, models.JobInput.name == stored.name))
-            session.execute(sa.insert(models.JobInput).values(
+            tx.execute(sa.insert(models.JobInput).values(
                 job_seq=seq, uploaded_at=db.now(), **dataclasses.asdict(stored)))
-            rows = session.execute(sa.select(models.JobInput).where(models.JobInput.job_seq == seq)
-                                   .order_by(models.JobInput.uploaded_at)).scalars()
+            rows = tx.execute(sa.select(models.JobInput).where(models.JobInput.job_seq == seq)
+                                   .order_by(models.JobInput.uploaded_at)).all()
             return [StoredInput(r.input, r.name, r.size, r.sha256, r.media_type) for r in rows]
 
-    def queue(self, job_id: str, *, actor: str = states.Actor.CLIENT) -> models.Job:
-        with self.db.session() as session:
-            return transitions.transition(session, job_id, S.QUEUED, allowed=[S.WAITING_FOR_DATA],
+    def queue(self, job_id: str, *, actor: str = states.Actor.CLIENT) -> records.JobRecord:
+        with self.db.begin() as tx:
+            return transitions.transition(tx, job_id, S.QUEUED, allowed=[S.WAITING_FOR_DATA],
                                           actor=actor, reason=None, values={"queued_at": db.now()})
 
     def fail(self, job_id: str, reason: str, *, allowed: Sequence[S] = (S.QUEUED,),
-             actor: str = states.Actor.SYSTEM) -> models.Job:
+             actor: str = states.Actor.SYSTEM) -> records.JobRecord:
         """Fail a job nobody holds (e.g. a queued job whose input vanished)."""
-        with self.db.session() as session:
-            return transitions.transition(session, job_id, S.FAILED, allowed=allowed, actor=actor,
+        with self.db.begin() as tx:
+            return transitions.transition(tx, job_id, S.FAILED, allowed=allowed, actor=actor,
                                           reason=reason, values={"finished_at": db.now()})
 
-    def cancel(self, job_id: str, *, actor: str = states.Actor.CLIENT) -> models.Job:
+    def cancel(self, job_id: str, *, actor: str = states.Actor.CLIENT) -> records.JobRecord:
         """Cancel at once if nobody holds the job, else ask its worker to stop it.
 
         A final job is a 409; a job already being stopped is returned as it is.
         """
-        with self.db.session() as session:
+        with self.db.begin() as tx:
             try:
                 return transitions.transition(
-                    session, job_id, S.CANCELLED, allowed=[S.WAITING_FOR_DATA, S.QUEUED], actor=actor,
+                    tx, job_id, S.CANCELLED, allowed=[S.WAITING_FOR_DATA, S.QUEUED], actor=actor,
                     reason="cancelled by the client", values={"finished_at": db.now()})
             except errors.TransitionConflict:
                 pass
-        with self.db.session() as session:
+        with self.db.begin() as tx:
             try:
                 return transitions.transition(
-                    session, job_id, S.CANCELLATION_REQUESTED, allowed=[S.PROCESSING], actor=actor,
+                    tx, job_id, S.CANCELLATION_REQUESTED, allowed=[S.PROCESSING], actor=actor,
                     reason="cancellation requested by the client")
             except errors.TransitionConflict:
                 pass
@@ -286,12 +289,12 @@ class Repository:
         raise errors.Conflict(f"job {job_id} is {job.state} and can no longer be cancelled",
                               code="state_conflict")
 
-    def delete(self, job_id: str, *, actor: str = states.Actor.CLIENT) -> models.Job:
+    def delete(self, job_id: str, *, actor: str = states.Actor.CLIENT) -> records.JobRecord:
         """Mark the job DELETED (again: no change). A running job's worker sees it and stops."""
-        with self.db.session() as session:
+        with self.db.begin() as tx:
             try:
                 transitions.transition(
-                    session, job_id, S.DELETED, allowed=set(S) - {S.DELETED}, actor=actor,
+                    tx, job_id, S.DELETED, allowed=set(S) - {S.DELETED}, actor=actor,
                     reason="deleted by the client",
                     values={"lease_token": None, "lease_expires_at": None,
                             "finished_at": sa.func.coalesce(Job.finished_at, db.now())})
@@ -300,12 +303,12 @@ class Repository:
         return self.get(job_id)
 
     def mark_files_removed(self, job_id: str) -> None:
-        with self.db.session() as session:
-            session.execute(sa.update(Job).where(Job.id == job_id).values(files_removed=True)
-                            .execution_options(synchronize_session=False))
+        with self.db.begin() as tx:
+            tx.execute(sa.update(Job).where(Job.id == job_id).values(files_removed=True)
+                            )
 
     def purge_idempotency_keys(self, older_than_h: float) -> int:
-        with self.db.session() as session:
-            result = session.execute(sa.delete(models.IdempotencyKey).where(
+        with self.db.begin() as tx:
+            result = tx.execute(sa.delete(models.IdempotencyKey).where(
                 models.IdempotencyKey.created_at < db.now(-older_than_h * 3600)))
-            return int(result.rowcount)  # type: ignore[attr-defined]
+            return int(result.rowcount)

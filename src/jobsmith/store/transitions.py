@@ -13,16 +13,15 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import orm
 
 from jobsmith.domain import errors, states
-from jobsmith.store import db, models
+from jobsmith.store import db, models, records
 
-Job = models.Job
+JOBS = records.JOBS
 
 
 def transition(
-    session: orm.Session,
+    tx: sa.Connection,
     job_id: str,
     to: states.Status,
     *,
@@ -31,34 +30,34 @@ def transition(
     reason: str | None = None,
     token: str | None = None,
     values: dict[str, Any] | None = None,
-) -> models.Job:
+) -> records.JobRecord:
     """Move ``job_id`` to ``to`` if it is in one of ``allowed`` (and holds ``token``).
 
-    Caller MUST be inside a transaction (``Database.session()``); the history row is written in
+    Caller MUST be inside a transaction (``Database.begin()``); the history row is written in
     it. ``allowed`` is intersected with the contract's table, so no caller can open an edge
     that :data:`states.TRANSITIONS` does not have.
     """
     sources = [s.value for s in allowed if states.can_transition(s, to)]
     stmt = (
-        sa.update(Job)
-        .where(Job.id == job_id, Job.state.in_(sources))
-        .values(previous_state=Job.state, state=to.value, state_detail=reason,
+        sa.update(JOBS)
+        .where(JOBS.c.id == job_id, JOBS.c.state.in_(sources))
+        .values(previous_state=JOBS.c.state, state=to.value, state_detail=reason,
                 updated_at=db.now(), **(values or {}))
-        .returning(Job)
-        .execution_options(synchronize_session=False)
+        .returning(*JOBS.c)
     )
     if token is not None:
-        stmt = stmt.where(Job.lease_token == token)
-    job = session.execute(stmt).scalar_one_or_none()
-    if job is None:
-        raise _conflict(session, job_id, to, token)
-    record(session, job, actor=actor, reason=reason)
+        stmt = stmt.where(JOBS.c.lease_token == token)
+    row = tx.execute(stmt).one_or_none()
+    if row is None:
+        raise _conflict(tx, job_id, to, token)
+    job = records.job(row)
+    record(tx, job, actor=actor, reason=reason)
     return job
 
 
-def record(session: orm.Session, job: models.Job, *, actor: str, reason: str | None) -> None:
+def record(tx: sa.Connection, job: records.JobRecord, *, actor: str, reason: str | None) -> None:
     """Write the history row of the change that just happened to ``job``."""
-    session.execute(
+    tx.execute(
         sa.insert(models.JobHistory).values(
             job_seq=job.seq, time=db.now(), from_state=job.previous_state, to_state=job.state,
             actor=actor, attempt=job.attempts, reason=reason,
@@ -66,8 +65,8 @@ def record(session: orm.Session, job: models.Job, *, actor: str, reason: str | N
     )
 
 
-def _conflict(session: orm.Session, job_id: str, to: states.Status, token: str | None) -> errors.JobsmithError:
-    row = session.execute(sa.select(Job.state, Job.lease_token).where(Job.id == job_id)).one_or_none()
+def _conflict(tx: sa.Connection, job_id: str, to: states.Status, token: str | None) -> errors.JobsmithError:
+    row = tx.execute(sa.select(JOBS.c.state, JOBS.c.lease_token).where(JOBS.c.id == job_id)).one_or_none()
     if row is None:
         return errors.NotFound(f"no job {job_id}", code="job_not_found")
     if token is not None and row.lease_token != token:
