@@ -75,8 +75,9 @@ def test_sigterm_drains_and_requeues_without_spending_an_attempt(server: ServerP
         waiting.until(lambda: client.get(f"/v1/jobs/{short_job}").json()["state"] == "PROCESSING",
                       what="the short job to run")
     started = time.monotonic()
-    assert server.stop() == 0
+    assert server.stop() in (0, -15)  # uvicorn re-raises the signal after a clean shutdown
     assert time.monotonic() - started < 30
+    assert "Application shutdown complete" in server.log()
     server.start()
     with httpx.Client(base_url=server.url, timeout=10) as client:
         assert waiting.final(client, short_job, timeout=30)["attempts"] == 1  # finished within the grace period

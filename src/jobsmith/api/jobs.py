@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -19,14 +20,13 @@ from jobsmith.store import records, models, repository
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     code: {"model": views.Problem} for code in (401, 403, 404, 409, 410, 422, 503)}
-JobId = Annotated[str, Path(description="The job's id (a UUID).",
-                            pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
+JobId = Annotated[uuid.UUID, Path(description="The job's id (a UUID).")]
 WRITE_CHUNK = 1024 * 1024
 
 
 def owned_job(job_id: JobId, services: ServicesDep, caller: CallerDep) -> records.JobRecord:
     """The job if the caller may see it; another owner's job is a 404, as if it did not exist."""
-    return services.jobs.get(job_id.lower(), owner=caller.scope())
+    return services.jobs.get(str(job_id), owner=caller.scope())
 
 
 OwnedJob = Annotated[records.JobRecord, Depends(owned_job)]
@@ -226,8 +226,8 @@ async def upload(job_id: JobId, filename: str, request: Request, services: Servi
         stream.abort()  # no-op once the file was moved into place
 
 
-def _waiting_job(services: Services, caller: Caller, job_id: str) -> records.JobRecord:
-    job = services.jobs.get(job_id.lower(), owner=caller.scope())
+def _waiting_job(services: Services, caller: Caller, job_id: uuid.UUID) -> records.JobRecord:
+    job = services.jobs.get(str(job_id), owner=caller.scope())
     if job.state != states.Status.WAITING_FOR_DATA:
         raise errors.Conflict(f"job {job.id} is {job.state}; files can only be uploaded while it is "
                               "WAITING_FOR_DATA", code="state_conflict")
