@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import pathlib
+from collections.abc import Iterator
 from typing import Annotated, Any
+
+import httpx
 
 import typer
 from rich.console import Console
@@ -77,10 +81,22 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
     return _parse_pairs(pairs, "--param", as_json=True)
 
 
-def _fail(error: JobsmithClientError | Exception) -> typer.Exit:
-    detail = error.detail if isinstance(error, JobsmithClientError) else str(error)
-    err.print(f"[red]error:[/red] {detail}")
-    return typer.Exit(1)
+@contextlib.contextmanager
+def _client(url: str, api_key: str | None) -> Iterator[Client]:
+    """A client whose failures end the command with one red line and exit code 1, never a traceback."""
+    try:
+        with Client(url, api_key) as client:
+            yield client
+    except JobsmithClientError as error:
+        detail = error.detail
+    except httpx.HTTPError as error:
+        detail = f"cannot reach {url}: {error}"
+    except (OSError, ValueError) as error:
+        detail = str(error)
+    else:
+        return
+    err.print(f"[red]error:[/red] {detail}", markup=True, highlight=False)
+    raise typer.Exit(1)
 
 
 @app.command()
@@ -95,23 +111,20 @@ def submit(
     url: Url = DEFAULT_URL, api_key: ApiKey = None,
 ) -> None:
     """Create a job, upload its files, and optionally wait for it and download its results."""
-    try:
-        with Client(url, api_key) as client:
-            job = client.create_job(process, parameters=parse_params(param or []),
-                                    labels=_parse_pairs(label or [], "--label", as_json=False) or None,
-                                    priority=priority)
-            for path in files or []:
-                job = client.upload(job["id"], path)
-            if job["state"] == "WAITING_FOR_DATA":
-                job = client.queue(job["id"])
-            out.print(job["id"])
-            if wait or output:
-                job = _follow(client, job["id"])
-            if output is not None and job["state"] == "COMPLETED":
-                written = client.download_results(job["id"], output)
-                out.print(f"{len(written)} result file(s) in {output}")
-    except (JobsmithClientError, OSError, ValueError) as error:
-        raise _fail(error) from None
+    with _client(url, api_key) as client:
+        job = client.create_job(process, parameters=parse_params(param or []),
+                                labels=_parse_pairs(label or [], "--label", as_json=False) or None,
+                                priority=priority)
+        for path in files or []:
+            job = client.upload(job["id"], path)
+        if job["state"] == "WAITING_FOR_DATA":
+            job = client.queue(job["id"])
+        out.print(job["id"])
+        if wait or output:
+            job = _follow(client, job["id"])
+        if output is not None and job["state"] == "COMPLETED":
+            written = client.download_results(job["id"], output)
+            out.print(f"{len(written)} result file(s) in {output}")
     if (wait or output) and job["state"] != "COMPLETED":
         raise typer.Exit(1)
 
@@ -139,11 +152,8 @@ def _follow(client: Client, job_id: str) -> dict[str, Any]:
 def status(job_id: str, as_json: Annotated[bool, typer.Option("--json", help="Print the raw job view.")] = False,
            url: Url = DEFAULT_URL, api_key: ApiKey = None) -> None:
     """Show one job: state, progress, steps, inputs and results."""
-    try:
-        with Client(url, api_key) as client:
-            view = client.job(job_id)
-    except JobsmithClientError as error:
-        raise _fail(error) from None
+    with _client(url, api_key) as client:
+        view = client.job(job_id)
     if as_json:
         out.print_json(data=view)
         return
@@ -166,11 +176,8 @@ def jobs(state: Annotated[str | None, typer.Option(help="Comma list of states.")
          as_json: Annotated[bool, typer.Option("--json")] = False,
          url: Url = DEFAULT_URL, api_key: ApiKey = None) -> None:
     """List jobs, newest first."""
-    try:
-        with Client(url, api_key) as client:
-            page = client.jobs(state=state, process=process, limit=limit)
-    except JobsmithClientError as error:
-        raise _fail(error) from None
+    with _client(url, api_key) as client:
+        page = client.jobs(state=state, process=process, limit=limit)
     if as_json:
         out.print_json(data=page)
         return
@@ -184,21 +191,15 @@ def jobs(state: Annotated[str | None, typer.Option(help="Comma list of states.")
 @app.command()
 def cancel(job_id: str, url: Url = DEFAULT_URL, api_key: ApiKey = None) -> None:
     """Cancel a job (running work is stopped)."""
-    try:
-        with Client(url, api_key) as client:
-            out.print(client.cancel(job_id)["state"])
-    except JobsmithClientError as error:
-        raise _fail(error) from None
+    with _client(url, api_key) as client:
+        out.print(client.cancel(job_id)["state"])
 
 
 @app.command()
 def log(job_id: str, url: Url = DEFAULT_URL, api_key: ApiKey = None) -> None:
     """Print a job's log."""
-    try:
-        with Client(url, api_key) as client:
-            out.print(client.log(job_id), end="", markup=False, highlight=False)
-    except JobsmithClientError as error:
-        raise _fail(error) from None
+    with _client(url, api_key) as client:
+        out.print(client.log(job_id), end="", markup=False, highlight=False)
 
 
 def main() -> None:
