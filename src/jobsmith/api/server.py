@@ -6,8 +6,9 @@ import logging
 
 import uvicorn
 
-from jobsmith.api.app import create_app
+from jobsmith.api.app import create_app, open_database
 from jobsmith.config import Settings
+from jobsmith.domain import errors
 
 log = logging.getLogger("jobsmith")
 
@@ -32,5 +33,10 @@ def run(settings: Settings) -> None:
     """Serve until stopped. SIGTERM drains: no new claims, running jobs get their grace period."""
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     announce(settings)
+    try:  # refuse to start on a schema of another version, with the command to run, not a traceback
+        open_database(settings).dispose()
+    except errors.Unavailable as problem:
+        log.error("%s", problem.detail)
+        raise SystemExit(2) from None
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
                 access_log=False, timeout_graceful_shutdown=5)
