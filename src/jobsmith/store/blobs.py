@@ -117,7 +117,8 @@ class BlobStore:
     def prepare_run(self, job_id: str) -> None:
         """Fresh results and scratch directories for an attempt (a retry starts clean)."""
         for directory in (self.results_dir(job_id), self.work_dir(job_id)):
-            shutil.rmtree(directory, ignore_errors=True)
+            if directory.exists():
+                shutil.rmtree(directory)
             directory.mkdir(parents=True)
         (self.job_dir(job_id) / "results.zip").unlink(missing_ok=True)
 

@@ -52,25 +52,16 @@ class Leases:
     def __init__(self, database: Database, lease_s: float) -> None:
         self.db = database
         self.lease_s = lease_s
+        self._claims: dict[tuple[str, ...], sa.Update] = {}
 
     def claim(self, worker_id: str, processes: Sequence[str] = ()) -> Claim | None:
         """Take the next queued job, or None when there is none (or claiming is paused)."""
-        paused = sa.exists().where(models.Maintenance.paused.is_(True))
-        pick = (sa.select(Job.seq).where(Job.state == S.QUEUED.value, ~paused)
-                .order_by(Job.priority.desc(), Job.queued_at, Job.seq).limit(1)
-                .with_for_update(skip_locked=True))
-        if processes:
-            pick = pick.where(Job.process.in_(processes))
+        statement = self._claims.get(tuple(processes))
+        if statement is None:
+            statement = self._claims[tuple(processes)] = self._claim_statement(processes)
         token = str(uuid.uuid4())
         with self.db.begin() as tx:
-            row = tx.execute(
-                sa.update(records.JOBS).where(Job.seq == pick.scalar_subquery(), Job.state == S.QUEUED.value)
-                .values(previous_state=Job.state, state=S.PROCESSING.value, state_detail=None,
-                        attempts=Job.attempts + 1, lease_token=token, worker_id=worker_id,
-                        lease_expires_at=db.now(self.lease_s), started_at=db.now(),
-                        updated_at=db.now(), progress=0.0)
-                .returning(*records.JOBS.c)
-            ).one_or_none()
+            row = tx.execute(statement, {"token": token, "worker_id": worker_id}).one_or_none()
             if row is None:
                 return None
             job = records.job(row)
@@ -80,6 +71,21 @@ class Leases:
                 for table in (models.JobStep, models.JobResult):
                     tx.execute(sa.delete(table).where(table.job_seq == job.seq))
         return Claim(job, token)
+
+    def _claim_statement(self, processes: Sequence[str]) -> sa.Update:
+        """One statement, built once per worker: pick (skipping rows others lock), take, return."""
+        paused = sa.exists().where(models.Maintenance.paused.is_(True))
+        pick = (sa.select(Job.seq).where(Job.state == S.QUEUED.value, ~paused)
+                .order_by(Job.priority.desc(), Job.queued_at, Job.seq).limit(1)
+                .with_for_update(skip_locked=True))
+        if processes:
+            pick = pick.where(Job.process.in_(list(processes)))
+        return (sa.update(records.JOBS).where(Job.seq == pick.scalar_subquery(), Job.state == S.QUEUED.value)
+                .values(previous_state=Job.state, state=S.PROCESSING.value, state_detail=None,
+                        attempts=Job.attempts + 1, lease_token=sa.bindparam("token"),
+                        worker_id=sa.bindparam("worker_id"), lease_expires_at=db.now(self.lease_s),
+                        started_at=db.now(), updated_at=db.now(), progress=0.0)
+                .returning(*records.JOBS.c))
 
     def heartbeat(self, job_id: str, token: str) -> S | None:
         """Extend the lease; returns the job's state, or None once the lease is no longer ours."""

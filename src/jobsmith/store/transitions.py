@@ -40,7 +40,7 @@ def transition(
     sources = [s.value for s in allowed if states.can_transition(s, to)]
     stmt = (
         sa.update(JOBS)
-        .where(JOBS.c.id == job_id, JOBS.c.state.in_(sources))
+        .where(JOBS.c.id == job_id, sa.or_(*(JOBS.c.state == source for source in sources)))
         .values(previous_state=JOBS.c.state, state=to.value, state_detail=reason,
                 updated_at=db.now(), **(values or {}))
         .returning(*JOBS.c)
