@@ -73,3 +73,26 @@ def test_delete_of_a_running_job_stops_its_work(client: httpx.Client) -> None:
     waiting.until(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in busy),
                   timeout=5, what="the deleted job's process to be gone")
     assert client.get(f"/v1/jobs/{job_id}").json()["state"] == "DELETED"
+
+
+def test_nothing_a_finished_job_started_outlives_it(client: httpx.Client) -> None:
+    job = client.post("/v1/jobs", json={"process": "test-leave-orphan"}).json()
+    done = waiting.final(client, job["id"])
+    assert done["state"] == "COMPLETED"
+    pid = int(client.get(f"/v1/jobs/{job['id']}/results/pid.txt").text)
+
+    def gone() -> bool:
+        try:
+            return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
+
+    waiting.until(gone, timeout=5, what="the job's background process to be killed")
+
+
+def test_jobs_after_a_crash_or_a_kill_run_normally(client: httpx.Client) -> None:
+    crashed = client.post("/v1/jobs", json={"process": "test-crash"}).json()
+    assert waiting.final(client, crashed["id"])["state"] == "FAILED"
+    after = [client.post("/v1/jobs", json={"process": "sleep", "parameters": {"seconds": 0}}).json()
+             for _ in range(4)]
+    assert [waiting.final(client, j["id"])["state"] for j in after] == ["COMPLETED"] * 4

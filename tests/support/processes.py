@@ -83,3 +83,11 @@ def many_files(ctx: context.JobContext) -> None:
 @registry.process("test-noop", title="Does nothing, at once")
 def noop(ctx: context.JobContext) -> None:
     (ctx.output_dir / "ok.txt").write_text("ok\n")
+
+
+@registry.process("test-leave-orphan", title="Starts a background process and returns without waiting")
+def leave_orphan(ctx: context.JobContext) -> None:
+    import subprocess
+
+    child = subprocess.Popen(["sleep", "300"])
+    (ctx.output_dir / "pid.txt").write_text(str(child.pid))

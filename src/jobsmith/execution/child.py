@@ -1,9 +1,12 @@
-"""The job's own process: forked from a worker, runs the process function, reports by pipe.
+"""The job host: a child forked from a worker that runs jobs and reports by pipe.
 
 It touches no database and no lease: everything it reports goes to its supervising parent over
-a pipe, and the parent records it with its lease token. It runs in its own process group so that
-cancel and timeouts can stop it (and anything it started) as a whole, and it dies with its
-parent. It always leaves through ``os._exit``: no inherited connection is closed from here.
+a pipe, and the parent records it with its lease token. It runs in its own process group, so that
+cancel and timeouts can stop it (and anything a job started) as a whole, and it dies with its
+parent. A host runs one job at a time and may run many in turn: forking once per job would cost
+more than most small jobs. The parent retires a host (kills its group and forks a new one) after
+any job that did not end cleanly, that left processes behind, or after ``MAX_JOBS`` jobs. It always
+leaves through ``os._exit``: no inherited connection is closed from here.
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ PROGRESS_EVERY_S = 0.2
 
 @dataclasses.dataclass(frozen=True)
 class ChildSpec:
+    """One job to run, as sent to the host (picklable: the process goes by id)."""
+
     job_id: str
-    process: registry.Process
+    process_id: str
     parameters: dict[str, Any]
     metadata: dict[str, Any]
     inputs: dict[str, list[pathlib.Path]]
@@ -56,48 +61,62 @@ class PipeReporter:
             self._pipe.send(("progress", float(fraction)))
 
 
-def _job_logger(path: pathlib.Path) -> logging.Logger:
-    logger = logging.getLogger("jobsmith.job")
-    logger.handlers.clear()
-    handler = logging.FileHandler(path, encoding="utf-8")
+class _StopFlag:
+    """Set by SIGTERM: the job should stop; cleared before each job."""
+
+    def __init__(self) -> None:
+        self.raised = False
+
+    def __call__(self) -> bool:
+        return self.raised
+
+    def on_signal(self, _signum: int, _frame: object) -> None:
+        self.raised = True
+
+
+def serve(processes: registry.Registry, pipe: Connection) -> NoReturn:
+    """Entry point of the forked host: run each job received until told to stop (``None``)."""
+    os.setpgid(0, 0)
+    osproc.die_with_parent()
+    stop = _StopFlag()
+    signal.signal(signal.SIGTERM, stop.on_signal)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        try:
+            spec = pipe.recv()
+        except (EOFError, OSError):
+            break
+        if spec is None:
+            break
+        stop.raised = False
+        pipe.send(run_job(processes, spec, pipe, stop))
+    os._exit(0)
+
+
+def run_job(processes: registry.Registry, spec: ChildSpec, pipe: Connection, stop: _StopFlag) -> tuple[Any, ...]:
+    """Run one job; the outcome is ``("done",)``, ``("cancelled",)`` or ``("error", text, retryable)``."""
+    handler = logging.FileHandler(spec.log_path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger = logging.getLogger(f"jobsmith.job.{spec.job_id}")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    return logger
-
-
-def main(spec: ChildSpec, pipe: Connection) -> NoReturn:
-    """Entry point of the forked child: run the process and report how it ended."""
-    os.setpgid(0, 0)
-    osproc.die_with_parent()
-    stop_requested = False
-
-    def on_term(_signum: int, _frame: object) -> None:
-        nonlocal stop_requested
-        stop_requested = True
-
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logger = _job_logger(spec.log_path)
-    code = 0
     try:
+        process = processes.get(spec.process_id)
         ctx = context.JobContext(
-            job_id=spec.job_id, inputs=spec.inputs,
-            parameters=spec.process.validate_parameters(spec.parameters), metadata=spec.metadata,
-            output_dir=spec.output_dir, work_dir=spec.work_dir, logger=logger,
-            reporter=PipeReporter(pipe), cancelled=lambda: stop_requested)
-        spec.process.function(ctx)
-        pipe.send(("done",))
+            job_id=spec.job_id, inputs=spec.inputs, parameters=process.validate_parameters(spec.parameters),
+            metadata=spec.metadata, output_dir=spec.output_dir, work_dir=spec.work_dir, logger=logger,
+            reporter=PipeReporter(pipe), cancelled=stop)
+        process.function(ctx)
+        return ("done",)
     except context.Cancelled:
         logger.info("the process stopped on request")
-        pipe.send(("cancelled",))
+        return ("cancelled",)
     except BaseException as exc:  # noqa: BLE001 - every failure must reach the parent
         logger.error("the process failed:\n%s", traceback.format_exc().rstrip())
         message = str(exc).strip() or type(exc).__name__
-        pipe.send(("error", f"{type(exc).__name__}: {message}", isinstance(exc, context.RetryableError)))
-        code = 1
+        return ("error", f"{type(exc).__name__}: {message}", isinstance(exc, context.RetryableError))
     finally:
-        logging.shutdown()
-        pipe.close()
-    os._exit(code)
+        logger.removeHandler(handler)
+        handler.close()
+        logging.Logger.manager.loggerDict.pop(logger.name, None)

@@ -11,21 +11,19 @@ if the lease went to someone else meanwhile, this worker's outcome is discarded.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import shutil
 import signal
 import socket
 import time
 from collections.abc import Callable
-from multiprocessing.connection import Connection
 from typing import Any
 
 import sqlalchemy as sa
 
 from jobsmith.config import Settings
 from jobsmith.domain import errors, states
-from jobsmith.execution import child, osproc
+from jobsmith.execution import child, host, osproc
 from jobsmith.execution.supervision import Stop, Watch
 from jobsmith.processes import registry
 from jobsmith.store import records, blobs, leases, models
@@ -34,7 +32,6 @@ from jobsmith.store.database import Database
 log = logging.getLogger(__name__)
 S = states.Status
 PROGRESS_WRITE_EVERY_S = 0.5
-_FORK = multiprocessing.get_context("fork")
 
 
 class Attempt:
@@ -57,6 +54,7 @@ class Runner:
         self.blobs = store
         self.processes = processes
         self.worker_id = worker_id
+        self.host = host.JobHost(processes)
 
     def run(self, claim: leases.Claim, shutting_down: Callable[[], bool]) -> S | None:
         """Run the claimed job to its end; returns the state written (None if the lease was lost)."""
@@ -67,19 +65,13 @@ class Runner:
             spec = self._spec(job)
         except errors.JobsmithError as exc:
             return self._finish(claim, S.FAILED, exc.detail)
-        receiver, sender = _FORK.Pipe(duplex=False)
-        process = _FORK.Process(target=child.main, args=(spec, sender), daemon=False)
-        process.start()
-        sender.close()
-        try:
-            os.setpgid(process.pid or 0, process.pid or 0)
-        except (PermissionError, ProcessLookupError):
-            pass  # the child did it first, or already left
-        try:
-            watch, attempt = self._supervise(claim, process, receiver, shutting_down)
-        finally:
-            receiver.close()
-        return self._conclude(claim, process, watch, attempt)
+        self.host.start(spec)
+        watch, attempt = self._supervise(claim, shutting_down)
+        return self._conclude(claim, watch, attempt)
+
+    def close(self) -> None:
+        """Stop the job host; called when the worker stops."""
+        self.host.retire()
 
     # -- preparing ---------------------------------------------------------------------------
     def _spec(self, job: records.JobRecord) -> child.ChildSpec:
@@ -98,13 +90,12 @@ class Runner:
             inputs.setdefault(item.input, []).append(path)
         self.blobs.prepare_run(job.id)
         return child.ChildSpec(
-            job_id=job.id, process=process, parameters=job.parameters, metadata=job.job_metadata,
+            job_id=job.id, process_id=process.id, parameters=job.parameters, metadata=job.job_metadata,
             inputs=inputs, output_dir=self.blobs.results_dir(job.id), work_dir=self.blobs.work_dir(job.id),
             log_path=self.blobs.log_path(job.id))
 
     # -- supervising -------------------------------------------------------------------------
-    def _supervise(self, claim: leases.Claim, process: Any, receiver: Connection,
-                   shutting_down: Callable[[], bool]) -> tuple[Watch, Attempt]:
+    def _supervise(self, claim: leases.Claim, shutting_down: Callable[[], bool]) -> tuple[Watch, Attempt]:
         settings, job = self.settings, claim.job
         watch = Watch(started=time.monotonic(), timeout_s=job.timeout_s, grace_s=settings.cancel_grace_s,
                       shutdown_grace_s=settings.shutdown_grace_s,
@@ -112,15 +103,10 @@ class Runner:
         attempt = Attempt()
         next_beat = time.monotonic() + settings.lease_s / 3
         next_check = time.monotonic() + settings.supervise_interval_s
-        pipe_open = True
-        while pipe_open or process.is_alive():
-            if pipe_open:
-                pipe_open = self._drain(claim, receiver, attempt, max(0.0, next_check - time.monotonic()))
-            else:
-                process.join(settings.supervise_interval_s)
+        while attempt.outcome is None and self._drain(claim, attempt, max(0.0, next_check - time.monotonic())):
             now = time.monotonic()
             if attempt.outcome is not None or now < next_check:
-                continue  # finished by itself, or not yet time to look at the job again
+                continue
             next_check = now + settings.supervise_interval_s
             if now >= next_beat:
                 state = self.leases.heartbeat(job.id, claim.token)
@@ -128,22 +114,22 @@ class Runner:
             else:
                 state = self.leases.observe(job.id, claim.token)
             reason = watch.decide(now, cancel_requested=state == S.CANCELLATION_REQUESTED, lost=state is None,
-                                  shutting_down=shutting_down(), rss=osproc.tree_rss(process.pid))
+                                  shutting_down=shutting_down(), rss=osproc.tree_rss(self.host.pid))
             if reason is not None:
-                self._stop(process.pid, watch, now)
-        process.join()
+                self._stop(watch, now)
         self._write_progress(claim, attempt, force=True)
         return watch, attempt
 
-    def _drain(self, claim: leases.Claim, receiver: Connection, attempt: Attempt, wait: float) -> bool:
-        """Handle every waiting message; False once the child closed its end."""
+    def _drain(self, claim: leases.Claim, attempt: Attempt, wait: float) -> bool:
+        """Handle every waiting message; False once the host is gone (its pipe closed)."""
+        pipe = self.host.pipe
+        assert pipe is not None
         try:
-            if not receiver.poll(wait):
-                return True
+            if not pipe.poll(wait):
+                return self.host.alive() or pipe.poll(0)
             while True:
-                message = receiver.recv()
-                self._handle(claim, message, attempt)
-                if not receiver.poll(0):
+                self._handle(claim, pipe.recv(), attempt)
+                if attempt.outcome is not None or not pipe.poll(0):
                     return True
         except (EOFError, OSError):
             return False
@@ -166,19 +152,21 @@ class Runner:
         self.leases.set_progress(claim.job.id, claim.token, attempt.progress)
         attempt.progress_written = now
 
-    def _stop(self, pid: int, watch: Watch, now: float) -> None:
+    def _stop(self, watch: Watch, now: float) -> None:
         if watch.must_kill(now) and not watch.killed:
-            osproc.signal_group(pid, signal.SIGKILL)
+            self.host.signal(signal.SIGKILL)
             watch.killed = True
         elif watch.term_sent_at is None:
-            osproc.signal_group(pid, signal.SIGTERM)
+            self.host.signal(signal.SIGTERM)
             watch.term_sent_at = now
 
     # -- concluding --------------------------------------------------------------------------
-    def _conclude(self, claim: leases.Claim, process: Any, watch: Watch, attempt: Attempt) -> S | None:
-        osproc.signal_group(process.pid, signal.SIGKILL)  # nothing the job started outlives it
-        job = claim.job
+    def _conclude(self, claim: leases.Claim, watch: Watch, attempt: Attempt) -> S | None:
         outcome = attempt.outcome[0] if attempt.outcome else None
+        exit_code = self.host.exitcode()  # set when the host died on its own
+        if outcome != "done" or watch.stop is not None or self.host.left_processes_behind():
+            self.host.retire()  # nothing a job started outlives it; the next job gets a fresh host
+        job = claim.job
         if watch.stop is Stop.LOST:
             log.warning("job %s: this worker no longer holds it (deleted or re-queued); its work was "
                         "stopped and its outcome discarded", job.id,
@@ -205,7 +193,7 @@ class Runner:
             return self._finish(claim, S.FAILED, text)
         if outcome == "cancelled":
             return self._finish(claim, S.FAILED, "the process stopped without being cancelled")
-        return self._finish(claim, S.FAILED, f"the job's process {osproc.describe_exit(process.exitcode)} "
+        return self._finish(claim, S.FAILED, f"the job's process {osproc.describe_exit(exit_code)} "
                                              "before it finished")
 
     def _complete(self, claim: leases.Claim) -> S | None:

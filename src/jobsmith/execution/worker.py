@@ -56,6 +56,7 @@ class Worker:
                 if not self.run_one():
                     self.wait_for_work(self.settings.poll_interval_s)
         finally:
+            self.runner.close()
             self.admin.stop_worker(self.worker_id)
             log.info("worker %s stopped", self.worker_id, extra={"worker_id": self.worker_id})
 
