@@ -122,7 +122,7 @@ class Repository:
             if earlier is None:
                 raise
             return earlier, False
-        return self.get(job_id), True
+        return job, True  # a new job has no steps, inputs or results yet
 
     def _idempotent_job(self, owner: str, key: str, body_sha256: str) -> records.JobRecord | None:
         with self.db.begin() as tx:
