@@ -1,11 +1,12 @@
 """Drives one claimed job from start to a final state. The same runner serves every executor.
 
-Lifecycle of an attempt: prepare fresh result and scratch directories, fork a child in its own
-process group (:mod:`jobsmith.execution.child`), then supervise it: record its steps and
-progress, extend the lease, and stop it (TERM, then KILL after a grace period) when the job is
-cancelled, deleted, over its time or memory limit, or the worker is shutting down. Finally write
-the results manifest and the final state with a compare-and-set that carries the lease token:
-if the lease went to someone else meanwhile, this worker's outcome is discarded.
+Lifecycle of an attempt: prepare fresh result and scratch directories, hand the job to the
+worker's job host (a forked child in its own process group, :mod:`jobsmith.execution.host`), then
+supervise it: record its steps and progress, extend the lease, and stop it (TERM, then KILL after
+a grace period) when the job is cancelled, deleted, over its time or memory limit, or the worker
+is shutting down. Finally write the results manifest and the final state with a compare-and-set
+that carries the lease token: if the lease went to someone else meanwhile, this worker's outcome
+is discarded.
 """
 
 from __future__ import annotations
