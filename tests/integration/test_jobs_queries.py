@@ -77,6 +77,9 @@ def test_patch_changes_description_labels_and_priority_only_before_running(clien
     assert late.status_code == 409
     assert client.patch(f"/v1/jobs/{job_id}", json={"description": "still fine"}).status_code == 200
     assert client.patch(f"/v1/jobs/{job_id}", json={"priority": 500}).status_code == 422
+    nulls = client.patch(f"/v1/jobs/{job_id}", json={"priority": None, "labels": None})
+    assert nulls.status_code == 422 and "cannot be null" in nulls.json()["detail"]
+    assert client.patch(f"/v1/jobs/{job_id}", json={"description": None}).json()["description"] is None
 
 
 def test_idempotency_key_returns_the_first_job_and_refuses_a_different_body(client: httpx.Client) -> None:

@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="jobsmith", version=jobsmith.__version__, description=DESCRIPTION, lifespan=lifespan)
     api_errors.install(app)
+    api_errors.document(app)
     for router in (jobs.router, processes.router, maintenance.router, health.router):
         app.include_router(router)
     return app

@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from sqlalchemy import exc as sa_exc
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
@@ -54,6 +55,12 @@ async def _http(_: Request, exc: Exception) -> JSONResponse:
                    dict(exc.headers) if exc.headers else None)
 
 
+async def _integrity(request: Request, exc: Exception) -> JSONResponse:
+    """A request that slipped past validation but breaks a rule of the schema: the client's doing."""
+    log.warning("integrity error on %s %s: %s", request.method, request.url.path, exc)
+    return problem(409, "the request conflicts with a rule of the stored data", "integrity_conflict")
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(500, "internal error; it has been logged", "internal_error")
@@ -63,4 +70,24 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(errors.JobsmithError, _jobsmith)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(sa_exc.IntegrityError, _integrity)
     app.add_exception_handler(Exception, _unexpected)
+
+
+def document(app: FastAPI) -> None:
+    """Make the OpenAPI document tell the truth: a 422 has the same body as every other error."""
+    from fastapi.openapi.utils import get_openapi
+
+    from jobsmith.domain import views
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)
+            problem_schema = views.Problem.model_json_schema()
+            schema.setdefault("components", {}).setdefault("schemas", {})["HTTPValidationError"] = problem_schema
+            schema["components"]["schemas"].pop("ValidationError", None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -156,9 +156,9 @@ class JobCreate(pydantic.BaseModel):
     target: str | None = pydantic.Field(default=None, min_length=1, max_length=500)
     labels: dict[str, str] = pydantic.Field(default_factory=dict)
     description: str | None = pydantic.Field(default=None, max_length=10_000)
-    priority: int = pydantic.Field(default=0, ge=-100, le=100)
-    timeout_s: int | None = pydantic.Field(default=None, ge=1, le=30 * 24 * 3600)
-    max_retries: int | None = pydantic.Field(default=None, ge=0, le=100)
+    priority: int = pydantic.Field(default=0, ge=-100, le=100, strict=True)
+    timeout_s: int | None = pydantic.Field(default=None, ge=1, le=30 * 24 * 3600, strict=True)
+    max_retries: int | None = pydantic.Field(default=None, ge=0, le=100, strict=True)
     inputs: dict[str, InputReference] = pydantic.Field(default_factory=dict)
 
     @pydantic.field_validator("labels")
@@ -176,9 +176,16 @@ class JobPatch(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"priority": 50, "labels": {"team": "geo"}}]}
     )
-    description: str | None = pydantic.Field(default=None, max_length=10_000)
-    labels: dict[str, str] | None = None
-    priority: int | None = pydantic.Field(default=None, ge=-100, le=100)
+    description: str | None = pydantic.Field(default=None, max_length=10_000, description="null clears it.")
+    labels: dict[str, str] | None = pydantic.Field(default=None, description="Replaces all labels.")
+    priority: int | None = pydantic.Field(default=None, ge=-100, le=100, strict=True)
+
+    @pydantic.model_validator(mode="after")
+    def _no_null_labels_or_priority(self) -> JobPatch:
+        for name in ("labels", "priority"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null; leave it out to keep it as it is")
+        return self
 
 
 class JobList(_View):
@@ -218,7 +225,7 @@ class ProcessView(_View):
 
 
 class Maintenance(_View):
-    paused: bool
+    paused: bool = pydantic.Field(strict=True)
     message: str
     updated_at: dt.datetime | None
     updated_by: str | None
@@ -228,7 +235,7 @@ class MaintenanceChange(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"paused": True, "message": "database upgrade"}]}
     )
-    paused: bool
+    paused: bool = pydantic.Field(strict=True)
     message: str = pydantic.Field(default="", max_length=2000)
 
 
