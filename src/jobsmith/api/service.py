@@ -83,22 +83,22 @@ def check_digest(upload: blobs.Upload, headers: Mapping[str, str]) -> None:
 
 def accept_upload(services: Services, job: records.JobRecord, filename: str, upload: blobs.Upload,
                   requested_input: str | None) -> records.JobRecord:
-    """Record a streamed upload as an input of ``job``, and queue the job when it is complete."""
+    """Record a streamed upload as an input of ``job``; the upload that completes it queues it."""
     process = services.processes.get(job.process)
     name = filenames.sanitise(filename)
     target = choose_input(process, requested_input, {i.input for i in job.inputs})
     stored = repository.StoredInput(input=target.name, name=name, size=upload.size, sha256=upload.sha256,
                                     media_type=blobs.media_type_of(name))
-    inputs = services.jobs.add_input(job.id, stored, lambda: services.blobs.place_input(upload, job.id, name))
-    filled = {i.input for i in inputs}
-    complete = all(i.name in filled for i in process.inputs if i.required)
-    if complete and process.queues_on_upload:
-        try:
-            services.jobs.queue(job.id)
-            services.executor.notify()
-        except errors.TransitionConflict:
-            pass  # a concurrent upload or cancel got there first
-    return services.jobs.get(job.id)
+    required = {i.name for i in process.inputs if i.required}
+
+    def complete(filled: set[str]) -> bool:
+        return process.queues_on_upload and required <= filled
+
+    updated = services.jobs.add_input(job.id, stored, lambda: services.blobs.place_input(upload, job.id, name),
+                                      complete)
+    if updated.state == S.QUEUED:
+        services.executor.notify()
+    return updated
 
 
 def queue(services: Services, job: records.JobRecord) -> records.JobRecord:

@@ -225,32 +225,39 @@ class Repository:
             )
         return self.get(job_id)
 
-    def add_input(self, job_id: str, stored: StoredInput, place: Callable[[], None]) -> builtins.list[StoredInput]:
-        """Record an uploaded input while the job waits for data; returns all its inputs.
+    def add_input(self, job_id: str, stored: StoredInput, place: Callable[[], None],
+                  complete: Callable[[set[str]], bool]) -> records.JobRecord:
+        """Record an uploaded input while the job waits for data; queue it if that completes it.
 
-        ``place`` moves the file into place; it runs after the job row is locked by the guard,
-        so an upload never changes the files of a job that is already queued.
+        ``place`` moves the file into place; it runs after the job row is locked by the guard, so
+        an upload never changes the files of a job that is already queued. ``complete`` says, from
+        the names of the inputs now filled, whether the job is ready; then it is queued in the same
+        transaction. Returns the job with its inputs.
         """
         with self.db.begin() as tx:
-            seq = tx.execute(
-                sa.update(Job).where(Job.id == job_id, Job.state == S.WAITING_FOR_DATA.value)
-                .values(updated_at=db.now()).returning(Job.seq)
-                
-            ).scalar_one_or_none()
-            if seq is None:
+            row = tx.execute(
+                sa.update(JOBS).where(JOBS.c.id == job_id, JOBS.c.state == S.WAITING_FOR_DATA.value)
+                .values(updated_at=db.now()).returning(*JOBS.c)
+            ).one_or_none()
+            if row is None:
                 state = tx.execute(sa.select(Job.state).where(Job.id == job_id)).scalar_one_or_none()
                 raise errors.Conflict(
                     f"job {job_id} is {state}; files can only be uploaded while it is WAITING_FOR_DATA",
                     code="state_conflict",
                 )
+            job = records.job(row)
             place()
             tx.execute(sa.delete(models.JobInput).where(
-                models.JobInput.job_seq == seq, models.JobInput.name == stored.name))
+                models.JobInput.job_seq == job.seq, models.JobInput.name == stored.name))
             tx.execute(sa.insert(models.JobInput).values(
-                job_seq=seq, uploaded_at=db.now(), **dataclasses.asdict(stored)))
-            rows = tx.execute(sa.select(models.JobInput).where(models.JobInput.job_seq == seq)
-                                   .order_by(models.JobInput.uploaded_at)).all()
-            return [StoredInput(r.input, r.name, r.size, r.sha256, r.media_type) for r in rows]
+                job_seq=job.seq, uploaded_at=db.now(), **dataclasses.asdict(stored)))
+            job = records.with_details(tx, [job])[0]
+            if complete({i.input for i in job.inputs}):
+                queued = transitions.transition(tx, job_id, S.QUEUED, allowed=[S.WAITING_FOR_DATA],
+                                                actor=states.Actor.CLIENT, reason=None,
+                                                values={"queued_at": db.now()})
+                job = dataclasses.replace(queued, inputs=job.inputs)
+            return job
 
     def queue(self, job_id: str, *, actor: str = states.Actor.CLIENT) -> records.JobRecord:
         with self.db.begin() as tx:
