@@ -120,11 +120,12 @@ def test_a_worker_presumed_dead_cannot_write_over_the_next_claim(database: Datab
     with pytest.raises(errors.TransitionConflict):
         claims.finish(job.id, stale.token, S.COMPLETED, reason=None, retention_s=60)
     assert claims.heartbeat(job.id, stale.token) is None
-    claims.record_step(job.id, stale.token, 0, "ghost", states.StepState.RUNNING, None)
+    claims.report(job.id, stale.token, [leases.StepUpdate(0, "ghost", states.StepState.RUNNING, None, None, None)],
+                  progress=0.5)
     assert claims.heartbeat(job.id, fresh.token) == S.PROCESSING
     done = claims.finish(job.id, fresh.token, S.COMPLETED, reason=None, retention_s=60)
     assert done.state == S.COMPLETED
-    assert jobs.get(job.id).steps == ()
+    assert jobs.get(job.id).steps == () and jobs.get(job.id).progress == 1.0
 
 
 def test_requeue_fails_once_retries_are_spent_and_is_idempotent(database: Database) -> None:

@@ -52,7 +52,7 @@ class PipeReporter:
 
     def step(self, position: int, name: str, state: states.StepState, at: dt.datetime,
              message: str | None) -> None:
-        self._pipe.send(("step", position, name, state.value, message))
+        self._pipe.send(("step", position, name, state.value, message, at))
 
     def progress(self, fraction: float) -> None:
         now = time.monotonic()

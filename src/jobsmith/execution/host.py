@@ -76,5 +76,10 @@ class JobHost:
             self.pipe.close()
         self.process, self.pipe = None, None
 
-    def exitcode(self) -> int | None:
-        return None if self.process is None else self.process.exitcode
+    def exitcode(self, wait: float = 0.0) -> int | None:
+        """The host's exit status, waiting up to ``wait`` seconds for it to be reaped."""
+        if self.process is None:
+            return None
+        if wait:
+            self.process.join(wait)
+        return self.process.exitcode

@@ -11,6 +11,7 @@ is discarded.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import shutil
@@ -32,16 +33,27 @@ from jobsmith.store.database import Database
 
 log = logging.getLogger(__name__)
 S = states.Status
-PROGRESS_WRITE_EVERY_S = 0.5
 
 
 class Attempt:
-    """What the child reported during one attempt."""
+    """What the job reported during one attempt, buffered until the next write."""
 
     def __init__(self) -> None:
         self.outcome: tuple[Any, ...] | None = None
         self.progress: float | None = None
-        self.progress_written = 0.0
+        self.progress_dirty = False
+        self.steps: dict[int, leases.StepUpdate] = {}
+
+    def step(self, position: int, name: str, state: states.StepState, message: str | None,
+             at: dt.datetime) -> None:
+        known = self.steps.get(position)
+        started = known.started_at if known else (at if state != states.StepState.QUEUED else None)
+        ended = None if state in (states.StepState.RUNNING, states.StepState.QUEUED) else at
+        self.steps[position] = leases.StepUpdate(position, name, state, started, ended, message)
+
+    def take_steps(self) -> list[leases.StepUpdate]:
+        pending, self.steps = list(self.steps.values()), {}
+        return pending
 
 
 class Runner:
@@ -104,11 +116,12 @@ class Runner:
         attempt = Attempt()
         next_beat = time.monotonic() + settings.lease_s / 3
         next_check = time.monotonic() + settings.supervise_interval_s
-        while attempt.outcome is None and self._drain(claim, attempt, max(0.0, next_check - time.monotonic())):
+        while attempt.outcome is None and self._drain(attempt, max(0.0, next_check - time.monotonic())):
             now = time.monotonic()
             if attempt.outcome is not None or now < next_check:
                 continue
             next_check = now + settings.supervise_interval_s
+            self._report(claim, attempt)
             if now >= next_beat:
                 state = self.leases.heartbeat(job.id, claim.token)
                 next_beat = now + settings.lease_s / 3
@@ -118,10 +131,9 @@ class Runner:
                                   shutting_down=shutting_down(), rss=osproc.tree_rss(self.host.pid))
             if reason is not None:
                 self._stop(watch, now)
-        self._write_progress(claim, attempt, force=True)
         return watch, attempt
 
-    def _drain(self, claim: leases.Claim, attempt: Attempt, wait: float) -> bool:
+    def _drain(self, attempt: Attempt, wait: float) -> bool:
         """Handle every waiting message; False once the host is gone (its pipe closed)."""
         pipe = self.host.pipe
         assert pipe is not None
@@ -129,29 +141,28 @@ class Runner:
             if not pipe.poll(wait):
                 return self.host.alive() or pipe.poll(0)
             while True:
-                self._handle(claim, pipe.recv(), attempt)
+                self._handle(pipe.recv(), attempt)
                 if attempt.outcome is not None or not pipe.poll(0):
                     return True
         except (EOFError, OSError):
             return False
 
-    def _handle(self, claim: leases.Claim, message: tuple[Any, ...], attempt: Attempt) -> None:
+    def _handle(self, message: tuple[Any, ...], attempt: Attempt) -> None:
         kind = message[0]
         if kind == "step":
-            _, position, name, state, text = message
-            self.leases.record_step(claim.job.id, claim.token, position, name, states.StepState(state), text)
+            _, position, name, state, text, at = message
+            attempt.step(position, name, states.StepState(state), text, at)
         elif kind == "progress":
-            attempt.progress = message[1]
-            self._write_progress(claim, attempt)
+            attempt.progress, attempt.progress_dirty = message[1], True
         else:
             attempt.outcome = message
 
-    def _write_progress(self, claim: leases.Claim, attempt: Attempt, force: bool = False) -> None:
-        now = time.monotonic()
-        if attempt.progress is None or (not force and now - attempt.progress_written < PROGRESS_WRITE_EVERY_S):
-            return
-        self.leases.set_progress(claim.job.id, claim.token, attempt.progress)
-        attempt.progress_written = now
+    def _report(self, claim: leases.Claim, attempt: Attempt) -> None:
+        """Write what the job reported since the last write (one transaction, on the check timer)."""
+        if attempt.steps or attempt.progress_dirty:
+            progress = attempt.progress if attempt.progress_dirty else None
+            self.leases.report(claim.job.id, claim.token, attempt.take_steps(), progress)
+            attempt.progress_dirty = False
 
     def _stop(self, watch: Watch, now: float) -> None:
         if watch.must_kill(now) and not watch.killed:
@@ -164,7 +175,7 @@ class Runner:
     # -- concluding --------------------------------------------------------------------------
     def _conclude(self, claim: leases.Claim, watch: Watch, attempt: Attempt) -> S | None:
         outcome = attempt.outcome[0] if attempt.outcome else None
-        exit_code = self.host.exitcode()  # set when the host died on its own
+        exit_code = None if outcome else self.host.exitcode(wait=2.0)  # it ended without a word: how?
         if outcome != "done" or watch.stop is not None or self.host.left_processes_behind():
             self.host.retire()  # nothing a job started outlives it; the next job gets a fresh host
         job = claim.job
@@ -174,7 +185,8 @@ class Runner:
                         extra={"job_id": job.id, "worker_id": self.worker_id})
             return None
         if outcome == "done":
-            return self._complete(claim)
+            return self._complete(claim, attempt)
+        self._report(claim, attempt)  # the failed step and last progress, before the final state
         if watch.stop is Stop.CANCELLED:
             return self._finish(claim, S.CANCELLED, "cancelled by the client")
         if watch.stop is Stop.TIMEOUT:
@@ -197,22 +209,24 @@ class Runner:
         return self._finish(claim, S.FAILED, f"the job's process {osproc.describe_exit(exit_code)} "
                                              "before it finished")
 
-    def _complete(self, claim: leases.Claim) -> S | None:
+    def _complete(self, claim: leases.Claim, attempt: Attempt) -> S | None:
         manifest = [
             leases.ResultFile(path=relative, size=path.stat().st_size, sha256=blobs.sha256_of(path),
                               media_type=blobs.media_type_of(relative))
             for relative, path in self.blobs.result_files(claim.job.id)
         ]
-        return self._finish(claim, S.COMPLETED, None, manifest)
+        return self._finish(claim, S.COMPLETED, None, manifest, attempt)
 
     def _finish(self, claim: leases.Claim, to: S, reason: str | None,
-                results: list[leases.ResultFile] | None = None) -> S | None:
+                results: list[leases.ResultFile] | None = None, attempt: Attempt | None = None) -> S | None:
         job_id = claim.job.id
         self._log(job_id, f"finished: {to.value}" + (f" ({reason})" if reason else ""))
         try:
             self.leases.finish(job_id, claim.token, to, reason=reason,
                                retention_s=self.settings.retention_days * 86400,
-                               results=results or [], worker_id=self.worker_id)
+                               results=results or [], worker_id=self.worker_id,
+                               steps=attempt.take_steps() if attempt else (),
+                               progress=attempt.progress if attempt else None)
         except errors.TransitionConflict as conflict:
             log.warning("job %s: outcome %s discarded: %s", job_id, to.value, conflict.detail,
                         extra={"job_id": job_id, "worker_id": self.worker_id})

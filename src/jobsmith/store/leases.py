@@ -9,6 +9,7 @@ whose lease went to another. All times are the database's.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 
@@ -29,6 +30,29 @@ class Claim:
 
     job: records.JobRecord
     token: str
+
+
+@dataclasses.dataclass
+class StepUpdate:
+    """The latest known state of one step, as reported by the job (times on the worker's clock)."""
+
+    position: int
+    name: str
+    state: states.StepState
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    message: str | None
+
+
+def _write_steps(tx: sa.Connection, seq: int, steps: Sequence[StepUpdate]) -> None:
+    for step in steps:
+        updated = tx.execute(
+            sa.update(models.JobStep).where(models.JobStep.job_seq == seq, models.JobStep.position == step.position)
+            .values(state=step.state.value, message=step.message, ended_at=step.ended_at))
+        if updated.rowcount == 0:
+            tx.execute(sa.insert(models.JobStep).values(
+                job_seq=seq, position=step.position, name=step.name, state=step.state.value,
+                started_at=step.started_at, ended_at=step.ended_at, message=step.message))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,43 +129,30 @@ class Leases:
             return None
         return S(row.state)
 
-    def record_step(self, job_id: str, token: str, position: int, name: str,
-                    state: states.StepState, message: str | None) -> None:
-        """Create or update step ``position`` of the job; ignored once the lease is lost."""
+    def report(self, job_id: str, token: str, steps: Sequence[StepUpdate], progress: float | None) -> None:
+        """Write buffered steps and progress in one transaction; ignored once the lease is lost."""
+        values: dict[str, object] = {"updated_at": db.now()}
+        if progress is not None:
+            values["progress"] = decisions.clamp_progress(progress)
         with self.db.begin() as tx:
-            seq = tx.execute(sa.select(Job.seq).where(Job.id == job_id, Job.lease_token == token)
-                                  ).scalar_one_or_none()
-            if seq is None:
-                return
-            ended = None if state in (states.StepState.RUNNING, states.StepState.QUEUED) else db.now()
-            updated = tx.execute(
-                sa.update(models.JobStep)
-                .where(models.JobStep.job_seq == seq, models.JobStep.position == position)
-                .values(state=state.value, message=message, ended_at=ended)
-                )
-            if updated.rowcount == 0:
-                started = db.now() if state != states.StepState.QUEUED else None
-                tx.execute(sa.insert(models.JobStep).values(
-                    job_seq=seq, position=position, name=name, state=state.value,
-                    started_at=started, ended_at=ended, message=message))
-
-    def set_progress(self, job_id: str, token: str, fraction: float) -> None:
-        with self.db.begin() as tx:
-            tx.execute(
-                sa.update(Job).where(Job.id == job_id, Job.lease_token == token)
-                .values(progress=decisions.clamp_progress(fraction))
-                )
+            seq = tx.execute(sa.update(Job).where(Job.id == job_id, Job.lease_token == token)
+                             .values(**values).returning(Job.seq)).scalar_one_or_none()
+            if seq is not None:
+                _write_steps(tx, seq, steps)
 
     def finish(self, job_id: str, token: str, to: S, *, reason: str | None, retention_s: float,
-               results: Sequence[ResultFile] = (), worker_id: str = "") -> records.JobRecord:
-        """End the attempt in a final state, with the results manifest when it completed."""
+               results: Sequence[ResultFile] = (), worker_id: str = "", steps: Sequence[StepUpdate] = (),
+               progress: float | None = None) -> records.JobRecord:
+        """End the attempt in a final state, with its last steps, and the results manifest when it completed."""
         with self.db.begin() as tx:
             job = transitions.transition(
                 tx, job_id, to, allowed=states.RUNNING, token=token,
                 actor=f"{states.Actor.WORKER}:{worker_id}", reason=reason,
                 values={"lease_token": None, "lease_expires_at": None, "finished_at": db.now(),
                         "expires_at": db.now(retention_s), "duration_s": db.seconds_since(Job.started_at),
-                        "progress": 1.0 if to == S.COMPLETED else Job.progress})
+                        "progress": 1.0 if to == S.COMPLETED else (
+                            Job.progress if progress is None else decisions.clamp_progress(progress))})
+            _write_steps(tx, job.seq, steps)
             if to == S.COMPLETED and results:
                 tx.execute(sa.insert(models.JobResult),
                                 [dict(job_seq=job.seq, **dataclasses.asdict(r)) for r in results])
