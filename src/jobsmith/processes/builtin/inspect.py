@@ -125,8 +125,9 @@ def _text_kind(text: str, name: str) -> str:
         return "application/json"
     if text.startswith("<"):
         return "application/xml" if text.startswith("<?xml") else "text/html"
-    if _delimiter(text) is not None:
-        return "text/tab-separated-values" if _delimiter(text) == "\t" else "text/csv"
+    delimiter = _delimiter(text)
+    if delimiter is not None:
+        return "text/tab-separated-values" if delimiter == "\t" else "text/csv"
     return mimetypes.guess_type(name)[0] or "text/plain"
 
 
