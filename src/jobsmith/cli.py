@@ -1,205 +1,292 @@
-"""The ``jobsmith`` command: run the service, and talk to one from a terminal."""
+"""The ``jobsmith`` command: run the service, and talk to one from a terminal.
+
+Client commands go through :class:`jobsmith.client.Client`; anything the server or the network
+refuses ends the command with one red ``error:`` line on stderr and exit code 1, never a
+traceback. Output meant for scripts (job ids, ``--json``, logs) goes to stdout; the live
+progress display goes to stderr so that ``ID=$(jobsmith submit ... --wait)`` still works.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import pathlib
+import zipfile
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import httpx
-
+import pydantic
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.text import Text
 
-from jobsmith.client import Client, JobsmithClientError
+from jobsmith import cli_render, client, config
 
 app = typer.Typer(help="jobsmith: a job service for data work.", no_args_is_help=True, add_completion=False)
-out = Console()
-err = Console(stderr=True)
 
 Url = Annotated[str, typer.Option("--url", envvar="JOBSMITH_URL", help="The service's base URL.")]
-ApiKey = Annotated[str | None, typer.Option("--api-key", envvar="JOBSMITH_API_KEY", help="API key, if required.")]
-DEFAULT_URL = "http://127.0.0.1:8000"
+ApiKey = Annotated[str | None, typer.Option("--api-key", envvar="JOBSMITH_API_KEY", show_default=False,
+                                            help="API key, when the service requires one.")]
+JSON = dict[str, Any]
+POLL_S = 0.5
+EXIT_INTERRUPTED = 130
 
 
-@app.command()
-def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
-    data_dir: Annotated[pathlib.Path | None, typer.Option(help="Database and files (default ./jobsmith-data).")] = None,
-    workers: Annotated[int | None, typer.Option(help="Local worker processes (default: CPU cores).")] = None,
-) -> None:
-    """Start the service: API plus local workers, on the settings of the environment (JOBSMITH_*)."""
-    from jobsmith.api import server
-    from jobsmith.config import Settings
-
-    given: dict[str, Any] = {"host": host, "port": port, "data_dir": data_dir, "workers": workers}
-    # Settings(...) reads JOBSMITH_* first; only the flags given on the command line override it.
-    build: Any = Settings
-    server.run(build(**{k: v for k, v in given.items() if v is not None}))
+def _stdout() -> Console:
+    return Console(highlight=False)
 
 
-@app.command()
-def migrate() -> None:
-    """Upgrade the schema of the database in JOBSMITH_DATABASE_URL to this version of jobsmith."""
-    from jobsmith.config import Settings
-    from jobsmith.store import migrate as migrations
-    from jobsmith.store.database import Database
-
-    settings = Settings()
-    if settings.is_embedded_db:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    database = Database(settings.resolved_database_url)
-    before = migrations.current(database.engine)
-    migrations.upgrade(database.engine)
-    out.print(f"database schema: {before or 'empty'} -> {migrations.current(database.engine)}")
-    database.dispose()
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False)
 
 
-def _parse_pairs(pairs: list[str], what: str, as_json: bool) -> dict[str, Any]:
+def _fail(detail: str, code: int = 1) -> NoReturn:
+    """One red line on stderr; server text is never read as Rich markup."""
+    _stderr().print(Text(f"error: {detail}", style="red"), soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _reported(url: str) -> Iterator[None]:
+    """Turn every failure a user can cause or meet (server refusal, network, files) into :func:`_fail`."""
+    try:
+        yield
+    except client.JobsmithClientError as error:
+        _fail(error.detail)
+    except (httpx.TransportError, httpx.InvalidURL) as error:
+        _fail(f"cannot reach {url}: {error}")
+    except json.JSONDecodeError:
+        _fail(f"the answer from {url} is not JSON: is it a jobsmith server?")
+    except (client.UnsafeArchiveError, zipfile.BadZipFile) as error:
+        _fail(f"the results archive cannot be extracted: {error}")
+    except (OSError, httpx.HTTPError) as error:
+        _fail(str(error))
+
+
+# -- argument parsing ---------------------------------------------------------------------------
+def _no_constants(name: str) -> Any:
+    """``NaN`` and ``Infinity`` are not JSON a server accepts; such a value stays a string."""
+    raise ValueError(name)
+
+
+def _parse_pairs(pairs: list[str], option: str, as_json: bool) -> dict[str, Any]:
     """``k=v`` pairs; with ``as_json`` a value that parses as JSON is taken as such (2, true, [1])."""
     parsed: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise typer.BadParameter(f"{what} {pair!r} must be key=value")
-        if as_json:
-            try:
-                parsed[key] = json.loads(value)
-                continue
-            except ValueError:
-                pass
-        parsed[key] = value
+            raise typer.BadParameter(f"{pair!r} must be key=value", param_hint=f"'{option}'")
+        parsed[key] = _json_or_text(value) if as_json else value
     return parsed
 
 
+def _json_or_text(value: str) -> Any:
+    try:
+        return json.loads(value, parse_constant=_no_constants)
+    except ValueError:
+        return value
+
+
 def parse_params(pairs: list[str]) -> dict[str, Any]:
+    """``--param`` values: ``seconds=2`` is a number, ``cpu=true`` a bool, ``name=abc`` a string."""
     return _parse_pairs(pairs, "--param", as_json=True)
 
 
-@contextlib.contextmanager
-def _client(url: str, api_key: str | None) -> Iterator[Client]:
-    """A client whose failures end the command with one red line and exit code 1, never a traceback."""
+def parse_labels(pairs: list[str]) -> dict[str, str]:
+    """``--label`` values are always strings, as the API's labels are."""
+    return _parse_pairs(pairs, "--label", as_json=False)
+
+
+# -- the service --------------------------------------------------------------------------------
+def build_settings(**flags: Any) -> config.Settings:
+    """``JOBSMITH_*`` from the environment, overridden only by the flags given (those not ``None``).
+
+    Checked here, API keys included, so a bad value is one line and exit code 2 rather than a
+    traceback from deep inside the server's start.
+    """
+    overrides = {name: value for name, value in flags.items() if value is not None}
     try:
-        with Client(url, api_key) as client:
-            yield client
-    except JobsmithClientError as error:
-        detail = error.detail
-    except httpx.HTTPError as error:
-        detail = f"cannot reach {url}: {error}"
-    except (OSError, ValueError) as error:
-        detail = str(error)
-    else:
-        return
-    err.print(f"[red]error:[/red] {detail}", markup=True, highlight=False)
-    raise typer.Exit(1)
+        settings = config.Settings(**overrides)
+        settings.parsed_api_keys()
+        return settings
+    except pydantic.ValidationError as error:
+        _fail("invalid settings: " + "; ".join(_setting_problem(e) for e in error.errors()), code=2)
+    except ValueError as error:
+        _fail(str(error), code=2)
+
+
+def _setting_problem(error: Any) -> str:
+    name = ".".join(str(part) for part in error.get("loc", ()))
+    return f"JOBSMITH_{name.upper()}: {error.get('msg')}" if name else str(error.get("msg"))
 
 
 @app.command()
-def submit(
-    files: Annotated[list[pathlib.Path] | None, typer.Argument(exists=True, dir_okay=False, help="Input files.")] = None,
-    process: Annotated[str, typer.Option("--process", "-p", help="The process to run.")] = "inspect",
-    param: Annotated[list[str] | None, typer.Option("--param", help="Parameter key=value (JSON values).")] = None,
-    label: Annotated[list[str] | None, typer.Option("--label", help="Label key=value.")] = None,
-    priority: Annotated[int | None, typer.Option(help="-100 to 100, higher first.")] = None,
-    wait: Annotated[bool, typer.Option("--wait", help="Show progress until the job ends.")] = False,
-    output: Annotated[pathlib.Path | None, typer.Option("--output", "-o", help="Download results here.")] = None,
-    url: Url = DEFAULT_URL, api_key: ApiKey = None,
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [default: 127.0.0.1].",
+                                             show_default=False)] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default: 8000].", show_default=False)] = None,
+    data_dir: Annotated[pathlib.Path | None, typer.Option(help="Database and files [default: ./jobsmith-data].",
+                                                          show_default=False)] = None,
+    workers: Annotated[int | None, typer.Option(help="Local worker processes [default: CPU cores].",
+                                                show_default=False)] = None,
 ) -> None:
-    """Create a job, upload its files, and optionally wait for it and download its results."""
-    with _client(url, api_key) as client:
-        job = client.create_job(process, parameters=parse_params(param or []),
-                                labels=_parse_pairs(label or [], "--label", as_json=False) or None,
-                                priority=priority)
-        for path in files or []:
-            job = client.upload(job["id"], path)
-        if job["state"] == "WAITING_FOR_DATA":
-            job = client.queue(job["id"])
-        out.print(job["id"])
-        if wait or output:
-            job = _follow(client, job["id"])
+    """Start the service (API and local workers) on the settings of the environment (JOBSMITH_*)."""
+    settings = build_settings(host=host, port=port, data_dir=data_dir, workers=workers)
+    from jobsmith.api import server  # the server's dependencies load only for this command
+
+    server.run(settings)
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the schema of the database in JOBSMITH_DATABASE_URL to this version of jobsmith."""
+    from jobsmith.store import migrate as migrations
+    from jobsmith.store.database import Database
+
+    settings = build_settings()
+    if settings.is_embedded_db:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(settings.resolved_database_url)
+    try:
+        before = migrations.current(database.engine)
+        migrations.upgrade(database.engine)
+        _stdout().print(f"database schema: {before or 'empty'} -> {migrations.current(database.engine)}")
+    finally:
+        database.dispose()
+
+
+# -- client commands ----------------------------------------------------------------------------
+@app.command()
+def submit(
+    process: Annotated[str, typer.Option("--process", "-p", help="The process to run.")],
+    files: Annotated[list[pathlib.Path] | None, typer.Argument(
+        exists=True, dir_okay=False, readable=True, show_default=False,
+        help="Input files, uploaded in order (none for a process that takes no files).")] = None,
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", show_default=False, help="Parameter key=value; the value is JSON when it parses.")] = None,
+    label: Annotated[list[str] | None, typer.Option("--label", show_default=False, help="Label key=value.")] = None,
+    priority: Annotated[int | None, typer.Option(min=-100, max=100, show_default=False,
+                                                 help="-100 to 100, higher runs first.")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Show progress until the job ends.")] = False,
+    output: Annotated[pathlib.Path | None, typer.Option("--output", "-o", file_okay=False, show_default=False,
+                                                        help="Wait, then extract the results here.")] = None,
+    url: Url = client.DEFAULT_URL,
+    api_key: ApiKey = None,
+) -> None:
+    """Create a job, upload its files and print its id; optionally wait for it and fetch its results.
+
+    With --wait or --output the exit code is 0 only when the job COMPLETED.
+    """
+    parameters, labels = parse_params(param or []), parse_labels(label or [])
+    with _reported(url), client.Client(url, api_key) as api:
+        job = api.create_job(process, parameters=parameters or None, labels=labels or None, priority=priority)
+        _stdout().print(job["id"])
+        job = _feed(api, job, files or [])
+        if not (wait or output):
+            return
+        job = _follow(api, job["id"])
         if output is not None and job["state"] == "COMPLETED":
-            written = client.download_results(job["id"], output)
-            out.print(f"{len(written)} result file(s) in {output}")
-    if (wait or output) and job["state"] != "COMPLETED":
+            written = api.download_results(job["id"], output)
+            _stdout().print(f"{len(written)} result file(s) in {output}", soft_wrap=True)
+    if job["state"] != "COMPLETED":
         raise typer.Exit(1)
 
 
-def _follow(client: Client, job_id: str) -> dict[str, Any]:
-    """Live display of state, current step and progress until the job is final."""
-    columns = (TextColumn("{task.fields[state]:<22}"), BarColumn(), TaskProgressColumn(),
-               TextColumn("{task.fields[step]}"), TimeElapsedColumn())
-    with Progress(*columns, console=out, transient=False) as bar:
-        task = bar.add_task("job", total=1.0, state="", step="")
+def _feed(api: client.Client, job: JSON, files: list[pathlib.Path]) -> JSON:
+    """Upload every file, then queue the job if the last upload did not already.
 
-        def update(view: dict[str, Any]) -> None:
-            steps = view.get("steps") or []
-            bar.update(task, completed=view.get("progress") or 0.0, state=view["state"],
-                       step=steps[-1]["name"] if steps else "")
+    A failure or Ctrl-C here cancels the half-fed job (best effort), so that it does not sit
+    waiting for data that will never come.
+    """
+    if files and job["state"] != "WAITING_FOR_DATA":
+        _cancel_quietly(api, job["id"])
+        _fail(f"process {job['process']} requires no file, so the server queued the job at once and the "
+              "files given cannot be uploaded")
+    try:
+        for path in files:
+            job = api.upload(job["id"], path)
+        if job["state"] == "WAITING_FOR_DATA":
+            job = api.queue(job["id"])
+    except BaseException:
+        _cancel_quietly(api, job["id"])
+        raise
+    return job
 
-        final = client.wait(job_id, poll=0.25, on_update=update)
-    colour = "green" if final["state"] == "COMPLETED" else "red"
-    detail = f": {final['state_detail']}" if final.get("state_detail") else ""
-    out.print(f"[{colour}]{final['state']}[/{colour}]{detail}")
+
+def _cancel_quietly(api: client.Client, job_id: str) -> None:
+    """Best effort: the error that led here is the one to report, not a failure to cancel."""
+    with contextlib.suppress(client.JobsmithClientError, httpx.HTTPError):
+        state = api.cancel(job_id)["state"]
+        _stderr().print(f"job {job_id} left unfinished: {state}", style="dim", soft_wrap=True)
+
+
+def _follow(api: client.Client, job_id: str) -> JSON:
+    """Live display until the job is final, then its final state and detail on stdout.
+
+    Ctrl-C stops watching, not the job: it keeps running on the server.
+    """
+    try:
+        with cli_render.live_job(_stderr()) as live:
+            final = api.wait(job_id, poll=POLL_S, on_update=live.update)
+    except KeyboardInterrupt:
+        _stderr().print(f"stopped watching; job {job_id} goes on (jobsmith status {job_id})", soft_wrap=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    _stdout().print(cli_render.final_line(final), soft_wrap=True)
     return final
 
 
+def _print_json(data: Any) -> None:
+    """Plain indented JSON, without colour or wrapping, so that ``jq`` can read it."""
+    typer.echo(json.dumps(data, indent=2))
+
+
 @app.command()
-def status(job_id: str, as_json: Annotated[bool, typer.Option("--json", help="Print the raw job view.")] = False,
-           url: Url = DEFAULT_URL, api_key: ApiKey = None) -> None:
-    """Show one job: state, progress, steps, inputs and results."""
-    with _client(url, api_key) as client:
-        view = client.job(job_id)
+def status(job_id: Annotated[str, typer.Argument(help="The job's id.")],
+           as_json: Annotated[bool, typer.Option("--json", help="Print the raw job view.")] = False,
+           url: Url = client.DEFAULT_URL, api_key: ApiKey = None) -> None:
+    """Show one job: state, detail, progress, steps, inputs and results."""
+    with _reported(url), client.Client(url, api_key) as api:
+        view = api.job(job_id)
     if as_json:
-        out.print_json(data=view)
-        return
-    table = Table(show_header=False, box=None)
-    for key in ("id", "process", "state", "state_detail", "progress", "attempts", "created_at", "finished_at"):
-        table.add_row(f"[bold]{key}[/bold]", str(view.get(key)))
-    for step in view["steps"]:
-        table.add_row("step", f"{step['name']}: {step['state']} {step.get('message') or ''}")
-    for item in view["inputs"]:
-        table.add_row("input", f"{item['name']} ({item['size']} bytes)")
-    for item in view["results"]:
-        table.add_row("result", f"{item['path']} ({item['size']} bytes, {item['media_type']})")
-    out.print(table)
+        _print_json(view)
+    else:
+        _stdout().print(cli_render.job_view(view))
 
 
 @app.command()
-def jobs(state: Annotated[str | None, typer.Option(help="Comma list of states.")] = None,
-         process: Annotated[str | None, typer.Option(help="Only this process.")] = None,
-         limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20,
-         as_json: Annotated[bool, typer.Option("--json")] = False,
-         url: Url = DEFAULT_URL, api_key: ApiKey = None) -> None:
+def jobs(state: Annotated[str | None, typer.Option(help="Comma list of states.", show_default=False)] = None,
+         process: Annotated[str | None, typer.Option(help="Only this process.", show_default=False)] = None,
+         limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, newest first.")] = 20,
+         as_json: Annotated[bool, typer.Option("--json", help="Print the raw page.")] = False,
+         url: Url = client.DEFAULT_URL, api_key: ApiKey = None) -> None:
     """List jobs, newest first."""
-    with _client(url, api_key) as client:
-        page = client.jobs(state=state, process=process, limit=limit)
+    with _reported(url), client.Client(url, api_key) as api:
+        page = api.jobs(state=state, process=process, limit=limit)
     if as_json:
-        out.print_json(data=page)
-        return
-    table = Table("id", "process", "state", "progress", "created")
-    for job in page["results"]:
-        progress = "" if job["progress"] is None else f"{job['progress']:.0%}"
-        table.add_row(job["id"], job["process"], job["state"], progress, job["created_at"])
-    out.print(table)
+        _print_json(page)
+    elif not page["results"]:
+        _stdout().print("no jobs", style="dim")
+    else:
+        _stdout().print(cli_render.job_list(page["results"]))
 
 
 @app.command()
-def cancel(job_id: str, url: Url = DEFAULT_URL, api_key: ApiKey = None) -> None:
-    """Cancel a job (running work is stopped)."""
-    with _client(url, api_key) as client:
-        out.print(client.cancel(job_id)["state"])
+def cancel(job_id: Annotated[str, typer.Argument(help="The job's id.")],
+           url: Url = client.DEFAULT_URL, api_key: ApiKey = None) -> None:
+    """Cancel a job; running work is stopped, not just flagged."""
+    with _reported(url), client.Client(url, api_key) as api:
+        view = api.cancel(job_id)
+    _stdout().print(cli_render.final_line(view), soft_wrap=True)
 
 
 @app.command()
-def log(job_id: str, url: Url = DEFAULT_URL, api_key: ApiKey = None) -> None:
-    """Print a job's log."""
-    with _client(url, api_key) as client:
-        out.print(client.log(job_id), end="", markup=False, highlight=False)
+def log(job_id: Annotated[str, typer.Argument(help="The job's id.")],
+        url: Url = client.DEFAULT_URL, api_key: ApiKey = None) -> None:
+    """Print a job's log so far."""
+    with _reported(url), client.Client(url, api_key) as api:
+        text = api.log(job_id)
+    typer.echo(text, nl=bool(text) and not text.endswith("\n"))
 
 
 def main() -> None:

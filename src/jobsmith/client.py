@@ -1,66 +1,99 @@
-"""A small typed Python client for the native ``/v1`` API; the command line uses it.
+"""A small typed Python client for the native ``/v1`` API; the command line is built on it.
 
 Uploads stream from disk and downloads stream to disk, so files of any size pass in bounded
-memory. Every refusal of the server becomes a :class:`JobsmithClientError` with its code.
+memory. Every refusal of the server becomes a :class:`JobsmithClientError` carrying the
+server's ``code`` and sentence; failures to reach the server stay ``httpx.TransportError``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import pathlib
 import tempfile
 import time
+import urllib.parse
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
 FINAL_STATES = frozenset({"COMPLETED", "FAILED", "CANCELLED", "DELETED"})
 CHUNK = 1024 * 1024
+DEFAULT_URL = "http://127.0.0.1:8000"
 JSON = dict[str, Any]
+StrPath = str | os.PathLike[str]
 
 
 class JobsmithClientError(Exception):
-    """The server refused a request: ``status``, machine ``code`` and a sentence in ``detail``."""
+    """The server refused a request: HTTP ``status``, machine ``code`` and a sentence in ``detail``."""
 
     def __init__(self, status: int, code: str, detail: str) -> None:
         super().__init__(f"{detail} (HTTP {status}, {code})")
-        self.status, self.code, self.detail = status, code, detail
+        self.status = status
+        self.code = code
+        self.detail = detail
 
     @classmethod
     def from_response(cls, response: httpx.Response) -> JobsmithClientError:
+        """Built from the ``{"detail", "code"}`` body; a proxy's HTML or text page becomes the detail.
+
+        The response MUST have been read (``response.read()``) when it was streamed.
+        """
         try:
             body = response.json()
-            return cls(response.status_code, str(body.get("code", "error")), str(body.get("detail", response.text)))
         except ValueError:
-            return cls(response.status_code, "error", response.text.strip() or response.reason_phrase)
+            body = None
+        if not isinstance(body, dict):
+            text = response.text.strip() or response.reason_phrase or f"HTTP {response.status_code}"
+            return cls(response.status_code, "http_error", text)
+        detail = body.get("detail", response.text)
+        return cls(response.status_code, str(body.get("code") or "http_error"),
+                   detail if isinstance(detail, str) else json.dumps(detail))
 
 
-def file_sha256(path: pathlib.Path) -> str:
+class UnsafeArchiveError(ValueError):
+    """A results zip holds a member that would be written outside the destination directory."""
+
+
+def file_sha256(path: StrPath) -> str:
+    """Hex SHA-256 of a file, read in chunks so that its size does not matter."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
+    for chunk in _chunks(path):
+        digest.update(chunk)
     return digest.hexdigest()
 
 
-def _stream(path: pathlib.Path) -> Iterator[bytes]:
-    with path.open("rb") as handle:
+def _chunks(path: StrPath) -> Iterator[bytes]:
+    """Fixed-size chunks of a file; iterating a binary file object would split at newlines instead."""
+    with open(path, "rb") as handle:
         while chunk := handle.read(CHUNK):
             yield chunk
 
 
-def safe_extract(archive: zipfile.ZipFile, destination: pathlib.Path) -> list[pathlib.Path]:
-    """Extract every member inside ``destination``; a member that would escape it is refused."""
-    root = destination.resolve()
-    written = []
-    for member in archive.infolist():
-        target = (root / member.filename).resolve()
-        if not target.is_relative_to(root) or target == root:
-            raise ValueError(f"refusing to extract {member.filename!r}: it would land outside {root}")
+def _member_target(root: pathlib.Path, name: str) -> pathlib.Path:
+    """Where a zip member lands under ``root``; refuses absolute names, ``..`` and symlinked escapes."""
+    target = (root / name).resolve()
+    if target == root or not target.is_relative_to(root):
+        raise UnsafeArchiveError(f"refusing to extract {name!r}: it would land outside {root}")
+    return target
+
+
+def safe_extract(archive: zipfile.ZipFile, destination: StrPath) -> list[pathlib.Path]:
+    """Extract every file member inside ``destination`` and return the written paths.
+
+    Every member is checked before anything is written, so a hostile archive leaves no partial
+    extraction behind. Members are written as plain files: a symlink entry never becomes a link.
+    """
+    root = pathlib.Path(destination).resolve()
+    members = [(m, _member_target(root, m.filename)) for m in archive.infolist()]
+    written: list[pathlib.Path] = []
+    for member, target in members:
         if member.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         with archive.open(member) as source, target.open("wb") as sink:
@@ -70,12 +103,59 @@ def safe_extract(archive: zipfile.ZipFile, destination: pathlib.Path) -> list[pa
     return written
 
 
+def _segment(value: str, safe: str = "") -> str:
+    """Percent-encode a path segment: a filename with ``#``, ``?`` or spaces must not change the route."""
+    return urllib.parse.quote(value, safe=safe)
+
+
+def _comma(value: str | Sequence[str] | None) -> str | None:
+    """The API's comma-list query values accept a string or a sequence of strings."""
+    if value is None or isinstance(value, str):
+        return value
+    return ",".join(value)
+
+
+def _labels(label: Mapping[str, str] | Sequence[str] | None) -> list[str]:
+    """Label filters as ``key:value`` strings (repeated in the query, all must match)."""
+    if label is None:
+        return []
+    if isinstance(label, Mapping):
+        return [f"{key}:{value}" for key, value in label.items()]
+    return [label] if isinstance(label, str) else list(label)
+
+
+def _without_none(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None and value != []}
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    """Map any 4xx/5xx to a :class:`JobsmithClientError`; streamed bodies are read first."""
+    if response.status_code >= 400:
+        response.read()
+        raise JobsmithClientError.from_response(response)
+
+
+def _next_params(next_url: str) -> list[tuple[str, str]]:
+    """The query of a page's ``next`` link, to re-issue against our own base URL.
+
+    The server's absolute URL can name a scheme or host the client cannot use (behind a proxy
+    that terminates TLS); the query holds everything the next page needs.
+    """
+    return urllib.parse.parse_qsl(urllib.parse.urlsplit(next_url).query, keep_blank_values=True)
+
+
 class Client:
-    def __init__(self, base_url: str = "http://127.0.0.1:8000", api_key: str | None = None, timeout: float = 30.0,
+    """A connection to one jobsmith server; use it as a context manager so the pool gets closed.
+
+    ``transport`` lets tests and embedders route requests elsewhere (``httpx.MockTransport``,
+    a WSGI transport) without touching the network.
+    """
+
+    def __init__(self, base_url: str = DEFAULT_URL, api_key: str | None = None, timeout: float = 30.0,
                  transport: httpx.BaseTransport | None = None) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout,
-                                  transport=transport)
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout, transport=transport)
 
     def __enter__(self) -> Client:
         return self
@@ -89,84 +169,103 @@ class Client:
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         response = self._http.request(method, path, **kwargs)
-        if response.status_code >= 400:
-            raise JobsmithClientError.from_response(response)
+        _raise_for_status(response)
         return response
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         return self._call(method, path, **kwargs).json()
 
-    # -- processes and jobs --------------------------------------------------------------
-    def processes(self) -> list[JSON]:
-        result: list[JSON] = self._json("GET", "/v1/processes")
+    def _object(self, method: str, path: str, **kwargs: Any) -> JSON:
+        result: JSON = self._json(method, path, **kwargs)
         return result
+
+    def _list(self, method: str, path: str, **kwargs: Any) -> list[JSON]:
+        result: list[JSON] = self._json(method, path, **kwargs)
+        return result
+
+    @staticmethod
+    def _job_path(job_id: str, *rest: str) -> str:
+        return "/".join(["/v1/jobs", _segment(job_id), *rest])
+
+    # -- processes ------------------------------------------------------------------------
+    def processes(self) -> list[JSON]:
+        return self._list("GET", "/v1/processes")
 
     def process(self, process_id: str) -> JSON:
-        result: JSON = self._json("GET", f"/v1/processes/{process_id}")
-        return result
+        return self._object("GET", f"/v1/processes/{_segment(process_id)}")
 
-    def create_job(self, process: str, *, idempotency_key: str | None = None, **fields: Any) -> JSON:
-        """``fields``: parameters, metadata, target, labels, description, priority, timeout_s, max_retries."""
-        body = {"process": process, **{k: v for k, v in fields.items() if v is not None}}
+    # -- creating and feeding a job -----------------------------------------------------
+    def create_job(self, process: str, *, parameters: Mapping[str, Any] | None = None,
+                   metadata: Mapping[str, Any] | None = None, target: str | None = None,
+                   labels: Mapping[str, str] | None = None, description: str | None = None,
+                   priority: int | None = None, timeout_s: float | None = None, max_retries: int | None = None,
+                   idempotency_key: str | None = None) -> JSON:
+        """Create a job; fields left as ``None`` take the server's defaults.
+
+        With ``idempotency_key`` a retry after a lost response returns the first job instead of a
+        second one, as long as the body is the same.
+        """
+        body = _without_none({"process": process, "parameters": parameters, "metadata": metadata,
+                              "target": target, "labels": labels, "description": description,
+                              "priority": priority, "timeout_s": timeout_s, "max_retries": max_retries})
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        result: JSON = self._json("POST", "/v1/jobs", json=body, headers=headers)
-        return result
+        return self._object("POST", "/v1/jobs", json=body, headers=headers)
 
-    def upload(self, job_id: str, path: str | pathlib.Path, *, input: str | None = None,
-               filename: str | None = None) -> JSON:
-        """Stream one file as the raw body, with its sha256 for the server to verify."""
-        path = pathlib.Path(path)
+    def upload(self, job_id: str, path: StrPath, *, input: str | None = None, filename: str | None = None) -> JSON:
+        """Stream one file as the raw body and return the job view.
+
+        The file is read twice: once for the checksum the server verifies, once to send. It is
+        never held in memory. ``Content-Length`` is sent so an oversized upload is refused at
+        once. The server may queue the job when this was its last required input.
+        """
+        source = pathlib.Path(path)
+        headers = {"X-Checksum-SHA256": file_sha256(source), "Content-Type": "application/octet-stream",
+                   "Content-Length": str(source.stat().st_size)}
         params = {"input": input} if input else {}
-        headers = {"X-Checksum-SHA256": file_sha256(path), "Content-Type": "application/octet-stream",
-                   "Content-Length": str(path.stat().st_size)}
-        result: JSON = self._json("PUT", f"/v1/jobs/{job_id}/inputs/{filename or path.name}", params=params,
-                                  headers=headers, content=_stream(path), timeout=None)
-        return result
+        return self._object("PUT", self._job_path(job_id, "inputs", _segment(filename or source.name)),
+                            params=params, headers=headers, content=_chunks(source), timeout=None)
 
     def queue(self, job_id: str) -> JSON:
-        result: JSON = self._json("POST", f"/v1/jobs/{job_id}/queue")
-        return result
+        return self._object("POST", self._job_path(job_id, "queue"))
 
+    # -- reading jobs ---------------------------------------------------------------------
     def job(self, job_id: str) -> JSON:
-        result: JSON = self._json("GET", f"/v1/jobs/{job_id}")
-        return result
+        return self._object("GET", self._job_path(job_id))
 
-    def jobs(self, **filters: Any) -> JSON:
-        """One page: filters as in the API (state, process, target, label, active, limit, cursor, fields)."""
-        params = {k: v for k, v in filters.items() if v is not None}
-        result: JSON = self._json("GET", "/v1/jobs", params=params)
-        return result
+    def jobs(self, *, state: str | Sequence[str] | None = None, process: str | Sequence[str] | None = None,
+             target: str | Sequence[str] | None = None, label: Mapping[str, str] | Sequence[str] | None = None,
+             owner: str | None = None, active: bool | None = None, created_after: str | None = None,
+             created_before: str | None = None, limit: int | None = None, cursor: str | None = None,
+             fields: str | Sequence[str] | None = None) -> JSON:
+        """One page ``{"results", "next", "previous"}``, newest first; ``label`` as ``{k: v}`` or ``k:v``."""
+        params = _without_none({"state": _comma(state), "process": _comma(process), "target": _comma(target),
+                                "label": _labels(label), "owner": owner, "active": active,
+                                "created_after": created_after, "created_before": created_before,
+                                "limit": limit, "cursor": cursor, "fields": _comma(fields)})
+        return self._object("GET", "/v1/jobs", params=params)
 
     def iter_jobs(self, **filters: Any) -> Iterator[JSON]:
+        """Every matching job across pages, following ``next``; filters as in :meth:`jobs`."""
         page = self.jobs(**filters)
         while True:
             yield from page["results"]
-            if not page["next"]:
+            if not page.get("next"):
                 return
-            page = self._json("GET", page["next"])
+            page = self._object("GET", "/v1/jobs", params=_next_params(page["next"]))
 
     def history(self, job_id: str) -> list[JSON]:
-        result: list[JSON] = self._json("GET", f"/v1/jobs/{job_id}/history")
-        return result
-
-    def patch(self, job_id: str, **changes: Any) -> JSON:
-        result: JSON = self._json("PATCH", f"/v1/jobs/{job_id}", json=changes)
-        return result
-
-    def cancel(self, job_id: str) -> JSON:
-        result: JSON = self._json("POST", f"/v1/jobs/{job_id}/cancel")
-        return result
-
-    def delete(self, job_id: str) -> JSON:
-        result: JSON = self._json("DELETE", f"/v1/jobs/{job_id}")
-        return result
+        return self._list("GET", self._job_path(job_id, "history"))
 
     def log(self, job_id: str) -> str:
-        return self._call("GET", f"/v1/jobs/{job_id}/log").text
+        return self._call("GET", self._job_path(job_id, "log")).text
 
     def wait(self, job_id: str, *, timeout: float | None = None, poll: float = 0.5,
              on_update: Callable[[JSON], None] | None = None) -> JSON:
-        """Poll until the job is final (COMPLETED, FAILED, CANCELLED or DELETED); returns its view."""
+        """Poll until the job is final (COMPLETED, FAILED, CANCELLED, DELETED) and return its view.
+
+        ``on_update`` sees every view polled, the final one included. Raises ``TimeoutError``
+        after ``timeout`` seconds; the job itself keeps running on the server.
+        """
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             view = self.job(job_id)
@@ -174,33 +273,56 @@ class Client:
                 on_update(view)
             if view["state"] in FINAL_STATES:
                 return view
-            if deadline is not None and time.monotonic() > deadline:
+            remaining = poll if deadline is None else deadline - time.monotonic()
+            if remaining <= 0:
                 raise TimeoutError(f"job {job_id} is still {view['state']} after {timeout} s")
-            time.sleep(poll)
+            time.sleep(min(poll, remaining))
 
-    # -- files ---------------------------------------------------------------------------
-    def download_result(self, job_id: str, path: str, destination: str | pathlib.Path) -> pathlib.Path:
-        destination = pathlib.Path(destination)
-        with self._http.stream("GET", f"/v1/jobs/{job_id}/results/{path}", timeout=None) as response:
-            if response.status_code >= 400:
-                response.read()
-                raise JobsmithClientError.from_response(response)
-            with destination.open("wb") as sink:
-                for chunk in response.iter_bytes(CHUNK):
-                    sink.write(chunk)
-        return destination
+    # -- changing jobs --------------------------------------------------------------------
+    def patch(self, job_id: str, *, description: str | None = None, labels: Mapping[str, str] | None = None,
+              priority: int | None = None) -> JSON:
+        """Change what may change after creation; priority only while the job has not started."""
+        body = _without_none({"description": description, "labels": labels, "priority": priority})
+        return self._object("PATCH", self._job_path(job_id), json=body)
 
-    def download_results(self, job_id: str, destination: str | pathlib.Path) -> list[pathlib.Path]:
-        """Every result, streamed as one zip to a temporary file and extracted safely into ``destination``."""
-        destination = pathlib.Path(destination)
+    def cancel(self, job_id: str) -> JSON:
+        """Returns the view: CANCELLED, or CANCELLATION_REQUESTED while running work is stopped."""
+        return self._object("POST", self._job_path(job_id, "cancel"))
+
+    def delete(self, job_id: str) -> JSON:
+        return self._object("DELETE", self._job_path(job_id))
+
+    # -- results --------------------------------------------------------------------------
+    def _download(self, path: str, sink: IO[bytes]) -> None:
+        with self._http.stream("GET", path, timeout=None) as response:
+            _raise_for_status(response)
+            for chunk in response.iter_bytes(CHUNK):
+                sink.write(chunk)
+
+    def download_result(self, job_id: str, path: str, dest: StrPath) -> pathlib.Path:
+        """One result file to ``dest`` (into it, when ``dest`` is a directory).
+
+        Written to a temporary sibling and renamed, so a failed download leaves no truncated file.
+        """
+        target = pathlib.Path(dest)
+        if target.is_dir():
+            target = target / pathlib.PurePosixPath(path).name
+        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".download-", delete=False) as sink:
+            try:
+                self._download(self._job_path(job_id, "results", _segment(path, safe="/")), sink)
+            except BaseException:
+                sink.close()
+                os.unlink(sink.name)
+                raise
+        os.replace(sink.name, target)
+        return target
+
+    def download_results(self, job_id: str, dest_dir: StrPath) -> list[pathlib.Path]:
+        """Every result: the zip is spooled to a temporary file, then extracted safely into ``dest_dir``."""
+        destination = pathlib.Path(dest_dir)
         destination.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile() as spool:
-            with self._http.stream("GET", f"/v1/jobs/{job_id}/results", timeout=None) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    raise JobsmithClientError.from_response(response)
-                for chunk in response.iter_bytes(CHUNK):
-                    spool.write(chunk)
+            self._download(self._job_path(job_id, "results"), spool)
             spool.seek(0)
             with zipfile.ZipFile(spool) as archive:
                 return safe_extract(archive, destination)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import pathlib
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -109,3 +112,18 @@ def test_200_concurrent_polls_answer_promptly_while_both_cores_run_jobs(server: 
     with httpx.Client(base_url=server.url, timeout=10) as client:
         for job_id in busy:
             client.post(f"/v1/jobs/{job_id}/cancel")
+
+
+def test_the_command_line_submits_waits_and_downloads(server: ServerProcess, tmp_path: pathlib.Path) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text("a,b\n1,2\n3,4\n")
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "jobsmith", "submit", str(data), "--process", "inspect", "--wait",
+                           "--output", str(out), "--url", server.url], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    report = json.loads((out / "inspect.json").read_text())
+    assert report["files"][0]["records"] == 2
+    job_id = done.stdout.split()[0]
+    status = subprocess.run([sys.executable, "-m", "jobsmith", "status", job_id, "--json", "--url", server.url],
+                            capture_output=True, text=True, timeout=30)
+    assert json.loads(status.stdout)["state"] == "COMPLETED"
