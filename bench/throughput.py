@@ -14,6 +14,7 @@ database, starts it again and repeats, to show whether a full store slows it dow
 
     python bench/throughput.py                # N=1000, C=16 and C=1
     python bench/throughput.py --quick        # N=200
+    python bench/throughput.py --poll 0       # clients long-poll (Prefer: wait) instead of polling
 """
 
 from __future__ import annotations
@@ -99,8 +100,9 @@ async def one_job(client: httpx.AsyncClient, scenario: str, poll_s: float) -> di
     times["upload"] = time.perf_counter() - mark
     mark = time.perf_counter()
     polls = 0
+    headers = {"Prefer": "wait=10"} if poll_s == 0 else {}  # poll 0: long-poll instead of sleeping
     while True:
-        state = (await client.get(f"/v1/jobs/{job_id}")).json()["state"]
+        state = (await client.get(f"/v1/jobs/{job_id}", headers=headers)).json()["state"]
         polls += 1
         if state == "COMPLETED":
             break
@@ -220,7 +222,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1000, help="jobs per scenario")
     parser.add_argument("--c", type=int, nargs="+", default=[16, 1], help="concurrent clients")
-    parser.add_argument("--poll", type=float, default=0.02, help="seconds between status polls")
+    parser.add_argument("--poll", type=float, default=0.02,
+                        help="seconds between status polls; 0 long-polls with 'Prefer: wait=10' instead")
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--prefill", type=int, default=100_000, help="finished jobs added before the second round")

@@ -229,8 +229,13 @@ class Client:
         return self._object("POST", self._job_path(job_id, "queue"))
 
     # -- reading jobs ---------------------------------------------------------------------
-    def job(self, job_id: str) -> JSON:
-        return self._object("GET", self._job_path(job_id))
+    def job(self, job_id: str, *, wait_for_change: float = 0.0) -> JSON:
+        """The job's view; with ``wait_for_change`` the server answers when its state changes
+        (or after that many seconds, at most 30), instead of at once."""
+        headers = {"Prefer": f"wait={wait_for_change:g}"} if wait_for_change > 0 else {}
+        read = self._http.timeout.read
+        timeout = None if read is None else max(read, wait_for_change + 10)
+        return self._object("GET", self._job_path(job_id), headers=headers, timeout=timeout)
 
     def jobs(self, *, state: str | Sequence[str] | None = None, process: str | Sequence[str] | None = None,
              target: str | Sequence[str] | None = None, label: Mapping[str, str] | Sequence[str] | None = None,

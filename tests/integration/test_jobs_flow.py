@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import time
 import uuid
 import zipfile
 
@@ -170,3 +171,29 @@ def test_a_process_taking_many_files_is_queued_explicitly(client: httpx.Client) 
     assert waiting.final(client, job_id)["state"] == "COMPLETED"
     assert client.get(f"/v1/jobs/{job_id}/results/names.txt").text == "a.csv\nb.csv\n"
     assert client.post(f"/v1/jobs/{job_id}/queue").status_code == 409
+
+
+def test_prefer_wait_answers_when_the_state_changes(client: httpx.Client) -> None:
+    job = create(client, "sleep", parameters={"seconds": 1.0})
+    job_id = str(job["id"])
+    seen = [str(job["state"])]
+    started = time.monotonic()
+    while seen[-1] != "COMPLETED" and time.monotonic() - started < 20:
+        answer = client.get(f"/v1/jobs/{job_id}", headers={"Prefer": "wait=10"})
+        assert answer.status_code == 200 and answer.headers["preference-applied"] == "wait=10"
+        seen.append(answer.json()["state"])
+    assert seen[-1] == "COMPLETED"
+    assert len(seen) <= 4  # QUEUED -> PROCESSING -> COMPLETED: one answer per change, no busy polling
+    assert time.monotonic() - started < 8
+    final_started = time.monotonic()
+    assert client.get(f"/v1/jobs/{job_id}", headers={"Prefer": "wait=10"}).json()["state"] == "COMPLETED"
+    assert time.monotonic() - final_started < 2  # a final job is answered at once
+
+
+def test_prefer_wait_gives_up_after_the_time_asked(client: httpx.Client) -> None:
+    job_id = str(create(client)["id"])  # waits for data: nothing will change
+    started = time.monotonic()
+    answer = client.get(f"/v1/jobs/{job_id}", headers={"Prefer": "wait=1.5"})
+    assert answer.json()["state"] == "WAITING_FOR_DATA"
+    assert 1.4 < time.monotonic() - started < 5
+    assert client.get(f"/v1/jobs/{job_id}", headers={"Prefer": "wait=nonsense"}).status_code == 200

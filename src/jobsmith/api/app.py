@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -11,6 +12,7 @@ from fastapi import FastAPI
 import jobsmith
 from jobsmith.api import errors as api_errors
 from jobsmith.api import health, jobs, maintenance, processes
+from jobsmith.api.changes import ChangeFeed
 from jobsmith.api.deps import Executor, Services
 from jobsmith.config import Settings
 from jobsmith.domain import errors
@@ -44,12 +46,12 @@ def open_database(settings: Settings) -> Database:
     return database
 
 
-def build_services(settings: Settings, executor: Executor) -> Services:
+def build_services(settings: Settings, executor: Executor, changes: ChangeFeed) -> Services:
     database = open_database(settings)
     return Services(
         settings=settings, database=database, jobs=repository.Repository(database), admin=admin.Admin(database),
         blobs=blobs.BlobStore(settings.resolved_storage), processes=registry.load(settings.processes),
-        executor=executor, api_keys=settings.parsed_api_keys())
+        executor=executor, api_keys=settings.parsed_api_keys(), changes=changes)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -59,9 +61,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         executor = LocalExecutor(settings)
-        services = build_services(settings, executor)
+        changes = ChangeFeed()
+        changes.bind(asyncio.get_running_loop())
+        services = build_services(settings, executor, changes)
         app.state.services = services
-        executor.start()
+        executor.start(on_change=changes.publish)
         try:
             yield
         finally:

@@ -8,6 +8,7 @@ from typing import Annotated, Protocol
 
 from fastapi import Depends, Header, Request
 
+from jobsmith.api.changes import ChangeFeed
 from jobsmith.config import ApiKey, Settings
 from jobsmith.domain import errors
 from jobsmith.processes import registry
@@ -33,6 +34,7 @@ class Services:
     processes: registry.Registry
     executor: Executor
     api_keys: list[ApiKey]
+    changes: ChangeFeed
 
 
 @dataclasses.dataclass(frozen=True)

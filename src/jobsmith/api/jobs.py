@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import functools
+import time
 import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any
@@ -12,7 +16,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import FileResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
-from jobsmith.api import paging, presenters, service
+from jobsmith.api import changes, paging, presenters, service
 from jobsmith.api.deps import CallerDep, Caller, Services, ServicesDep
 from jobsmith.domain import errors, states, views
 from jobsmith.store import records, models, repository
@@ -126,8 +130,29 @@ def _fields(fields: str | None) -> frozenset[str] | None:
     return wanted
 
 
-@router.get("/{job_id}", response_model=views.JobView, responses=PROBLEMS, summary="Get a job")
-async def get_job(job: OwnedJob, request: Request) -> views.JobView:
+@router.get("/{job_id}", response_model=views.JobView, responses=PROBLEMS, summary="Get a job",
+            description="With `Prefer: wait=N` (seconds, at most 30) the answer waits until the job's state "
+                        "changes or the time is up, whichever comes first: one request instead of many polls. "
+                        "A final job is answered at once.")
+async def get_job(job_id: JobId, request: Request, services: ServicesDep, caller: CallerDep,
+                  response: Response, prefer: Annotated[str | None, Header()] = None) -> views.JobView:
+    wait = changes.requested_wait(prefer)
+    read = functools.partial(services.jobs.get, str(job_id), owner=caller.scope())
+    if not wait:
+        return _view(request, await run_in_threadpool(read))
+    response.headers["Preference-Applied"] = f"wait={wait:g}"
+    async with services.changes.listening(str(job_id)) as changed:
+        job = await run_in_threadpool(read)
+        deadline = time.monotonic() + wait
+        first = job.state
+        while job.state == first and not states.Status(job.state).is_terminal():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), min(remaining, changes.RECHECK_S))
+            changed.clear()
+            job = await run_in_threadpool(read)
     return _view(request, job)
 
 
@@ -153,7 +178,7 @@ def history(job: OwnedJob, services: ServicesDep) -> list[views.HistoryEntry]:
              description="CANCELLED at once when nobody runs it; CANCELLATION_REQUESTED while its running "
                          "work is stopped (killed after a grace period if it does not stop).")
 def cancel(job: OwnedJob, request: Request, services: ServicesDep) -> views.JobView:
-    return _view(request, services.jobs.get(services.jobs.cancel(job.id).id))
+    return _view(request, service.cancel(services, job))
 
 
 @router.delete("/{job_id}", response_model=views.JobView, responses=PROBLEMS,

@@ -13,7 +13,10 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import threading
 import time
+from collections.abc import Callable
+from multiprocessing.queues import SimpleQueue
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Semaphore
 from typing import Any
@@ -24,7 +27,7 @@ log = logging.getLogger(__name__)
 _SPAWN = multiprocessing.get_context("spawn")
 
 
-def worker_main(settings: Settings, wake: Semaphore, parent_pid: int) -> None:
+def worker_main(settings: Settings, wake: Semaphore, changes: SimpleQueue[str | None], parent_pid: int) -> None:
     """Entry point of a local worker process."""
     from jobsmith.execution import osproc, worker
     from jobsmith.processes import registry
@@ -39,7 +42,7 @@ def worker_main(settings: Settings, wake: Semaphore, parent_pid: int) -> None:
     database = Database(settings.resolved_database_url)
     node = worker.Worker(settings, database, blobs.BlobStore(settings.resolved_storage),
                          registry.load(settings.processes), lambda timeout: _wait(wake, timeout),
-                         parent_pid=parent_pid)
+                         parent_pid=parent_pid, announce=changes.put)
     node.install_signal_handlers()
     node.run()
     database.dispose()
@@ -55,6 +58,8 @@ class LocalExecutor:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._wake: Semaphore = _SPAWN.Semaphore(0)
+        self._changes: SimpleQueue[str | None] = _SPAWN.SimpleQueue()
+        self._pump: threading.Thread | None = None
         self._processes: list[BaseProcess] = []
         self._watcher: asyncio.Task[Any] | None = None
         self._stopping = False
@@ -63,15 +68,24 @@ class LocalExecutor:
         """A job was queued: wake one idle worker."""
         self._wake.release()
 
-    def start(self) -> None:
+    def start(self, on_change: Callable[[str], None] | None = None) -> None:
+        """Start the workers; ``on_change(job_id)`` hears of every job they claim or end."""
         self._processes = [self._spawn() for _ in range(self.settings.workers)]
+        if on_change is not None:
+            self._pump = threading.Thread(target=self._forward, args=(on_change,), name="jobsmith-changes",
+                                          daemon=True)
+            self._pump.start()
         self._watcher = asyncio.get_running_loop().create_task(self._watch())
 
     def _spawn(self) -> BaseProcess:
-        process = _SPAWN.Process(target=worker_main, args=(self.settings, self._wake, os.getpid()),
+        process = _SPAWN.Process(target=worker_main, args=(self.settings, self._wake, self._changes, os.getpid()),
                                  name="jobsmith-worker", daemon=False)
         process.start()
         return process
+
+    def _forward(self, on_change: Callable[[str], None]) -> None:
+        while (job_id := self._changes.get()) is not None:
+            on_change(job_id)
 
     async def _watch(self) -> None:
         """Replace workers that died (a crash, the OOM killer) while the server runs."""
@@ -97,6 +111,9 @@ class LocalExecutor:
             self._wake.release()
         deadline = self.settings.shutdown_grace_s + self.settings.cancel_grace_s + 10
         await asyncio.to_thread(self._join_all, deadline)
+        if self._pump is not None:
+            self._changes.put(None)
+            self._pump.join(5)
 
     def _join_all(self, timeout: float) -> None:
         end = time.monotonic() + timeout

@@ -28,7 +28,8 @@ WaitForWork = Callable[[float], None]
 class Worker:
     def __init__(self, settings: Settings, database: Database, store: blobs.BlobStore,
                  processes: registry.Registry, wait_for_work: WaitForWork,
-                 only: Sequence[str] = (), parent_pid: int | None = None) -> None:
+                 only: Sequence[str] = (), parent_pid: int | None = None,
+                 announce: Callable[[str], None] | None = None) -> None:
         self.settings = settings
         self.admin = admin.Admin(database)
         self.leases = leases.Leases(database, settings.lease_s)
@@ -38,6 +39,7 @@ class Worker:
         self.wait_for_work = wait_for_work
         self.only = tuple(only)
         self.parent_pid = parent_pid
+        self.announce = announce or (lambda job_id: None)
         self.stopping = False
         self._next_sweep = 0.0
 
@@ -65,7 +67,9 @@ class Worker:
         claim = self.leases.claim(self.worker_id, self.only)
         if claim is None:
             return False
+        self.announce(claim.job.id)
         self.runner.run(claim, lambda: self.stopping or not self._parent_alive())
+        self.announce(claim.job.id)
         return True
 
     def _maybe_sweep(self) -> None:

@@ -1,4 +1,8 @@
-"""``sleep``: waits (or keeps a core busy), reporting progress; for trying a setup and load tests."""
+"""``sleep``: waits (or keeps a core busy), reporting progress; for trying a setup and load tests.
+
+It waits in slices of at most :data:`SLICE_S` so that a cancel is seen within a tenth of a second,
+which makes it the process of choice for testing cancel, timeouts and worker supervision.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,9 @@ SLICE_S = 0.05
 
 
 class SleepParameters(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid")
+    """How long to take, and whether to burn CPU (to test CPU limits and supervision) meanwhile."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", json_schema_extra={"examples": [{"seconds": 2.5}]})
 
     seconds: float = pydantic.Field(default=1.0, ge=0, le=86400, description="How long to take.")
     cpu: bool = pydantic.Field(default=False, description="Keep a core busy instead of sleeping.")
@@ -22,9 +28,12 @@ class SleepParameters(pydantic.BaseModel):
 @registry.process("sleep", title="Wait a while", version="1.0.0", parameters=SleepParameters,
                   outputs=["sleep.json"])
 def sleep(ctx: context.JobContext) -> None:
-    """Waits ``seconds`` (with ``cpu: true`` computes instead), reporting progress; stops when cancelled."""
-    params = ctx.parameters
-    assert isinstance(params, SleepParameters)
+    """Waits ``seconds`` (with ``cpu: true`` computes instead), reporting progress; stops when cancelled.
+
+    With ``seconds: 0`` it records no step and only writes ``sleep.json``: throughput benchmarks
+    use it to measure the service's own cost per job, which nothing else should blur.
+    """
+    params = _parameters(ctx)
     started = time.monotonic()
     if params.seconds > 0:
         with ctx.step("sleep"):
@@ -34,15 +43,25 @@ def sleep(ctx: context.JobContext) -> None:
         json.dumps({"seconds": params.seconds, "cpu": params.cpu, "slept": round(slept, 3)}))
 
 
+def _parameters(ctx: context.JobContext) -> SleepParameters:
+    params = ctx.parameters
+    if not isinstance(params, SleepParameters):
+        raise TypeError(f"sleep expects SleepParameters, got {type(params).__name__}")
+    return params
+
+
 def _wait(ctx: context.JobContext, params: SleepParameters, started: float) -> None:
+    """Wait slice by slice until ``seconds`` passed; raise :class:`context.Cancelled` on a cancel."""
     end = started + params.seconds
     while (now := time.monotonic()) < end:
-        ctx.check_cancelled()
+        if ctx.cancelled():
+            ctx.log.info("cancelled after %.2f of %.2f seconds", now - started, params.seconds)
+            raise context.Cancelled("the job was cancelled")
         if params.cpu:
             _spin(min(SLICE_S, end - now))
         else:
             time.sleep(min(SLICE_S, end - now))
-        ctx.progress((time.monotonic() - started) / params.seconds)
+        ctx.progress(min(1.0, (time.monotonic() - started) / params.seconds))
 
 
 def _spin(seconds: float) -> None:
