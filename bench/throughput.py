@@ -1,48 +1,89 @@
 #!/usr/bin/env python3
-"""End-to-end job throughput of jobsmith in embedded mode (a benchmark, not a test).
+"""End-to-end job throughput of jobsmith in embedded mode. A benchmark: it prints figures, asserts none.
 
-It starts ``jobsmith serve`` (SQLite, local storage, 2 workers) on a free 127.0.0.1 port with a
-fresh data directory, then runs N jobs through the whole HTTP flow with C concurrent clients:
+What it measures
+    N small jobs through the whole HTTP flow, with C concurrent clients (closed loop: each client
+    starts its next job when the previous one is downloaded):
 
-- ``sleep``   POST /v1/jobs (queued at once), poll GET /v1/jobs/{id} until COMPLETED, GET results zip;
-- ``inspect`` POST /v1/jobs, PUT a 1 KB CSV (which queues it), poll until COMPLETED, GET results zip.
+    ``sleep``    POST /v1/jobs ``{"process": "sleep", "parameters": {"seconds": 0}}`` (QUEUED at once),
+                 poll GET /v1/jobs/{id} every ``--poll`` seconds until COMPLETED, GET /v1/jobs/{id}/results;
+    ``inspect``  POST /v1/jobs ``{"process": "inspect"}`` (WAITING_FOR_DATA), PUT a 1 KB CSV to
+                 /v1/jobs/{id}/inputs/data.csv (which queues it), poll until COMPLETED, GET the results zip.
 
-Clients run in several processes (each an asyncio loop with keep-alive connections) so that the
-client is not the bottleneck; the same client also measures the bare server (GET /healthz, GET of
-one job) as its own ceiling. Then it stops the server, adds 100 000 finished jobs to the same
-database, starts it again and repeats, to show whether a full store slows it down.
+    For each: jobs/s over the run; p50/p95/p99 of every stage (create, upload, wait = from the end of
+    create/upload until the poll that saw COMPLETED, download, total) in milliseconds; polls per job;
+    CPU per job of the API process, of the worker processes and of the client.
 
-    python bench/throughput.py                # N=1000, C=16 and C=1
-    python bench/throughput.py --quick        # N=200
-    python bench/throughput.py --poll 0       # clients long-poll (Prefer: wait) instead of polling
+    The same client also measures the bare server, ``healthz`` (N GET /healthz) and ``get`` (N GET
+    /v1/jobs/{id} of one finished job), at the same concurrency: requests/s that no job flow can beat,
+    i.e. the ceiling of this client on this machine.
+
+    Then it stops the server, inserts ``--prefill`` (100 000) COMPLETED jobs with one history row each
+    straight into the same SQLite file (SQLAlchemy Core bulk inserts), starts the server again on the
+    same data directory and repeats everything, printing both rounds side by side with their ratio.
+
+How
+    The server is a subprocess, ``python -m jobsmith serve --port P --data-dir D --workers W`` (the
+    ``jobsmith`` command; if it does not come up, ``jobsmith.api.server.run(Settings(...))`` instead), on a
+    free 127.0.0.1 port with a fresh temporary data directory, stopped with SIGTERM (killed after 30 s).
+    Clients run in ``--client-processes`` processes, each an asyncio loop with one httpx.AsyncClient
+    (HTTP/1.1 keep-alive); they take job numbers from a shared counter so that no process idles while
+    another still has work, and they start together after a barrier, so process start-up is not timed.
+    The machine's cores are shared by client and server: the client's CPU per job is printed so that its
+    share can be subtracted by the reader.
+
+    /work/venv/bin/python bench/throughput.py              # N=1000, C=16 and C=1, then with 100 000 jobs stored
+    /work/venv/bin/python bench/throughput.py --quick      # N=200, a smoke run
+    /work/venv/bin/python bench/throughput.py --poll 0     # long-poll (Prefer: wait=10) instead of polling
+
+The last line of output is one JSON object with every figure.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import json
-import multiprocessing
+import math
+import multiprocessing as mp
 import os
 import pathlib
+import random
+import resource
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
+from multiprocessing.sharedctypes import Synchronized
+from multiprocessing.synchronize import Barrier
 from typing import Any
 
 import httpx
+import psutil
 import sqlalchemy as sa
 
-CSV_1K = ("id,name,value\n" + "".join(f"{i},item-{i:04d},{i * 1.5:.1f}\n" for i in range(60))).encode()[:1024]
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+JOB_SCENARIOS = ("sleep", "inspect")
+BARE_SCENARIOS = ("healthz", "get")
 STAGES = ("create", "upload", "wait", "download", "total")
+FINAL_STATES = {"COMPLETED", "FAILED", "CANCELLED", "DELETED"}
+CSV_1K = ("id,name,value,flag\n" + "".join(f"{i},item-{i:05d},{i * 1.25:.2f},{i % 2 == 0}\n"
+                                           for i in range(40))).encode()[:1024]
+EXPECTED_RESULT = {"sleep": "sleep.json", "inspect": "inspect.json"}
+CREATE_BODY: dict[str, dict[str, Any]] = {
+    "sleep": {"process": "sleep", "parameters": {"seconds": 0}},
+    "inspect": {"process": "inspect"},
+}
+Sample = dict[str, float]
 
 
+# -- the server ---------------------------------------------------------------------------------
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -50,202 +91,400 @@ def free_port() -> int:
 
 
 class Server:
-    """``jobsmith serve`` in a subprocess on one data directory."""
+    """A jobsmith server in a subprocess, on one data directory; its output goes to ``log_path``."""
 
-    def __init__(self, data_dir: pathlib.Path, workers: int) -> None:
-        self.data_dir, self.workers, self.port = data_dir, workers, free_port()
+    def __init__(self, data_dir: pathlib.Path, workers: int, log_path: pathlib.Path,
+                 env: dict[str, str] | None = None) -> None:
+        self.data_dir, self.workers, self.log_path = data_dir, workers, log_path
+        self.env = {**os.environ, **(env or {})}
+        self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self.how = ""
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
-        env = {**os.environ, "JOBSMITH_LOG_LEVEL": "warning"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "jobsmith", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
-             "--workers", str(self.workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("the server did not start")
+    def commands(self) -> list[tuple[str, list[str]]]:
+        """The ``jobsmith serve`` command when the CLI exists, then the plain ``run(Settings(...))``."""
+        fallback = ("from jobsmith.api.server import run; from jobsmith.config import Settings; "
+                    f"run(Settings(port={self.port}, data_dir={str(self.data_dir)!r}, workers={self.workers}))")
+        found = [("python -c run(Settings(...))", [sys.executable, "-c", fallback])]
+        if (ROOT / "src" / "jobsmith" / "cli.py").exists():
+            # ``-m jobsmith.cli`` only imports the module; ``-m jobsmith`` is the ``jobsmith`` command.
+            found.insert(0, ("jobsmith serve", [sys.executable, "-m", "jobsmith", "serve", "--port", str(self.port),
+                                                "--data-dir", str(self.data_dir), "--workers", str(self.workers)]))
+        return found
 
-    def stop(self) -> None:
-        assert self.process is not None
+    def start(self, timeout_s: float = 60.0) -> None:
+        """Start and wait until GET /healthz answers 200; tries the next command if one exits first."""
+        for how, command in self.commands():
+            with self.log_path.open("ab") as log:
+                log.write(f"\n=== {how}: {' '.join(command)}\n".encode())
+                self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log,
+                                                stderr=subprocess.STDOUT, start_new_session=True)
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline and self.process.poll() is None:
+                try:
+                    if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                        self.how = how
+                        return
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.1)
+            self.stop()
+        tail = self.log_path.read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"the server did not start; its log ({self.log_path}) ends with:\n{tail}")
+
+    def stop(self) -> float:
+        """SIGTERM, then SIGKILL after 30 s; returns how long it took to stop."""
+        if self.process is None or self.process.poll() is not None:
+            self.process = None
+            return 0.0
+        started = time.monotonic()
         self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(30)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)  # the server and the workers it started
             self.process.wait()
+        self.process = None
+        return time.monotonic() - started
+
+    def cpu_seconds(self) -> tuple[float, float]:
+        """CPU seconds (user + system) used so far by the API process and by all its descendants."""
+        assert self.process is not None
+        api = psutil.Process(self.process.pid)
+        times = api.cpu_times()
+        own, others = times.user + times.system, times.children_user + times.children_system
+        for child in api.children(recursive=True):
+            try:
+                t = child.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            others += t.user + t.system + t.children_user + t.children_system
+        return own, others
 
 
-async def one_job(client: httpx.AsyncClient, scenario: str, poll_s: float) -> dict[str, float]:
-    """One job through create, upload (inspect only), wait and download; seconds per stage."""
-    times: dict[str, float] = {}
-    start = time.perf_counter()
-    process = "sleep" if scenario == "sleep" else "inspect"
-    body: dict[str, Any] = {"process": process, "parameters": {"seconds": 0} if process == "sleep" else {}}
-    created = await client.post("/v1/jobs", json=body)
-    job_id = created.json()["id"]
-    times["create"] = time.perf_counter() - start
-    mark = time.perf_counter()
+# -- the client ---------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """What the client processes of one scenario do."""
+
+    url: str
+    scenario: str
+    n: int
+    concurrency: int
+    poll_s: float
+    job_id: str = ""
+
+
+async def call(client: httpx.AsyncClient, method: str, path: str, expect: int, counts: dict[str, int],
+               **kwargs: Any) -> httpx.Response:
+    """One request; a 503 (database busy) is retried after its Retry-After and counted, anything else
+    unexpected ends the run."""
+    for _ in range(100):
+        response = await client.request(method, path, **kwargs)
+        if response.status_code == expect:
+            return response
+        if response.status_code != 503:
+            raise RuntimeError(f"{method} {path}: {response.status_code} {response.text[:300]}")
+        counts["retries_503"] = counts.get("retries_503", 0) + 1
+        await asyncio.sleep(float(response.headers.get("Retry-After", "0.1") or 0.1))
+    raise RuntimeError(f"{method} {path}: still 503 after 100 tries")
+
+
+async def one_job(client: httpx.AsyncClient, scenario: str, poll_s: float, counts: dict[str, int]) -> Sample:
+    """One job through create, upload (``inspect``), wait and download; seconds per stage."""
+    clock = time.perf_counter
+    start = clock()
+    created = (await call(client, "POST", "/v1/jobs", 201, counts, json=CREATE_BODY[scenario])).json()
+    job_id, state = created["id"], created["state"]
+    sample: Sample = {"create": clock() - start}
     if scenario == "inspect":
-        uploaded = await client.put(f"/v1/jobs/{job_id}/inputs/data.csv", content=CSV_1K)
-        assert uploaded.status_code == 200, uploaded.text
-    times["upload"] = time.perf_counter() - mark
-    mark = time.perf_counter()
+        assert state == "WAITING_FOR_DATA", state
+        mark = clock()
+        state = (await call(client, "PUT", f"/v1/jobs/{job_id}/inputs/data.csv", 200, counts,
+                            content=CSV_1K, headers={"Content-Type": "text/csv"})).json()["state"]
+        sample["upload"] = clock() - mark
+    mark = clock()
     polls = 0
-    headers = {"Prefer": "wait=10"} if poll_s == 0 else {}  # poll 0: long-poll instead of sleeping
-    while True:
-        state = (await client.get(f"/v1/jobs/{job_id}", headers=headers)).json()["state"]
-        polls += 1
-        if state == "COMPLETED":
-            break
-        if state in ("FAILED", "CANCELLED", "DELETED"):
+    wait_header = {"Prefer": "wait=10"} if poll_s == 0 else {}
+    while state != "COMPLETED":
+        if state in FINAL_STATES:
             raise RuntimeError(f"job {job_id} ended {state}")
-        await asyncio.sleep(poll_s)
-    times["wait"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    results = await client.get(f"/v1/jobs/{job_id}/results")
-    assert results.status_code == 200 and results.content[:2] == b"PK"
-    times["download"] = time.perf_counter() - mark
-    times["total"] = time.perf_counter() - start
-    times["polls"] = polls
-    return times
+        if poll_s > 0:
+            await asyncio.sleep(poll_s)
+        state = (await call(client, "GET", f"/v1/jobs/{job_id}", 200, counts, headers=wait_header)).json()["state"]
+        polls += 1
+    sample["wait"] = clock() - mark
+    mark = clock()
+    results = await call(client, "GET", f"/v1/jobs/{job_id}/results", 200, counts)
+    sample["download"] = clock() - mark
+    sample["total"] = clock() - start
+    sample["polls"] = polls
+    if results.content[:2] != b"PK" or EXPECTED_RESULT[scenario].encode() not in results.content:
+        raise RuntimeError(f"job {job_id}: the results are not a zip with {EXPECTED_RESULT[scenario]}")
+    return sample
 
 
-async def _client_loop(url: str, scenario: str, n: int, c: int, poll_s: float) -> list[dict[str, float]]:
-    limits = httpx.Limits(max_connections=c, max_keepalive_connections=c)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
-        gate = asyncio.Semaphore(c)
-
-        async def guarded() -> dict[str, float]:
-            async with gate:
-                if scenario in ("healthz", "get"):
-                    start = time.perf_counter()
-                    path = "/healthz" if scenario == "healthz" else f"/v1/jobs/{os.environ['BENCH_JOB']}"
-                    response = await client.get(path)
-                    assert response.status_code == 200
-                    return {"total": time.perf_counter() - start}
-                return await one_job(client, scenario, poll_s)
-
-        return list(await asyncio.gather(*[guarded() for _ in range(n)]))
+async def one_request(client: httpx.AsyncClient, plan: Plan, counts: dict[str, int]) -> Sample:
+    start = time.perf_counter()
+    await call(client, "GET", "/healthz" if plan.scenario == "healthz" else f"/v1/jobs/{plan.job_id}", 200, counts)
+    return {"total": time.perf_counter() - start}
 
 
-def _client_process(args: tuple[str, str, int, int, float, str, float]) -> tuple[float, float, list[dict[str, float]]]:
-    """Waits for a common start time (so process start-up is not measured); returns its own span."""
-    url, scenario, n, c, poll_s, job, start_at = args
-    os.environ["BENCH_JOB"] = job
-    time.sleep(max(0.0, start_at - time.time()))
-    began = time.time()
-    samples = asyncio.run(_client_loop(url, scenario, n, c, poll_s))
-    return began, time.time(), samples
+async def client_loop(plan: Plan, in_flight: int, counter: Synchronized[int]) -> tuple[list[Sample], dict[str, int]]:
+    """``in_flight`` closed-loop clients over one keep-alive connection pool; they stop at N in total."""
+    samples: list[Sample] = []
+    counts: dict[str, int] = {}
+
+    def take() -> bool:
+        with counter.get_lock():
+            if counter.value >= plan.n:
+                return False
+            counter.value += 1
+            return True
+
+    async def one_client(client: httpx.AsyncClient) -> None:
+        while take():
+            if plan.scenario in JOB_SCENARIOS:
+                samples.append(await one_job(client, plan.scenario, plan.poll_s, counts))
+            else:
+                samples.append(await one_request(client, plan, counts))
+
+    limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight, keepalive_expiry=60)
+    async with httpx.AsyncClient(base_url=plan.url, limits=limits, timeout=120) as client:
+        await asyncio.gather(*(one_client(client) for _ in range(in_flight)))
+    return samples, counts
 
 
-def run_scenario(url: str, scenario: str, n: int, c: int, poll_s: float, processes: int,
-                 job: str = "") -> dict[str, Any]:
-    """N operations at concurrency C, spread over client processes; jobs/s and per-stage percentiles."""
-    processes = max(1, min(processes, c))
-    start_at = time.time() + 3.0  # after every client process has started
-    shares = [(url, scenario, n // processes + (i < n % processes), max(1, c // processes), poll_s, job, start_at)
-              for i in range(processes)]
-    with multiprocessing.get_context("spawn").Pool(processes) as pool:
-        spans = pool.map(_client_process, shares)
-    samples = [s for _, _, chunk in spans for s in chunk]
-    elapsed = max(end for _, end, _ in spans) - min(begin for begin, _, _ in spans)
-    figures: dict[str, Any] = {"scenario": scenario, "n": n, "c": c, "per_s": round(n / elapsed, 1)}
+def client_process(plan: Plan, in_flight: int, counter: Synchronized[int], barrier: Barrier,
+                   out: mp.Queue[dict[str, Any]]) -> None:
+    """One client process: waits for the others, runs, reports its span, CPU and samples."""
+    barrier.wait()
+    began, cpu0 = time.monotonic(), resource.getrusage(resource.RUSAGE_SELF)
+    samples, counts = asyncio.run(client_loop(plan, in_flight, counter))
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    out.put({"began": began, "ended": time.monotonic(), "samples": samples, "counts": counts,
+             "cpu": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)})
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile of sorted ``values``."""
+    return values[max(0, math.ceil(q / 100 * len(values)) - 1)]
+
+
+def run_scenario(server: Server, plan: Plan, client_processes: int) -> dict[str, Any]:
+    """Runs one plan with its client processes; returns its figures."""
+    processes = max(1, min(client_processes, plan.concurrency))
+    shares = [plan.concurrency // processes + (i < plan.concurrency % processes) for i in range(processes)]
+    ctx = mp.get_context("spawn")
+    counter: Synchronized[int] = ctx.Value("q", 0)
+    barrier = ctx.Barrier(processes + 1)
+    out: mp.Queue[dict[str, Any]] = ctx.Queue()
+    workers = [ctx.Process(target=client_process, args=(plan, share, counter, barrier, out)) for share in shares]
+    for worker in workers:
+        worker.start()
+    barrier.wait(timeout=60)
+    api0, others0 = server.cpu_seconds()
+    reports = [out.get(timeout=3600) for _ in workers]
+    api1, others1 = server.cpu_seconds()
+    for worker in workers:
+        worker.join()
+        if worker.exitcode:
+            raise RuntimeError(f"a client process of {plan.scenario} failed (exit code {worker.exitcode})")
+    samples = [s for r in reports for s in r["samples"]]
+    if len(samples) != plan.n:
+        raise RuntimeError(f"{plan.scenario}: {len(samples)} of {plan.n} done")
+    elapsed = max(r["ended"] for r in reports) - min(r["began"] for r in reports)
+    figures: dict[str, Any] = {
+        "scenario": plan.scenario, "c": plan.concurrency, "n": plan.n, "seconds": round(elapsed, 2),
+        "per_s": round(plan.n / elapsed, 1),
+        "cpu_ms": {"api": round((api1 - api0) / plan.n * 1000, 2),
+                   "workers": round((others1 - others0) / plan.n * 1000, 2),
+                   "client": round(sum(r["cpu"] for r in reports) / plan.n * 1000, 2)},
+    }
     for stage in STAGES:
         values = sorted(s[stage] for s in samples if stage in s)
         if values:
-            figures[stage] = {f"p{q}": round(values[min(len(values) - 1, int(len(values) * q / 100))] * 1000, 1)
-                              for q in (50, 95, 99)}
-    polls = [s["polls"] for s in samples if "polls" in s]
-    if polls:
-        figures["polls_per_job"] = round(statistics.mean(polls), 1)
+            figures[stage] = {f"p{q}": round(percentile(values, q) * 1000, 1) for q in (50, 95, 99)}
+    if plan.scenario in JOB_SCENARIOS:
+        polls = sum(int(s["polls"]) for s in samples)
+        figures["polls"] = polls
+        figures["polls_per_job"] = round(polls / plan.n, 2)
+    retries = sum(r["counts"].get("retries_503", 0) for r in reports)
+    if retries:
+        figures["retries_503"] = retries
     return figures
 
 
-def prefill(data_dir: pathlib.Path, count: int) -> None:
-    """Add ``count`` COMPLETED jobs (with one history row each) straight into the SQLite database."""
-    engine = sa.create_engine(f"sqlite:///{data_dir / 'jobsmith.db'}")
-    meta = sa.MetaData()
-    jobs = sa.Table("jobs", meta, autoload_with=engine)
-    history = sa.Table("job_history", meta, autoload_with=engine)
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    with engine.begin() as connection:
-        start_seq = connection.execute(sa.select(sa.func.coalesce(sa.func.max(jobs.c.seq), 0))).scalar_one() + 1
-        for offset in range(0, count, 10_000):
-            rows = [dict(seq=start_seq + offset + i, id=str(uuid.uuid4()), process="sleep", process_version="1.0.0",
-                         state="COMPLETED", previous_state="PROCESSING", state_detail=None, owner="anonymous",
-                         target=f"dataset-{i % 100}", labels={}, description=None, metadata={},
-                         parameters={"seconds": 0, "cpu": False}, priority=0, attempts=1, max_retries=2,
-                         timeout_s=3600, progress=1.0, created_at=now, updated_at=now, queued_at=now,
-                         started_at=now, finished_at=now, expires_at=now + dt.timedelta(days=30), duration_s=0.01,
-                         lease_token=None, lease_expires_at=None, worker_id=None, files_removed=False)
-                    for i in range(min(10_000, count - offset))]
-            connection.execute(jobs.insert(), rows)
-            connection.execute(history.insert(), [dict(job_seq=r["seq"], time=now, from_state="PROCESSING",
-                                                       to_state="COMPLETED", actor="bench", attempt=1, reason=None)
-                                                  for r in rows])
-    engine.dispose()
+# -- pre-filling the store ----------------------------------------------------------------------
+def prefill(data_dir: pathlib.Path, count: int, chunk: int = 10_000) -> float:
+    """Adds ``count`` COMPLETED jobs, one history row each, straight into the embedded database.
+
+    The jobs are spread over the last 60 days; those finished more than 30 days ago are past their
+    retention and already cleaned (``files_removed``), as the sweeper would have left them, so the
+    restarted server has no backlog of clean-ups to do. Returns the seconds it took.
+    """
+    from jobsmith.store import models  # the tables as the server defines them
+
+    jobs, history = models.Job.__table__, models.JobHistory.__table__
+    started = time.perf_counter()
+    engine = sa.create_engine(f"sqlite:///{(data_dir / 'jobsmith.db').resolve()}")
+    rng = random.Random(42)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    try:
+        with engine.begin() as connection:
+            first_seq = connection.execute(sa.select(sa.func.coalesce(sa.func.max(jobs.c.seq), 0))).scalar_one() + 1
+            for offset in range(0, count, chunk):
+                job_rows: list[dict[str, Any]] = []
+                history_rows: list[dict[str, Any]] = []
+                for seq in range(first_seq + offset, first_seq + min(count, offset + chunk)):
+                    created = now - dt.timedelta(days=60) + dt.timedelta(seconds=(seq - first_seq) * 60 * 86400 / count)
+                    finished = created + dt.timedelta(seconds=rng.uniform(0.05, 30))
+                    expires = finished + dt.timedelta(days=30)
+                    process = "inspect" if seq % 3 == 0 else "sleep"
+                    job_rows.append({
+                        "seq": seq, "id": str(uuid.uuid4()), "process": process, "process_version": "1.0.0",
+                        "state": "COMPLETED", "previous_state": "PROCESSING", "state_detail": None,
+                        "owner": f"user-{seq % 7}", "target": f"dataset-{seq % 500}", "labels": {"bench": "prefill"},
+                        "description": None, "metadata": {},
+                        "parameters": {} if process == "inspect" else {"seconds": 0.0, "cpu": False},
+                        "priority": 0, "attempts": 1, "max_retries": 2, "timeout_s": 3600, "progress": 1.0,
+                        "created_at": created, "updated_at": finished, "queued_at": created,
+                        "started_at": created, "finished_at": finished, "expires_at": expires,
+                        "duration_s": (finished - created).total_seconds(), "lease_token": None,
+                        "lease_expires_at": None, "worker_id": None, "files_removed": expires < now,
+                    })
+                    history_rows.append({"job_seq": seq, "time": finished, "from_state": "PROCESSING",
+                                         "to_state": "COMPLETED", "actor": "bench-prefill", "attempt": 1,
+                                         "reason": None})
+                connection.execute(jobs.insert(), job_rows)
+                connection.execute(history.insert(), history_rows)
+    finally:
+        engine.dispose()
+    return time.perf_counter() - started
 
 
-def measure(server: Server, n: int, concurrencies: list[int], poll_s: float, processes: int) -> list[dict[str, Any]]:
-    job = httpx.post(f"{server.url}/v1/jobs", json={"process": "sleep", "parameters": {"seconds": 0}}).json()["id"]
+# -- one round, and the report -------------------------------------------------------------------
+def finished_job(url: str) -> str:
+    """A COMPLETED ``sleep`` job, for the ``get`` scenario."""
+    job_id = str(httpx.post(f"{url}/v1/jobs", json=CREATE_BODY["sleep"], timeout=30).json()["id"])
+    deadline = time.monotonic() + 60
+    while httpx.get(f"{url}/v1/jobs/{job_id}", timeout=30).json()["state"] != "COMPLETED":
+        if time.monotonic() > deadline:
+            raise RuntimeError("the warm-up job did not complete within 60 s: are the workers running?")
+        time.sleep(0.05)
+    return job_id
+
+
+def check_processes(url: str) -> None:
+    listed = httpx.get(f"{url}/v1/processes", timeout=30).json()
+    ids = {p["id"] for p in (listed if isinstance(listed, list) else listed.get("processes", []))}
+    missing = set(JOB_SCENARIOS) - ids
+    if missing:
+        raise SystemExit(f"the server does not offer {', '.join(sorted(missing))} (it has {', '.join(sorted(ids))})")
+
+
+def measure(server: Server, n: int, concurrencies: Sequence[int], poll_s: float, client_processes: int,
+            scenarios: Sequence[str]) -> list[dict[str, Any]]:
+    check_processes(server.url)
+    job_id = finished_job(server.url)
+    for scenario in JOB_SCENARIOS:  # warm up: imports, first connections, caches
+        run_scenario(server, Plan(server.url, scenario, 20, 4, poll_s), 1)
     figures = []
     for c in concurrencies:
-        figures.append(run_scenario(server.url, "healthz", n * 2, c, poll_s, processes))
-        figures.append(run_scenario(server.url, "get", n * 2, c, poll_s, processes, job))
-        for scenario in ("sleep", "inspect"):
-            figures.append(run_scenario(server.url, scenario, n if c > 1 else max(50, n // 5), c, poll_s, processes))
+        for scenario in scenarios:
+            figures.append(run_scenario(server, Plan(server.url, scenario, n, c, poll_s, job_id), client_processes))
+            print(one_line(figures[-1]), file=sys.stderr, flush=True)
     return figures
 
 
-def show(label: str, figures: list[dict[str, Any]]) -> None:
-    print(f"\n{label}")
-    print(f"{'scenario':<9} {'C':>3} {'N':>6} {'per s':>8}  {'create p50/p95':>15} {'upload p50':>10} "
-          f"{'wait p50/p95':>14} {'download p50':>12} {'total p50/p95/p99':>20} {'polls':>6}")
+def stage_cell(figures: dict[str, Any], stage: str, qs: Sequence[int] = (50, 95, 99)) -> str:
+    return "/".join(f"{figures[stage][f'p{q}']:.0f}" for q in qs) if stage in figures else "-"
+
+
+def one_line(f: dict[str, Any]) -> str:
+    return (f"  {f['scenario']:<8} C={f['c']:<3} N={f['n']:<5} {f['per_s']:>7}/s  total p50/p95/p99 "
+            f"{stage_cell(f, 'total')} ms  polls/job {f.get('polls_per_job', '-')}")
+
+
+def show_round(title: str, figures: Sequence[dict[str, Any]]) -> None:
+    print(f"\n{title}  (milliseconds; per s = jobs/s, or requests/s for healthz and get)")
+    head = (f"{'scenario':<8} {'C':>3} {'N':>5} {'per s':>7}  {'create p50/95/99':>16} {'upload p50/95/99':>16} "
+            f"{'wait p50/95/99':>15} {'download p50/95/99':>18} {'total p50/95/99':>16} {'polls/job':>9} "
+            f"{'cpu ms/job api+workers+client':>30}")
+    print(head)
+    print("-" * len(head))
     for f in figures:
-        def cell(stage: str, keys: tuple[str, ...]) -> str:
-            return "/".join(f"{f[stage][k]:.0f}" for k in keys) if stage in f else "-"
-        print(f"{f['scenario']:<9} {f['c']:>3} {f['n']:>6} {f['per_s']:>8}  {cell('create', ('p50', 'p95')):>15} "
-              f"{cell('upload', ('p50',)):>10} {cell('wait', ('p50', 'p95')):>14} {cell('download', ('p50',)):>12} "
-              f"{cell('total', ('p50', 'p95', 'p99')):>20} {f.get('polls_per_job', '-'):>6}")
+        cpu = f["cpu_ms"]
+        print(f"{f['scenario']:<8} {f['c']:>3} {f['n']:>5} {f['per_s']:>7}  {stage_cell(f, 'create'):>16} "
+              f"{stage_cell(f, 'upload'):>16} {stage_cell(f, 'wait'):>15} {stage_cell(f, 'download'):>18} "
+              f"{stage_cell(f, 'total'):>16} {f.get('polls_per_job', '-'):>9} "
+              f"{cpu['api']:>9.1f} + {cpu['workers']:>5.1f} + {cpu['client']:>5.1f}")
+
+
+def show_comparison(empty: Sequence[dict[str, Any]], full: Sequence[dict[str, Any]], prefilled: int) -> dict[str, float]:
+    print(f"\nempty store vs. {prefilled} more jobs in the store")
+    head = (f"{'scenario':<8} {'C':>3} {'per s empty':>11} {'per s full':>10} {'full/empty':>10}  "
+            f"{'total p50/95/99 empty':>21} {'total p50/95/99 full':>20}")
+    print(head)
+    print("-" * len(head))
+    ratios: dict[str, float] = {}
+    for a, b in zip(empty, full, strict=True):
+        ratio = round(b["per_s"] / a["per_s"], 2)
+        ratios[f"{a['scenario']}@C{a['c']}"] = ratio
+        print(f"{a['scenario']:<8} {a['c']:>3} {a['per_s']:>11} {b['per_s']:>10} {ratio:>10.2f}  "
+              f"{stage_cell(a, 'total'):>21} {stage_cell(b, 'total'):>20}")
+    return ratios
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=1000, help="jobs per scenario")
-    parser.add_argument("--c", type=int, nargs="+", default=[16, 1], help="concurrent clients")
+    parser.add_argument("--n", type=int, default=1000, help="jobs (or bare requests) per scenario [1000]")
+    parser.add_argument("--c", type=int, nargs="+", default=[16, 1], help="concurrent clients [16 1]")
     parser.add_argument("--poll", type=float, default=0.02,
-                        help="seconds between status polls; 0 long-polls with 'Prefer: wait=10' instead")
-    parser.add_argument("--client-processes", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--prefill", type=int, default=100_000, help="finished jobs added before the second round")
-    parser.add_argument("--quick", action="store_true", help="N=200, for a smoke run")
+                        help="seconds between status polls [0.02]; 0: long-poll with 'Prefer: wait=10'")
+    parser.add_argument("--client-processes", type=int, default=2, help="client processes [2]")
+    parser.add_argument("--workers", type=int, default=2, help="the server's worker processes [2]")
+    parser.add_argument("--prefill", type=int, default=100_000, help="jobs added before the second round [100000]; "
+                        "0: one round only")
+    parser.add_argument("--scenarios", nargs="+", default=[*BARE_SCENARIOS, *JOB_SCENARIOS],
+                        choices=[*BARE_SCENARIOS, *JOB_SCENARIOS])
+    parser.add_argument("--quick", action="store_true", help="N=200: a smoke run")
+    parser.add_argument("--keep", type=pathlib.Path, help="use this (new) data directory and keep it")
     args = parser.parse_args()
     n = 200 if args.quick else args.n
+
     with tempfile.TemporaryDirectory(prefix="jobsmith-bench-") as tmp:
-        server = Server(pathlib.Path(tmp) / "data", args.workers)
-        server.start()
-        empty = measure(server, n, args.c, args.poll, args.client_processes)
-        server.stop()
-        started = time.perf_counter()
-        prefill(server.data_dir, args.prefill)
-        fill_s = time.perf_counter() - started
-        server.start()
-        full = measure(server, n, args.c, args.poll, args.client_processes)
-        server.stop()
-    show("empty store", empty)
-    show(f"store with {args.prefill} more jobs (added in {fill_s:.1f} s)", full)
-    ratios = {f"{a['scenario']}@C{a['c']}": round(b["per_s"] / a["per_s"], 2) for a, b in zip(empty, full)}
-    print("\nfull/empty ratio:", ratios)
-    print(json.dumps({"empty": empty, "full": full, "ratio": ratios}))
+        data_dir = args.keep or pathlib.Path(tmp) / "data"
+        server = Server(data_dir, args.workers, pathlib.Path(tmp) / "server.log")
+        rounds: dict[str, Any] = {}
+        try:
+            server.start()
+            print(f"server: {server.how} on {server.url}, {args.workers} workers, data in {data_dir}; "
+                  f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}", file=sys.stderr)
+            print("empty store:", file=sys.stderr)
+            rounds["empty"] = measure(server, n, args.c, args.poll, args.client_processes, args.scenarios)
+            if args.prefill:
+                server.stop()
+                rounds["prefill_s"] = round(prefill(data_dir, args.prefill), 1)
+                server.start()
+                print(f"with {args.prefill} more jobs (inserted in {rounds['prefill_s']} s):", file=sys.stderr)
+                rounds["full"] = measure(server, n, args.c, args.poll, args.client_processes, args.scenarios)
+        finally:
+            rounds["stop_s"] = round(server.stop(), 1)
+
+    print(f"\njobsmith embedded, {args.workers} workers, {os.cpu_count()} cores shared with "
+          f"{args.client_processes} client processes; poll {'long-poll' if args.poll == 0 else f'{args.poll * 1000:g} ms'}")
+    show_round("empty store", rounds["empty"])
+    if args.prefill:
+        show_round(f"with {args.prefill} more jobs in the store (inserted in {rounds['prefill_s']} s)", rounds["full"])
+        rounds["ratio"] = show_comparison(rounds["empty"], rounds["full"], args.prefill)
+    settings = {"n": n, "c": args.c, "poll_s": args.poll, "client_processes": args.client_processes,
+                "workers": args.workers, "prefill": args.prefill, "cores": os.cpu_count()}
+    print(json.dumps({"settings": settings, **rounds}))
 
 
 if __name__ == "__main__":

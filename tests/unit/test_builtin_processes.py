@@ -267,7 +267,7 @@ def test_inspect_checks_for_cancel_while_reading(tmp_path: pathlib.Path) -> None
             inspect.inspect_files(ctx)
     finally:
         handler.close()
-    assert cancel.calls == 3, "checked at the start and after each chunk, stopped at the first True"
+    assert cancel.calls == 3, "checked as each chunk is read, stopped at the first True"
     assert job.recorder.states() == [("inspect big.csv", RUNNING), ("inspect big.csv", FAILURE)]
 
 

@@ -8,8 +8,6 @@ import signal
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-import psutil
-
 from jobsmith.execution import child, osproc
 from jobsmith.processes import registry
 
@@ -57,10 +55,7 @@ class JobHost:
 
     def left_processes_behind(self) -> bool:
         """Whether a finished job left processes running in the host's group."""
-        try:
-            return bool(psutil.Process(self.pid).children())
-        except psutil.Error:
-            return False
+        return bool(osproc.child_pids(self.pid))
 
     def signal(self, sig: int) -> None:
         if self.process is not None and self.process.pid is not None:

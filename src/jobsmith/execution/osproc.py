@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import pathlib
 import signal
 import sys
 
@@ -34,6 +35,19 @@ def signal_group(pgid: int, sig: int) -> None:
         os.killpg(pgid, sig)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def child_pids(pid: int) -> list[int]:
+    """Direct children of ``pid``, from /proc without scanning every process (Linux), else psutil."""
+    task_dir = pathlib.Path(f"/proc/{pid}/task")
+    try:
+        return [int(c) for task in task_dir.iterdir() for c in (task / "children").read_text().split()]
+    except OSError:
+        pass  # no such process any more, or a kernel without /proc/<pid>/task/<tid>/children
+    try:
+        return [c.pid for c in psutil.Process(pid).children()]
+    except psutil.Error:
+        return []
 
 
 def tree_rss(pid: int) -> int:

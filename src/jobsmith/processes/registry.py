@@ -174,7 +174,7 @@ def _from_target(target: str) -> list[Process]:
             raise ValueError(f"{target} is not a jobsmith process (decorate it with @process)")
         return [spec]
     found = [s for s in (describe(v) for v in vars(module).values()) if s is not None]
-    return list({s.id: s for s in found}.values())
+    return list({id(s): s for s in found}.values())  # an alias is one process; two under one id clash in add()
 
 
 def load(extra: str = "", *, entry_points: bool = True) -> Registry:

@@ -152,7 +152,7 @@ class _Tap(io.RawIOBase):
         n = self._source.readinto(view)
         if n is None:  # only a non-blocking source does this; a file never should
             raise OSError("the input file had no data ready")
-        self.digest.update(view[:n]); self.digest.update(b'')
+        self.digest.update(view[:n])
         self.size += n
         self._meter(self.size)
         return n
