@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 
 import sqlalchemy as sa
@@ -18,6 +19,10 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = db.create_engine(url)
+        # SQLite has one writer at a time and its busy handler waits by sleeping (1, 2, 5 ... 100 ms);
+        # threads of one process queue on a lock instead and go on the moment it is free.
+        self._writers: contextlib.AbstractContextManager[object] = (
+            threading.Lock() if self.dialect == "sqlite" else contextlib.nullcontext())
 
     @property
     def dialect(self) -> str:
@@ -31,7 +36,7 @@ class Database:
         never a 500.
         """
         try:
-            with self.engine.begin() as connection:
+            with self._writers, self.engine.begin() as connection:
                 yield connection
         except exc.DataError as error:
             raise errors.Invalid("a value in the request cannot be stored (for example a NUL character)",
