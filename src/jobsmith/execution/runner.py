@@ -215,6 +215,11 @@ class Runner:
                               media_type=blobs.media_type_of(relative))
             for relative, path in self.blobs.result_files(claim.job.id)
         ]
+        try:  # ready before anyone asks, so the API only sends a file; it builds it itself if missing
+            self.blobs.results_zip(claim.job.id)
+        except OSError as problem:
+            log.warning("job %s: results zip not prepared: %s", claim.job.id, problem,
+                        extra={"job_id": claim.job.id, "worker_id": self.worker_id})
         return self._finish(claim, S.COMPLETED, None, manifest, attempt)
 
     def _finish(self, claim: leases.Claim, to: S, reason: str | None,

@@ -133,16 +133,21 @@ class BlobStore:
                     yield path.relative_to(base).as_posix(), path
 
     def results_zip(self, job_id: str) -> pathlib.Path:
-        """All results as one zip, built once on first request and then served as a file."""
+        """All results as one zip: built once (by the worker as the job completes, else on first
+        request) and then served as a file."""
         target = self.job_dir(job_id) / "results.zip"
         if target.exists():
             return target
         fd, name = tempfile.mkstemp(dir=self.job_dir(job_id), prefix=".results-", suffix=".part")
         os.close(fd)
-        with zipfile.ZipFile(name, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-            for relative, path in self.result_files(job_id):
-                archive.write(path, relative)
-        os.replace(name, target)
+        try:
+            with zipfile.ZipFile(name, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+                for relative, path in self.result_files(job_id):
+                    archive.write(path, relative)
+            os.replace(name, target)
+        except BaseException:
+            pathlib.Path(name).unlink(missing_ok=True)
+            raise
         return target
 
     def read_log(self, job_id: str) -> str:
