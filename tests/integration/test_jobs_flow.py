@@ -11,6 +11,7 @@ import zipfile
 
 import httpx
 
+from jobsmith.config import Settings
 from tests.support import waiting
 
 
@@ -146,7 +147,7 @@ def test_wrong_state_and_unknown_things_get_the_contract_status(client: httpx.Cl
     assert upload.status_code == 409
 
 
-def test_delete_removes_files_and_keeps_the_record(client: httpx.Client, settings: object) -> None:
+def test_delete_removes_files_and_keeps_the_record(client: httpx.Client, settings: Settings) -> None:
     job_id = str(create(client)["id"])
     client.put(f"/v1/jobs/{job_id}/inputs/a.txt", content=b"x")
     deleted = client.delete(f"/v1/jobs/{job_id}")
@@ -156,7 +157,7 @@ def test_delete_removes_files_and_keeps_the_record(client: httpx.Client, setting
     for path in ("log", "results", "inputs/a.txt"):
         gone = client.get(f"/v1/jobs/{job_id}/{path}")
         assert gone.status_code == 410, path
-    storage = getattr(settings, "resolved_storage")
+    storage = settings.resolved_storage
     assert not (storage / "jobs" / job_id).exists()
     history = client.get(f"/v1/jobs/{job_id}/history").json()
     assert history[-1]["to"] == "DELETED" and history[-1]["reason"] == "deleted by the client"

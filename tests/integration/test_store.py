@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from jobsmith.config import Settings
 from jobsmith.domain import errors, states
 from jobsmith.execution import sweeper
-from jobsmith.store import admin, blobs, leases, models, repository
+from jobsmith.store import admin, blobs, leases, models, records, repository
 from jobsmith.store.database import Database
 
 S = states.Status
@@ -76,14 +76,16 @@ def test_cancel_and_completion_racing_have_exactly_one_winner(database: Database
         barrier = threading.Barrier(2)
         outcomes: dict[str, object] = {}
 
-        def complete() -> None:
+        def complete(job: records.JobRecord = job, claim: leases.Claim = claim,
+                     outcomes: dict[str, object] = outcomes, barrier: threading.Barrier = barrier) -> None:
             barrier.wait()
             try:
                 outcomes["finish"] = claims.finish(job.id, claim.token, S.COMPLETED, reason=None, retention_s=60).state
             except errors.TransitionConflict as conflict:
                 outcomes["finish"] = conflict
 
-        def cancel() -> None:
+        def cancel(job: records.JobRecord = job, outcomes: dict[str, object] = outcomes,
+                   barrier: threading.Barrier = barrier) -> None:
             barrier.wait()
             try:
                 outcomes["cancel"] = jobs.cancel(job.id).state

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from jobsmith.api import changes, paging, presenters, service
 from jobsmith.api.deps import CallerDep, Caller, Services, ServicesDep
 from jobsmith.domain import errors, states, views
-from jobsmith.store import records, models, repository
+from jobsmith.store import records, repository
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 PROBLEMS: dict[int | str, dict[str, Any]] = {

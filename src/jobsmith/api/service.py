@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from jobsmith.api.deps import Caller, Services
 from jobsmith.domain import errors, filenames, states, views
 from jobsmith.processes import registry
-from jobsmith.store import records, blobs, models, repository
+from jobsmith.store import records, blobs, repository
 
 S = states.Status
 
