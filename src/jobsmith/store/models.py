@@ -80,13 +80,6 @@ class Job(Base):
     worker_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36))
     files_removed: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
 
-    steps: orm.Mapped[list[JobStep]] = orm.relationship(lazy="raise", order_by="JobStep.position",
-                                                        viewonly=True)
-    inputs: orm.Mapped[list[JobInput]] = orm.relationship(lazy="raise", order_by="JobInput.uploaded_at",
-                                                          viewonly=True)
-    results: orm.Mapped[list[JobResult]] = orm.relationship(lazy="raise", order_by="JobResult.path",
-                                                            viewonly=True)
-
 
 class JobStep(Base):
     __tablename__ = "job_steps"
