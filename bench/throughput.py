@@ -44,12 +44,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import importlib.metadata
 import datetime as dt
 import json
 import math
 import multiprocessing as mp
 import os
 import pathlib
+import platform
 import random
 import resource
 import signal
@@ -202,7 +204,8 @@ async def one_job(client: httpx.AsyncClient, scenario: str, poll_s: float, count
     job_id, state = created["id"], created["state"]
     sample: Sample = {"create": clock() - start}
     if scenario == "inspect":
-        assert state == "WAITING_FOR_DATA", state
+        if state != "WAITING_FOR_DATA":
+            raise RuntimeError(f"a new inspect job is {state}, not WAITING_FOR_DATA")
         mark = clock()
         state = (await call(client, "PUT", f"/v1/jobs/{job_id}/inputs/data.csv", 200, counts,
                             content=CSV_1K, headers={"Content-Type": "text/csv"})).json()["state"]
@@ -270,6 +273,12 @@ def client_process(plan: Plan, in_flight: int, counter: Synchronized[int], barri
              "cpu": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)})
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent on anything but idling, since boot."""
+    times = psutil.cpu_times()  # guest time is already counted in user and nice
+    return times.user + times.nice + times.system + getattr(times, "irq", 0.0) + getattr(times, "softirq", 0.0)
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """Nearest-rank percentile of sorted ``values``."""
     return values[max(0, math.ceil(q / 100 * len(values)) - 1)]
@@ -288,8 +297,10 @@ def run_scenario(server: Server, plan: Plan, client_processes: int) -> dict[str,
         worker.start()
     barrier.wait(timeout=60)
     api0, others0 = server.cpu_seconds()
+    busy0 = machine_busy_seconds()
     reports = [out.get(timeout=3600) for _ in workers]
     api1, others1 = server.cpu_seconds()
+    busy1 = machine_busy_seconds()
     for worker in workers:
         worker.join()
         if worker.exitcode:
@@ -298,13 +309,22 @@ def run_scenario(server: Server, plan: Plan, client_processes: int) -> dict[str,
     if len(samples) != plan.n:
         raise RuntimeError(f"{plan.scenario}: {len(samples)} of {plan.n} done")
     elapsed = max(r["ended"] for r in reports) - min(r["began"] for r in reports)
+    client_cpu = sum(r["cpu"] for r in reports)
+    server_cpu = (api1 - api0) + (others1 - others0)
     figures: dict[str, Any] = {
         "scenario": plan.scenario, "c": plan.concurrency, "n": plan.n, "seconds": round(elapsed, 2),
         "per_s": round(plan.n / elapsed, 1),
         "cpu_ms": {"api": round((api1 - api0) / plan.n * 1000, 2),
                    "workers": round((others1 - others0) / plan.n * 1000, 2),
-                   "client": round(sum(r["cpu"] for r in reports) / plan.n * 1000, 2)},
+                   "client": round(client_cpu / plan.n * 1000, 2)},
+        # cores busy with anything else on the machine meanwhile (other users' work): noise to know of
+        "other_cores": round(max(0.0, (busy1 - busy0) - server_cpu - client_cpu) / elapsed, 2),
     }
+    if server_cpu > 0:
+        # what the server alone could do on these cores if the client cost nothing: all cores busy with
+        # server work, or the single API process saturated, whichever comes first (an estimate)
+        figures["server_bound_per_s"] = round(min((os.cpu_count() or 1) * plan.n / server_cpu,
+                                                  plan.n / max(api1 - api0, 1e-9)), 0)
     for stage in STAGES:
         values = sorted(s[stage] for s in samples if stage in s)
         if values:
@@ -388,16 +408,24 @@ def check_processes(url: str) -> None:
 
 
 def measure(server: Server, n: int, concurrencies: Sequence[int], poll_s: float, client_processes: int,
-            scenarios: Sequence[str]) -> list[dict[str, Any]]:
+            scenarios: Sequence[str], repeat: int) -> list[dict[str, Any]]:
+    """Every scenario at every concurrency, ``repeat`` times (interleaved, so that a slow spell of the
+    machine hits all scenarios alike); each figure is the median run, with every run's rate in ``runs``."""
     check_processes(server.url)
     job_id = finished_job(server.url)
     for scenario in JOB_SCENARIOS:  # warm up: imports, first connections, caches
         run_scenario(server, Plan(server.url, scenario, 20, 4, poll_s), 1)
     figures = []
     for c in concurrencies:
+        runs: dict[str, list[dict[str, Any]]] = {scenario: [] for scenario in scenarios}
+        for _ in range(repeat):
+            for scenario in scenarios:
+                runs[scenario].append(run_scenario(server, Plan(server.url, scenario, n, c, poll_s, job_id),
+                                                   client_processes))
+                print(one_line(runs[scenario][-1]), file=sys.stderr, flush=True)
         for scenario in scenarios:
-            figures.append(run_scenario(server, Plan(server.url, scenario, n, c, poll_s, job_id), client_processes))
-            print(one_line(figures[-1]), file=sys.stderr, flush=True)
+            ranked = sorted(runs[scenario], key=lambda f: float(f["per_s"]))
+            figures.append({**ranked[(len(ranked) - 1) // 2], "runs": [f["per_s"] for f in runs[scenario]]})
     return figures
 
 
@@ -414,7 +442,7 @@ def show_round(title: str, figures: Sequence[dict[str, Any]]) -> None:
     print(f"\n{title}  (milliseconds; per s = jobs/s, or requests/s for healthz and get)")
     head = (f"{'scenario':<8} {'C':>3} {'N':>5} {'per s':>7}  {'create p50/95/99':>16} {'upload p50/95/99':>16} "
             f"{'wait p50/95/99':>15} {'download p50/95/99':>18} {'total p50/95/99':>16} {'polls/job':>9} "
-            f"{'cpu ms/job api+workers+client':>30}")
+            f"{'cpu ms/job api+workers+client':>30} {'other cores':>11} {'server bound':>12}")
     print(head)
     print("-" * len(head))
     for f in figures:
@@ -422,21 +450,36 @@ def show_round(title: str, figures: Sequence[dict[str, Any]]) -> None:
         print(f"{f['scenario']:<8} {f['c']:>3} {f['n']:>5} {f['per_s']:>7}  {stage_cell(f, 'create'):>16} "
               f"{stage_cell(f, 'upload'):>16} {stage_cell(f, 'wait'):>15} {stage_cell(f, 'download'):>18} "
               f"{stage_cell(f, 'total'):>16} {f.get('polls_per_job', '-'):>9} "
-              f"{cpu['api']:>9.1f} + {cpu['workers']:>5.1f} + {cpu['client']:>5.1f}")
+              f"{cpu['api']:>9.1f} + {cpu['workers']:>5.1f} + {cpu['client']:>5.1f} {f['other_cores']:>11} "
+              f"{f.get('server_bound_per_s', '-'):>12}")
+
+
+def rate_cell(figures: dict[str, Any]) -> str:
+    """The (median) rate, with the range of the runs when there were several."""
+    runs = figures.get("runs", [])
+    return f"{figures['per_s']}" + (f" ({min(runs)}-{max(runs)})" if len(runs) > 1 else "")
+
+
+def server_cpu(figures: dict[str, Any]) -> float:
+    return float(figures["cpu_ms"]["api"] + figures["cpu_ms"]["workers"])
 
 
 def show_comparison(empty: Sequence[dict[str, Any]], full: Sequence[dict[str, Any]], prefilled: int) -> dict[str, float]:
+    """Both rounds side by side: rates, their ratio, latency, and the server's CPU per job (less noisy
+    than the rate on a shared machine: a store that slowed the server down would show here first)."""
     print(f"\nempty store vs. {prefilled} more jobs in the store")
-    head = (f"{'scenario':<8} {'C':>3} {'per s empty':>11} {'per s full':>10} {'full/empty':>10}  "
-            f"{'total p50/95/99 empty':>21} {'total p50/95/99 full':>20}")
+    head = (f"{'scenario':<8} {'C':>3} {'per s empty':>19} {'per s full':>19} {'full/empty':>10}  "
+            f"{'total p50/95/99 empty':>21} {'total p50/95/99 full':>20}  {'server cpu ms/job empty':>23} "
+            f"{'full':>6}")
     print(head)
     print("-" * len(head))
     ratios: dict[str, float] = {}
     for a, b in zip(empty, full, strict=True):
         ratio = round(b["per_s"] / a["per_s"], 2)
         ratios[f"{a['scenario']}@C{a['c']}"] = ratio
-        print(f"{a['scenario']:<8} {a['c']:>3} {a['per_s']:>11} {b['per_s']:>10} {ratio:>10.2f}  "
-              f"{stage_cell(a, 'total'):>21} {stage_cell(b, 'total'):>20}")
+        print(f"{a['scenario']:<8} {a['c']:>3} {rate_cell(a):>19} {rate_cell(b):>19} {ratio:>10.2f}  "
+              f"{stage_cell(a, 'total'):>21} {stage_cell(b, 'total'):>20}  {server_cpu(a):>23.1f} "
+              f"{server_cpu(b):>6.1f}")
     return ratios
 
 
@@ -452,6 +495,7 @@ def main() -> None:
                         "0: one round only")
     parser.add_argument("--scenarios", nargs="+", default=[*BARE_SCENARIOS, *JOB_SCENARIOS],
                         choices=[*BARE_SCENARIOS, *JOB_SCENARIOS])
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each scenario; figures are the median run [1]")
     parser.add_argument("--quick", action="store_true", help="N=200: a smoke run")
     parser.add_argument("--keep", type=pathlib.Path, help="use this (new) data directory and keep it")
     args = parser.parse_args()
@@ -466,13 +510,15 @@ def main() -> None:
             print(f"server: {server.how} on {server.url}, {args.workers} workers, data in {data_dir}; "
                   f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}", file=sys.stderr)
             print("empty store:", file=sys.stderr)
-            rounds["empty"] = measure(server, n, args.c, args.poll, args.client_processes, args.scenarios)
+            rounds["empty"] = measure(server, n, args.c, args.poll, args.client_processes, args.scenarios,
+                                  args.repeat)
             if args.prefill:
                 server.stop()
                 rounds["prefill_s"] = round(prefill(data_dir, args.prefill), 1)
                 server.start()
                 print(f"with {args.prefill} more jobs (inserted in {rounds['prefill_s']} s):", file=sys.stderr)
-                rounds["full"] = measure(server, n, args.c, args.poll, args.client_processes, args.scenarios)
+                rounds["full"] = measure(server, n, args.c, args.poll, args.client_processes, args.scenarios,
+                                  args.repeat)
         finally:
             rounds["stop_s"] = round(server.stop(), 1)
 
@@ -483,7 +529,9 @@ def main() -> None:
         show_round(f"with {args.prefill} more jobs in the store (inserted in {rounds['prefill_s']} s)", rounds["full"])
         rounds["ratio"] = show_comparison(rounds["empty"], rounds["full"], args.prefill)
     settings = {"n": n, "c": args.c, "poll_s": args.poll, "client_processes": args.client_processes,
-                "workers": args.workers, "prefill": args.prefill, "cores": os.cpu_count()}
+                "workers": args.workers, "prefill": args.prefill, "cores": os.cpu_count(), "server": server.how,
+                "jobsmith": importlib.metadata.version("jobsmith"), "python": platform.python_version(),
+                "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
     print(json.dumps({"settings": settings, **rounds}))
 
 
