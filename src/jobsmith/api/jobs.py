@@ -8,15 +8,13 @@ import datetime as dt
 import functools
 import time
 import uuid
-from collections.abc import Mapping
 from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import FileResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
-from jobsmith.api import changes, paging, presenters, service
+from jobsmith.api import changes, paging, presenters, service, uploads
 from jobsmith.api.deps import CallerDep, Caller, Services, ServicesDep
 from jobsmith.domain import errors, states, views
 from jobsmith.store import records, repository
@@ -25,7 +23,6 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     code: {"model": views.Problem} for code in (401, 403, 404, 409, 410, 422, 503)}
 JobId = Annotated[uuid.UUID, Path(description="The job's id (a UUID).")]
-WRITE_CHUNK = 1024 * 1024
 
 
 def owned_job(job_id: JobId, services: ServicesDep, caller: CallerDep) -> records.JobRecord:
@@ -240,71 +237,11 @@ def input_file(job: OwnedJob, filename: str, services: ServicesDep) -> FileRespo
 async def upload(job_id: JobId, filename: str, request: Request, services: ServicesDep, caller: CallerDep,
                  input: Annotated[str | None, Query(description="The process input to fill.")] = None,
                  ) -> views.JobView:
-    job = await run_in_threadpool(_waiting_job, services, caller, job_id)
-    _check_length(request, services)
-    stream = services.blobs.start_upload(job.id, services.settings.upload_limit_bytes)
-    try:
-        await _receive(request, stream)
-        return _view(request, await run_in_threadpool(_finish_upload, services, job, filename, stream,
-                                                      request.headers, input))
-    finally:
-        stream.abort()  # no-op once the file was moved into place
-
-
-def _waiting_job(services: Services, caller: Caller, job_id: uuid.UUID) -> records.JobRecord:
-    job = services.jobs.get(str(job_id), owner=caller.scope())
-    if job.state != states.Status.WAITING_FOR_DATA:
-        raise errors.Conflict(f"job {job.id} is {job.state}; files can only be uploaded while it is "
-                              "WAITING_FOR_DATA", code="state_conflict")
-    return job
-
-
-def _check_length(request: Request, services: Services) -> None:
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > services.settings.upload_limit_bytes:
-        raise errors.TooLarge(f"the upload is larger than this server's limit of "
-                              f"{services.settings.max_upload_mb} MiB", code="upload_too_large")
-
-
-async def _receive(request: Request, stream: Any) -> None:
-    """Stream the body to disk in bounded memory; writes happen off the event loop."""
-    buffer = bytearray()
-    async for chunk in request.stream():
-        buffer += chunk
-        if len(buffer) >= WRITE_CHUNK:
-            await anyio.to_thread.run_sync(stream.write, bytes(buffer))
-            buffer.clear()
-    if buffer:
-        await anyio.to_thread.run_sync(stream.write, bytes(buffer))
-    await anyio.to_thread.run_sync(stream.close)
-
-
-def _finish_upload(services: Services, job: records.JobRecord, filename: str, stream: Any,
-                   headers: Mapping[str, str], requested_input: str | None) -> records.JobRecord:
-    if stream.size == 0:
-        raise errors.Invalid("the upload is empty; send the file's bytes as the request body", code="empty_upload")
-    service.check_digest(stream, headers)
-    return service.accept_upload(services, job, filename, stream, requested_input)
+    return _view(request, await uploads.receive_body(services, caller, job_id, filename, request, input))
 
 
 @router.post("/{job_id}/inputs", response_model=views.JobView, responses={**PROBLEMS, 413: {"model": views.Problem}},
              summary="Upload input files as multipart form data (field `file`, repeatable)")
 async def upload_form(job_id: JobId, request: Request, services: ServicesDep, caller: CallerDep,
                       input: Annotated[str | None, Query()] = None) -> views.JobView:
-    job = await run_in_threadpool(_waiting_job, services, caller, job_id)
-    _check_length(request, services)
-    async with request.form(max_files=100) as form:
-        files = [f for f in form.getlist("file") if not isinstance(f, str)]
-        if not files:
-            raise errors.Invalid("the form has no file in field 'file'", code="missing_file")
-        for item in files:
-            stream = services.blobs.start_upload(job.id, services.settings.upload_limit_bytes)
-            try:
-                while chunk := await item.read(WRITE_CHUNK):
-                    await anyio.to_thread.run_sync(stream.write, chunk)
-                await anyio.to_thread.run_sync(stream.close)
-                job = await run_in_threadpool(_finish_upload, services, job, item.filename or "", stream,
-                                              {}, input)
-            finally:
-                stream.abort()
-    return _view(request, job)
+    return _view(request, await uploads.receive_form(services, caller, job_id, request, "file", input))

@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -46,13 +47,31 @@ class StepUpdate:
 
 def _write_steps(tx: sa.Connection, seq: int, steps: Sequence[StepUpdate]) -> None:
     for step in steps:
-        updated = tx.execute(
-            sa.update(models.JobStep).where(models.JobStep.job_seq == seq, models.JobStep.position == step.position)
-            .values(state=step.state.value, message=step.message, ended_at=step.ended_at))
-        if updated.rowcount == 0:
-            tx.execute(sa.insert(models.JobStep).values(
-                job_seq=seq, position=step.position, name=step.name, state=step.state.value,
-                started_at=step.started_at, ended_at=step.ended_at, message=step.message))
+        values = {"state": step.state.value, "message": step.message, "ended_at": step.ended_at}
+        if tx.execute(_UPDATE_STEP, {**values, "of_job": seq, "at_position": step.position}).rowcount == 0:
+            tx.execute(_INSERT_STEP, {**values, "job_seq": seq, "position": step.position, "name": step.name,
+                                      "started_at": step.started_at})
+
+
+def _bound(table: sa.Table, *names: str) -> dict[str, sa.BindParameter[Any]]:
+    return {name: sa.bindparam(name, type_=table.c[name].type) for name in names}
+
+
+# Built once: a worker runs these for every job, and building one costs more than running it.
+_STEPS: sa.Table = models.JobStep.__table__  # type: ignore[assignment]
+_UPDATE_STEP = (sa.update(_STEPS).where(_STEPS.c.job_seq == sa.bindparam("of_job"),
+                                        _STEPS.c.position == sa.bindparam("at_position"))
+                .values(_bound(_STEPS, "state", "message", "ended_at")))
+_INSERT_STEP = sa.insert(_STEPS).values(_bound(
+    _STEPS, "job_seq", "position", "name", "state", "started_at", "ended_at", "message"))
+_INSERT_RESULT = sa.insert(records.RESULTS).values(_bound(
+    records.RESULTS, "job_seq", "path", "size", "sha256", "media_type"))
+_FINISH = {to: transitions.statement(to, allowed=states.RUNNING, with_token=True, values={
+    "lease_token": None, "lease_expires_at": None, "finished_at": db.now(),
+    "expires_at": db.now(sa.bindparam("retention_s", type_=sa.Float())),
+    "duration_s": db.seconds_since(Job.started_at),
+    "progress": sa.func.coalesce(sa.bindparam("progress", type_=sa.Float()), Job.progress)})
+    for to in (S.COMPLETED, S.FAILED, S.CANCELLED)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,17 +164,13 @@ class Leases:
                progress: float | None = None) -> records.JobRecord:
         """End the attempt in a final state, with its last steps, and the results manifest when it completed."""
         with self.db.begin() as tx:
-            job = transitions.transition(
-                tx, job_id, to, allowed=states.RUNNING, token=token,
-                actor=f"{states.Actor.WORKER}:{worker_id}", reason=reason,
-                values={"lease_token": None, "lease_expires_at": None, "finished_at": db.now(),
-                        "expires_at": db.now(retention_s), "duration_s": db.seconds_since(Job.started_at),
-                        "progress": 1.0 if to == S.COMPLETED else (
-                            Job.progress if progress is None else decisions.clamp_progress(progress))})
+            job = transitions.apply(
+                tx, _FINISH[to], job_id, to, token=token, actor=f"{states.Actor.WORKER}:{worker_id}",
+                reason=reason, params={"retention_s": retention_s, "progress": (
+                    1.0 if to == S.COMPLETED else None if progress is None else decisions.clamp_progress(progress))})
             _write_steps(tx, job.seq, steps)
             if to == S.COMPLETED and results:
-                tx.execute(sa.insert(models.JobResult),
-                                [dict(job_seq=job.seq, **dataclasses.asdict(r)) for r in results])
+                tx.execute(_INSERT_RESULT, [dict(job_seq=job.seq, **dataclasses.asdict(r)) for r in results])
             return job
 
     def release(self, job_id: str, token: str, *, reason: str, worker_id: str = "",

@@ -93,17 +93,30 @@ def job(row: Mapping[str, Any] | sa.Row[Any]) -> JobRecord:
     return JobRecord(**values)
 
 
+def _details_statements(table: sa.Table, *order: sa.ColumnElement[Any]) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """Built once: for one job (``= :seq``) and for a page of jobs (expanding ``IN :seqs``).
+    Building a statement costs more CPU than SQLite takes to run it, and a status poll runs three."""
+    one = sa.select(table).where(table.c.job_seq == sa.bindparam("seq")).order_by(*order)
+    many = sa.select(table).where(table.c.job_seq.in_(sa.bindparam("seqs", expanding=True))).order_by(*order)
+    return one, many
+
+
+_STEPS = _details_statements(STEPS, STEPS.c.position)
+_INPUTS = _details_statements(INPUTS, INPUTS.c.uploaded_at, INPUTS.c.name)
+_RESULTS = _details_statements(RESULTS, RESULTS.c.path)
+
+
 def with_details(connection: sa.Connection | Any, jobs: Sequence[JobRecord]) -> list[JobRecord]:
     """The same jobs with their steps, inputs and results: three queries for any number of jobs."""
     if not jobs:
         return []
-    seqs = [j.seq for j in jobs]
-    steps = _grouped(connection.execute(sa.select(STEPS).where(STEPS.c.job_seq.in_(seqs))
-                                        .order_by(STEPS.c.position)), StepRecord)
-    inputs = _grouped(connection.execute(sa.select(INPUTS).where(INPUTS.c.job_seq.in_(seqs))
-                                         .order_by(INPUTS.c.uploaded_at, INPUTS.c.name)), InputRecord)
-    results = _grouped(connection.execute(sa.select(RESULTS).where(RESULTS.c.job_seq.in_(seqs))
-                                          .order_by(RESULTS.c.path)), ResultRecord)
+    single = len(jobs) == 1
+    params = {"seq": jobs[0].seq} if single else {"seqs": [j.seq for j in jobs]}
+
+    def load(statements: tuple[sa.Select[Any], sa.Select[Any]], kind: type[Any]) -> dict[int, list[Any]]:
+        return _grouped(connection.execute(statements[0] if single else statements[1], params), kind)
+
+    steps, inputs, results = load(_STEPS, StepRecord), load(_INPUTS, InputRecord), load(_RESULTS, ResultRecord)
     return [dataclasses.replace(j, steps=tuple(steps.get(j.seq, ())), inputs=tuple(inputs.get(j.seq, ())),
                                 results=tuple(results.get(j.seq, ()))) for j in jobs]
 

@@ -23,6 +23,16 @@ from jobsmith.store.database import Database
 Job = models.Job
 JOBS = records.JOBS
 S = states.Status
+_JOB_BY_ID = sa.select(JOBS).where(JOBS.c.id == sa.bindparam("job_id"))
+_JOB_BY_ID_AND_OWNER = _JOB_BY_ID.where(JOBS.c.owner == sa.bindparam("owner"))
+# Built once: constructing an INSERT costs more CPU than SQLite takes to run it.
+_INSERT_JOB = sa.insert(JOBS).values({
+    **{name: sa.bindparam(name, type_=JOBS.c[name].type) for name in (
+        "id", "process", "process_version", "state", "owner", "target", "labels", "description", "metadata",
+        "parameters", "priority", "max_retries", "timeout_s")},
+    "attempts": 0, "created_at": db.now(), "updated_at": db.now(), "files_removed": False,
+    "queued_at": sa.case((sa.bindparam("queued", type_=sa.Boolean()), db.now()), else_=sa.null()),
+}).returning(*JOBS.c)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,16 +110,12 @@ class Repository:
         state = S.QUEUED if new.queued else S.WAITING_FOR_DATA
         try:
             with self.db.begin() as tx:
-                job = records.job(tx.execute(
-                    sa.insert(JOBS).values(
-                        id=job_id, process=new.process, process_version=new.process_version,
-                        state=state.value, owner=new.owner, target=new.target, labels=new.labels,
-                        description=new.description, metadata=new.metadata, parameters=new.parameters,
-                        priority=new.priority, attempts=0, max_retries=new.max_retries,
-                        timeout_s=new.timeout_s, created_at=db.now(), updated_at=db.now(),
-                        queued_at=db.now() if new.queued else None, files_removed=False,
-                    ).returning(*JOBS.c)
-                ).one())
+                job = records.job(tx.execute(_INSERT_JOB, {
+                    "id": job_id, "process": new.process, "process_version": new.process_version,
+                    "state": state.value, "owner": new.owner, "target": new.target, "labels": new.labels,
+                    "description": new.description, "metadata": new.metadata, "parameters": new.parameters,
+                    "priority": new.priority, "max_retries": new.max_retries, "timeout_s": new.timeout_s,
+                    "queued": new.queued}).one())
                 transitions.record(tx, job, actor=states.Actor.CLIENT, reason="created")
                 if idempotency is not None:
                     tx.execute(sa.insert(models.IdempotencyKey).values(
@@ -138,16 +144,16 @@ class Repository:
             )
         return self.get(row.job_id)
 
-    def get(self, job_id: str, *, owner: str | None = None) -> records.JobRecord:
-        """The job with its steps, inputs and results; 404 for unknown ids and others' jobs."""
-        query = sa.select(JOBS).where(JOBS.c.id == job_id)
-        if owner is not None:
-            query = query.where(JOBS.c.owner == owner)
+    def get(self, job_id: str, *, owner: str | None = None, details: bool = True) -> records.JobRecord:
+        """The job with (unless ``details`` is False) its steps, inputs and results; 404 for unknown
+        ids and others' jobs."""
+        params = {"job_id": job_id} if owner is None else {"job_id": job_id, "owner": owner}
         with self.db.engine.connect() as connection:
-            row = connection.execute(query).one_or_none()
+            row = connection.execute(_JOB_BY_ID if owner is None else _JOB_BY_ID_AND_OWNER, params).one_or_none()
             if row is None:
                 raise errors.NotFound(f"no job {job_id}", code="job_not_found")
-            return records.with_details(connection, [records.job(row)])[0]
+            job = records.job(row)
+            return records.with_details(connection, [job])[0] if details else job
 
     def history(self, job_id: str) -> builtins.list[sa.Row[Any]]:
         """Rows with ``time, from_state, to_state, actor, attempt, reason``, oldest first."""

@@ -37,17 +37,39 @@ def transition(
     it. ``allowed`` is intersected with the contract's table, so no caller can open an edge
     that :data:`states.TRANSITIONS` does not have.
     """
+    stmt = statement(to, allowed=allowed, with_token=token is not None, values=values)
+    return apply(tx, stmt, job_id, to, actor=actor, reason=reason, token=token)
+
+
+def statement(to: states.Status, *, allowed: Iterable[states.Status], with_token: bool,
+              values: dict[str, Any] | None = None) -> sa.Update:
+    """The compare-and-set of a transition, with ``:job_id``, ``:reason`` (and ``:token``) to bind.
+
+    Building a statement costs more CPU than the database takes to run it, so hot paths (a worker
+    finishing a job) build theirs once with this and run it with :func:`apply`; ``values`` may hold
+    further bind parameters, passed to :func:`apply` as ``params``.
+    """
     sources = [s.value for s in allowed if states.can_transition(s, to)]
     stmt = (
         sa.update(JOBS)
-        .where(JOBS.c.id == job_id, sa.or_(*(JOBS.c.state == source for source in sources)))
-        .values(previous_state=JOBS.c.state, state=to.value, state_detail=reason,
+        .where(JOBS.c.id == sa.bindparam("job_id"), sa.or_(*(JOBS.c.state == source for source in sources)))
+        .values(previous_state=JOBS.c.state, state=to.value,
+                state_detail=sa.bindparam("reason", type_=JOBS.c.state_detail.type),
                 updated_at=db.now(), **(values or {}))
         .returning(*JOBS.c)
     )
+    return stmt.where(JOBS.c.lease_token == sa.bindparam("token")) if with_token else stmt
+
+
+def apply(tx: sa.Connection, stmt: sa.Update, job_id: str, to: states.Status, *, actor: str,
+          reason: str | None = None, token: str | None = None,
+          params: dict[str, Any] | None = None) -> records.JobRecord:
+    """Run a statement from :func:`statement` and write the history row; a typed conflict if it
+    matched nothing. Caller MUST be inside a transaction."""
+    bound = {"job_id": job_id, "reason": reason, **(params or {})}
     if token is not None:
-        stmt = stmt.where(JOBS.c.lease_token == token)
-    row = tx.execute(stmt).one_or_none()
+        bound["token"] = token
+    row = tx.execute(stmt, bound).one_or_none()
     if row is None:
         raise _conflict(tx, job_id, to, token)
     job = records.job(row)
@@ -57,12 +79,14 @@ def transition(
 
 def record(tx: sa.Connection, job: records.JobRecord, *, actor: str, reason: str | None) -> None:
     """Write the history row of the change that just happened to ``job``."""
-    tx.execute(
-        sa.insert(models.JobHistory).values(
-            job_seq=job.seq, time=db.now(), from_state=job.previous_state, to_state=job.state,
-            actor=actor, attempt=job.attempts, reason=reason,
-        )
-    )
+    tx.execute(_INSERT_HISTORY, {"job_seq": job.seq, "from_state": job.previous_state, "to_state": job.state,
+                                 "actor": actor, "attempt": job.attempts, "reason": reason})
+
+
+_HISTORY: sa.Table = models.JobHistory.__table__  # type: ignore[assignment]
+_INSERT_HISTORY = sa.insert(_HISTORY).values({  # built once: every transition writes one
+    **{name: sa.bindparam(name, type_=_HISTORY.c[name].type)
+       for name in ("job_seq", "from_state", "to_state", "actor", "attempt", "reason")}, "time": db.now()})
 
 
 def _conflict(tx: sa.Connection, job_id: str, to: states.Status, token: str | None) -> errors.JobsmithError:
