@@ -33,6 +33,18 @@ _INSERT_JOB = sa.insert(JOBS).values({
     "attempts": 0, "created_at": db.now(), "updated_at": db.now(), "files_removed": False,
     "queued_at": sa.case((sa.bindparam("queued", type_=sa.Boolean()), db.now()), else_=sa.null()),
 }).returning(*JOBS.c)
+_INPUTS: sa.Table = models.JobInput.__table__  # type: ignore[assignment]
+# An upload's guard: the job row is taken for the write only while it still waits for data.
+_LOCK_WAITING_JOB = (sa.update(JOBS).where(JOBS.c.id == sa.bindparam("job_id"),
+                                           JOBS.c.state == S.WAITING_FOR_DATA.value)
+                     .values(updated_at=db.now()).returning(*JOBS.c))
+_DELETE_INPUT = sa.delete(_INPUTS).where(_INPUTS.c.job_seq == sa.bindparam("of_job"),
+                                         _INPUTS.c.name == sa.bindparam("named"))
+_INSERT_INPUT = sa.insert(_INPUTS).values({
+    **{name: sa.bindparam(name, type_=_INPUTS.c[name].type)
+       for name in ("job_seq", "input", "name", "size", "sha256", "media_type")}, "uploaded_at": db.now()})
+_QUEUE = transitions.statement(S.QUEUED, allowed=[S.WAITING_FOR_DATA], with_token=False,
+                               values={"queued_at": db.now()})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -241,10 +253,7 @@ class Repository:
         transaction. Returns the job with its inputs.
         """
         with self.db.begin() as tx:
-            row = tx.execute(
-                sa.update(JOBS).where(JOBS.c.id == job_id, JOBS.c.state == S.WAITING_FOR_DATA.value)
-                .values(updated_at=db.now()).returning(*JOBS.c)
-            ).one_or_none()
+            row = tx.execute(_LOCK_WAITING_JOB, {"job_id": job_id}).one_or_none()
             if row is None:
                 state = tx.execute(sa.select(Job.state).where(Job.id == job_id)).scalar_one_or_none()
                 raise errors.Conflict(
@@ -253,22 +262,17 @@ class Repository:
                 )
             job = records.job(row)
             place()
-            tx.execute(sa.delete(models.JobInput).where(
-                models.JobInput.job_seq == job.seq, models.JobInput.name == stored.name))
-            tx.execute(sa.insert(models.JobInput).values(
-                job_seq=job.seq, uploaded_at=db.now(), **dataclasses.asdict(stored)))
+            tx.execute(_DELETE_INPUT, {"of_job": job.seq, "named": stored.name})
+            tx.execute(_INSERT_INPUT, {"job_seq": job.seq, **dataclasses.asdict(stored)})
             job = records.with_details(tx, [job])[0]
             if complete({i.input for i in job.inputs}):
-                queued = transitions.transition(tx, job_id, S.QUEUED, allowed=[S.WAITING_FOR_DATA],
-                                                actor=states.Actor.CLIENT, reason=None,
-                                                values={"queued_at": db.now()})
+                queued = transitions.apply(tx, _QUEUE, job_id, S.QUEUED, actor=states.Actor.CLIENT)
                 job = dataclasses.replace(queued, inputs=job.inputs)
             return job
 
     def queue(self, job_id: str, *, actor: str = states.Actor.CLIENT) -> records.JobRecord:
         with self.db.begin() as tx:
-            return transitions.transition(tx, job_id, S.QUEUED, allowed=[S.WAITING_FOR_DATA],
-                                          actor=actor, reason=None, values={"queued_at": db.now()})
+            return transitions.apply(tx, _QUEUE, job_id, S.QUEUED, actor=actor)
 
     def fail(self, job_id: str, reason: str, *, allowed: Sequence[S] = (S.QUEUED,),
              actor: str = states.Actor.SYSTEM) -> records.JobRecord:

@@ -1,0 +1,106 @@
+"""The hand-over between the analysis and its outputs (plots, report, ``edp.json``).
+
+The analysis reads the data once and produces a :class:`ProfileResult`: the EDP as a plain
+JSON-ready dict (validating against ``edp-schema-0.26.1.json``) and, for every plot the EDP refers
+to, a :class:`PlotRequest` holding the *small aggregate* to draw (quartiles, histogram counts, top
+values, a resampled series), never the data itself. Rendering therefore needs no access to the
+dataset, runs in parallel, and the EDP can name every plot's result path before any is drawn:
+the path in a request is exactly the string the EDP holds (``<dataset name>/<plot>.png``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+
+@dataclasses.dataclass(frozen=True)
+class BoxPlot:
+    """A box plot of one numeric column, from its quartiles and Tukey whiskers (1.5 IQR)."""
+
+    column: str
+    q1: float
+    median: float
+    q3: float
+    whisker_low: float
+    whisker_high: float
+    mean: float
+    outliers: tuple[float, ...]  # a bounded sample of values beyond the whiskers, for dots
+
+
+@dataclasses.dataclass(frozen=True)
+class Histogram:
+    """The distribution of one numeric column: bin edges and counts, with the fitted density."""
+
+    column: str
+    edges: tuple[float, ...]  # len(counts) + 1
+    counts: tuple[int, ...]
+    distribution: str | None  # e.g. "norm"; None when none was fitted
+    density_x: tuple[float, ...] = ()  # the fitted probability density, to draw over the bars
+    density_y: tuple[float, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class TopValues:
+    """The most frequent values of a string column, most frequent first.
+
+    With ``anonymised`` the labels are ranks ("1", "2", ...) rather than values: an EDP is
+    published while its data may stay private.
+    """
+
+    column: str
+    labels: tuple[str, ...]
+    counts: tuple[int, ...]
+    anonymised: bool
+    total: int  # non-null values in the column, so the plot can show shares
+
+
+@dataclasses.dataclass(frozen=True)
+class Heatmap:
+    """Pearson correlations between numeric columns (a square, symmetric matrix)."""
+
+    columns: tuple[str, ...]
+    matrix: tuple[tuple[float, ...], ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Series:
+    """One component of a numeric column over a datetime column, resampled to ``granularity``.
+
+    ``component`` is one of ``original``, ``trend``, ``seasonality``, ``residual``.
+    """
+
+    column: str
+    time_column: str
+    component: str
+    granularity: str
+    times: tuple[dt.datetime, ...]
+    values: tuple[float, ...]
+
+
+Figure = BoxPlot | Histogram | TopValues | Heatmap | Series
+
+
+@dataclasses.dataclass(frozen=True)
+class PlotRequest:
+    """A plot to draw at ``path`` (relative to the output directory, POSIX separators)."""
+
+    path: str
+    title: str
+    figure: Figure
+
+
+@dataclasses.dataclass
+class ProfileResult:
+    """What the analysis hands to the writers.
+
+    ``edp`` is the complete profile as JSON-ready data. ``notes`` say how figures were obtained
+    (for example which came from a seeded sample and how large it was) and ``warnings`` are data
+    quality findings; both go to the report's summary page and the job log.
+    """
+
+    edp: dict[str, Any]
+    plots: list[PlotRequest] = dataclasses.field(default_factory=list)
+    notes: list[str] = dataclasses.field(default_factory=list)
+    warnings: list[str] = dataclasses.field(default_factory=list)

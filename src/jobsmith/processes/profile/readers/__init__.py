@@ -1,0 +1,60 @@
+"""The readers of the ``profile`` process: one uploaded file in, the datasets it holds out.
+
+:func:`read` recognises the format from the content (connectors upload everything as
+``file.csv``) and returns one :class:`Source` per dataset: tables as DuckDB views or tables in
+the caller's connection, nested JSON as a schema, anything else as a name and media type for
+the dataset tree. Nothing is loaded into Python memory whole and nothing is evaluated.
+
+The caller owns the connection and the work directory: views read the uploaded file (or
+UTF-8 copies and unpacked archive members in ``work_dir``), so both must outlive the analysis.
+The caller also turns off extension autoloading; no reader needs an extension that is not
+built into DuckDB (CSV, Parquet and JSON are).
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import duckdb
+
+from jobsmith.processes.profile.readers import context, dispatch, duck
+from jobsmith.processes.profile.readers.sources import (
+    ArchiveLimits,
+    OtherSource,
+    SemiStructuredSource,
+    Source,
+    TabularSource,
+    UnreadableData,
+)
+
+__all__ = [
+    "ArchiveLimits",
+    "OtherSource",
+    "SemiStructuredSource",
+    "Source",
+    "TabularSource",
+    "UnreadableData",
+    "read",
+]
+
+
+def read(
+    path: pathlib.Path,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    display_name: str | None = None,
+    work_dir: pathlib.Path,
+    limits: ArchiveLimits = ArchiveLimits(),
+) -> list[Source]:
+    """All datasets in the file; raises UnreadableData (a ValueError subclass, defined in the package)
+    with a sentence saying what and where (file, line) when it cannot be read."""
+    name = display_name or path.name
+    if not path.is_file():
+        raise UnreadableData(f"'{name}' does not exist or is not a regular file.")
+    ctx = context.Context(con, work_dir, limits, duck.TableNames(con))
+    try:
+        return dispatch.read_file(path, name, ctx)
+    except duckdb.Error as error:
+        raise UnreadableData(f"'{name}' could not be read: {duck.first_line(error)}.") from error
+    except (OSError, UnicodeError) as error:
+        raise UnreadableData(f"'{name}' could not be read: {error}.") from error

@@ -1,0 +1,221 @@
+"""Archives (.zip, .tar, .tar.gz/.tgz/.tar.bz2/.tar.xz, a lone .gz): each member is a dataset.
+
+Members are unpacked by us, never by ``extractall``: every name is checked (no absolute paths,
+drive letters or ``..``), links and devices are listed but not followed or created, and what is
+written is metered against :class:`ArchiveLimits` as it is written, because the sizes an archive
+declares can be forged. A member's dataset is named ``<archive name>/<member path>``.
+
+Anything unsafe refuses the whole archive with a sentence naming the member: a path escape or a
+bomb is not a file to half-read.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import lzma
+import pathlib
+import re
+import tarfile
+import typing
+import zipfile
+
+from jobsmith.processes.profile.readers import context, detect, sources
+
+CHUNK = 1024 * 1024
+ReadMember = collections.abc.Callable[[pathlib.Path, str, context.Context], list[sources.Source]]
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_SYMLINK = 0o120000
+_SUFFIXES = {"gzip": (".gz", ".gzip"), "bzip2": (".bz2",), "xz": (".xz",)}
+
+
+class _Meter:
+    """Counts bytes written against the limits; ``packed`` is what they came from, for the ratio."""
+
+    def __init__(self, ctx: context.Context, archive: str, packed: int) -> None:
+        self._ctx, self._archive, self._packed = ctx, archive, max(packed, 1)
+        self.written = 0
+
+    def add(self, count: int, member: str, member_written: int) -> None:
+        limits = self._ctx.limits
+        self.written += count
+        self._ctx.unpacked.bytes += count
+        if member_written > limits.max_member_bytes:
+            raise _refuse(self._archive, f"'{member}' unpacks to more than {_size(limits.max_member_bytes)}")
+        if self._ctx.unpacked.bytes > limits.max_total_bytes:
+            raise _refuse(self._archive, f"its files unpack to more than {_size(limits.max_total_bytes)} in total")
+        if self.written > limits.ratio_threshold_bytes and self.written > limits.max_ratio * self._packed:
+            raise _refuse(
+                self._archive,
+                f"'{member}' expands more than {limits.max_ratio:g}-fold (from {_size(self._packed)}), "
+                "which is how zip bombs look",
+            )
+
+
+def read(
+    path: pathlib.Path, name: str, found: detect.Detected, ctx: context.Context, read_member: ReadMember
+) -> list[sources.Source]:
+    target = ctx.scratch("-unpacked")
+    if found.format is detect.Format.ZIP:
+        return _zip(path, name, target, ctx, read_member)
+    if found.format is detect.Format.TAR:
+        return _tar(path, name, target, ctx, read_member)
+    return _single(path, name, found.detail, target, ctx, read_member)
+
+
+def safe_member_path(raw: str, archive: str) -> str | None:
+    """The member's path as a relative POSIX path; None for the archive root itself.
+
+    Raises UnreadableData for a path that would land outside the unpack directory.
+    """
+    text = raw.replace("\\", "/")
+    parts = [part for part in text.split("/") if part not in ("", ".")]
+    if text.startswith("/") or _DRIVE.match(text) or ".." in parts or "\x00" in text:
+        raise _refuse(archive, f"member '{raw}' has a path leading outside the archive")
+    return "/".join(parts) or None
+
+
+def _zip(path: pathlib.Path, name: str, target: pathlib.Path, ctx: context.Context, read_member: ReadMember) -> list[sources.Source]:
+    declared = detect.zip_entry_count(path)
+    if declared is not None:
+        _count_members(ctx, name, declared)  # before zipfile loads a directory of that size
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        raise sources.UnreadableData(f"'{name}' is a damaged or truncated ZIP archive: {error}.") from error
+    with archive:
+        members = [(info, safe_member_path(info.filename, name)) for info in archive.infolist() if not info.is_dir()]
+        _count_members(ctx, name, len(members), increment=True)
+        found: list[sources.Source] = []
+        for index, (info, member) in enumerate(members):
+            if member is not None:
+                found += _zip_member(archive, info, member, name, target / str(index), ctx, read_member)
+    return _nonempty(found, name)
+
+
+def _zip_member(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    member: str,
+    name: str,
+    target: pathlib.Path,
+    ctx: context.Context,
+    read_member: ReadMember,
+) -> list[sources.Source]:
+    label = f"{name}/{member}"
+    if (info.external_attr >> 16) & 0o170000 == _SYMLINK:
+        return [sources.OtherSource(label, "inode/symlink")]
+    if info.flag_bits & 0x1:
+        return [sources.OtherSource(label, "application/octet-stream")]  # encrypted: listed, unread
+    destination = target / member
+    try:
+        with archive.open(info) as stream:
+            _copy(stream, destination, _Meter(ctx, name, info.compress_size), member)
+    except sources.UnreadableData:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
+        raise sources.UnreadableData(f"'{name}' is damaged: member '{member}' cannot be unpacked ({error}).") from error
+    return read_member(destination, label, ctx.nested())
+
+
+def _tar(path: pathlib.Path, name: str, target: pathlib.Path, ctx: context.Context, read_member: ReadMember) -> list[sources.Source]:
+    meter = _Meter(ctx, name, path.stat().st_size)
+    found: list[sources.Source] = []
+    try:
+        with tarfile.open(path, mode="r:*") as archive:
+            for index, info in enumerate(archive):
+                _count_members(ctx, name, 1, increment=True)
+                found += _tar_member(archive, info, name, target / str(index), meter, ctx, read_member)
+    except (tarfile.TarError, OSError, EOFError, lzma.LZMAError) as error:
+        raise sources.UnreadableData(f"'{name}' is a damaged or truncated tar archive: {error}.") from error
+    return _nonempty(found, name)
+
+
+def _tar_member(
+    archive: tarfile.TarFile,
+    info: tarfile.TarInfo,
+    name: str,
+    target: pathlib.Path,
+    meter: _Meter,
+    ctx: context.Context,
+    read_member: ReadMember,
+) -> list[sources.Source]:
+    member = safe_member_path(info.name, name)
+    if member is None or info.isdir():
+        return []
+    label = f"{name}/{member}"
+    if not info.isfile():
+        return [sources.OtherSource(label, _special_type(info))]
+    stream = archive.extractfile(info)
+    if stream is None:
+        return []
+    destination = target / member
+    with stream:
+        _copy(stream, destination, meter, member)
+    return read_member(destination, label, ctx.nested())
+
+
+def _special_type(info: tarfile.TarInfo) -> str:
+    if info.issym() or info.islnk():
+        return "inode/symlink"
+    if info.ischr():
+        return "inode/chardevice"
+    if info.isblk():
+        return "inode/blockdevice"
+    return "inode/fifo" if info.isfifo() else "application/octet-stream"
+
+
+def _single(
+    path: pathlib.Path, name: str, compression: str, target: pathlib.Path, ctx: context.Context, read_member: ReadMember
+) -> list[sources.Source]:
+    """One gzip/bzip2/xz stream holding one file: ``data.csv.gz`` gives ``data.csv.gz/data.csv``.
+
+    Without a compression suffix to strip (a connector's ``file.csv``), the dataset keeps the
+    upload's name.
+    """
+    outer = name.rsplit("/", 1)[-1]
+    inner = next((outer[: -len(s)] for s in _SUFFIXES[compression] if outer.lower().endswith(s)), "")
+    _count_members(ctx, name, 1, increment=True)
+    destination = target / (inner or "content")
+    try:
+        with detect.decompressed(path, compression) as stream:
+            _copy(stream, destination, _Meter(ctx, name, path.stat().st_size), inner)
+    except sources.UnreadableData:
+        raise
+    except (OSError, EOFError, lzma.LZMAError) as error:
+        raise sources.UnreadableData(f"'{name}' is damaged or truncated {compression} data: {error}.") from error
+    return read_member(destination, f"{name}/{inner}" if inner else name, ctx.nested())
+
+
+def _copy(stream: typing.IO[bytes] | detect.Stream, destination: pathlib.Path, meter: _Meter, member: str) -> None:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with destination.open("xb") as out:
+        while chunk := stream.read(CHUNK):
+            written += len(chunk)
+            meter.add(len(chunk), member, written)
+            out.write(chunk)
+
+
+def _count_members(ctx: context.Context, name: str, count: int, increment: bool = False) -> None:
+    total = ctx.unpacked.members + count
+    if total > ctx.limits.max_members:
+        raise _refuse(name, f"it holds more than {ctx.limits.max_members} files")
+    if increment:
+        ctx.unpacked.members = total
+
+
+def _nonempty(found: list[sources.Source], name: str) -> list[sources.Source]:
+    if not found:
+        raise sources.UnreadableData(f"'{name}' is an archive without any files: there is nothing to profile.")
+    return found
+
+
+def _refuse(archive: str, reason: str) -> sources.UnreadableData:
+    return sources.UnreadableData(f"'{archive}' was not unpacked: {reason}.")
+
+
+def _size(count: int) -> str:
+    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if count >= factor:
+            return f"{count / factor:.1f} {unit}"
+    return f"{count} bytes"

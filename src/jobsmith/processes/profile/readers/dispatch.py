@@ -1,0 +1,76 @@
+"""From a file to its datasets: recognise the format, hand the file to the reader for it.
+
+Archives call back into :func:`read_file` for each member, one level deeper; past
+``ArchiveLimits.max_depth`` an archive is only listed. The file *name* matters only where the
+content is ambiguous: binary bytes in a ``.csv`` are an error (the user meant data), binary
+bytes in ``photo.heic`` are a file to list.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+from jobsmith.processes.profile.readers import (
+    archives,
+    context,
+    delimited,
+    detect,
+    excel,
+    jsonfiles,
+    parquet,
+    sources,
+)
+
+DATA_SUFFIXES = frozenset(
+    {".csv", ".tsv", ".tab", ".txt", ".dat", ".psv", ".json", ".jsonl", ".ndjson", ".xlsx", ".xlsm", ".xls", ".ods", ".parquet"}
+)
+JSON_SUFFIXES = {".json": "array", ".geojson": "object", ".jsonl": "lines", ".ndjson": "lines"}
+_ARCHIVES = (detect.Format.ZIP, detect.Format.TAR, detect.Format.COMPRESSED)
+_WORKBOOKS = (detect.Format.XLSX, detect.Format.XLS, detect.Format.ODS)
+
+
+def read_file(path: pathlib.Path, name: str, ctx: context.Context) -> list[sources.Source]:
+    found = detect.detect(path)
+    suffix = pathlib.PurePosixPath(name).suffix.lower()
+    if found.format is detect.Format.DELIMITED and found.detail == "bracket" and suffix in JSON_SUFFIXES:
+        found = detect.Detected(detect.Format.JSON, "application/json", _json_layout(path, suffix))
+    if found.format is detect.Format.EMPTY:
+        if ctx.depth:
+            return [sources.OtherSource(name, "inode/x-empty")]
+        raise sources.UnreadableData(f"'{name}' is empty: there is nothing to profile.")
+    if found.format is detect.Format.BINARY:
+        return [_binary(name, suffix)]
+    if found.format in _ARCHIVES:
+        if ctx.depth > ctx.limits.max_depth:
+            return [sources.OtherSource(name, found.media_type)]
+        return archives.read(path, name, found, ctx, read_file)
+    return _read_data(path, name, found, ctx)
+
+
+def _read_data(path: pathlib.Path, name: str, found: detect.Detected, ctx: context.Context) -> list[sources.Source]:
+    if found.format is detect.Format.DELIMITED:
+        return [delimited.read(path, name, ctx)]
+    if found.format is detect.Format.JSON:
+        return jsonfiles.read(path, name, found, ctx)
+    if found.format in _WORKBOOKS:
+        return list(excel.read(path, name, found.format.value, ctx))
+    if found.format is detect.Format.PARQUET:
+        return [parquet.read(path, name, ctx)]
+    return [sources.OtherSource(name, found.media_type)]
+
+
+def _binary(name: str, suffix: str) -> sources.OtherSource:
+    if suffix in DATA_SUFFIXES:
+        raise sources.UnreadableData(
+            f"'{name}' does not hold text or any data format we read: it starts with binary bytes "
+            "(a damaged file, or a format other than its name says?)."
+        )
+    return sources.OtherSource(name, "application/octet-stream")
+
+
+def _json_layout(path: pathlib.Path, suffix: str) -> str:
+    if JSON_SUFFIXES[suffix] == "lines":
+        return "lines"
+    with path.open("rb") as handle:
+        start = handle.read(4096).decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    return "array" if start.startswith("[") else "object"
