@@ -289,5 +289,32 @@ def log(job_id: Annotated[str, typer.Argument(help="The job's id.")],
     typer.echo(text, nl=bool(text) and not text.endswith("\n"))
 
 
+@app.command()
+def profile(
+    file: Annotated[pathlib.Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                                 help="The dataset (CSV, Excel, ODS, Parquet, JSON, an archive).")],
+    output: Annotated[pathlib.Path | None, typer.Option(
+        "--output", "-o", file_okay=False, show_default=False,
+        help="Where to write edp.json, the reports and plots [default: <file>-profile].")] = None,
+    metadata: Annotated[pathlib.Path | None, typer.Option(
+        exists=True, dir_okay=False, show_default=False,
+        help="User-provided EDP data (JSON): name, assetRefs, description, publisher ...")] = None,
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", show_default=False, help="Analysis parameter key=value (see GET /v1/processes/profile).")] = None,
+) -> None:
+    """Profile a dataset locally, no server: the same Extended Dataset Profile, plots and reports as a job."""
+    from jobsmith import cli_profile
+
+    target = output or file.with_name(f"{file.stem}-profile")
+    try:
+        user_data = json.loads(metadata.read_text(encoding="utf-8")) if metadata else {}
+        result = cli_profile.run(file, target, user_data, parse_params(param or []), _stderr())
+    except (ValueError, OSError) as error:  # unreadable data, bad metadata or parameters: one line
+        _fail(str(error))
+    for warning in result.warnings:
+        _stderr().print(Text(f"warning: {warning}", style="yellow"), soft_wrap=True)
+    _stdout().print(f"profile written to {target} (edp.json, report.pdf, report.html, plots)", soft_wrap=True)
+
+
 def main() -> None:
     app()

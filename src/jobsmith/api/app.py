@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 import jobsmith
 from jobsmith.api import errors as api_errors
-from jobsmith.api import health, jobs, maintenance, processes
+from jobsmith.api import dataspace, health, jobs, maintenance, processes
 from jobsmith.api.changes import ChangeFeed
 from jobsmith.api.deps import Executor, Services
 from jobsmith.config import Settings
@@ -75,6 +75,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="jobsmith", version=jobsmith.__version__, description=DESCRIPTION, lifespan=lifespan)
     api_errors.install(app)
     api_errors.document(app)
-    for router in (jobs.router, processes.router, maintenance.router, health.router):
+    for router in (jobs.router, processes.router, maintenance.router, dataspace.router, health.router):
         app.include_router(router)
     return app

@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from sqlalchemy import exc as sa_exc
+from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
@@ -21,6 +22,7 @@ from jobsmith.domain import errors
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_S = 5
+DATASPACE_PREFIX = "/v1/dataspace/"
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 413: "too_large"}
 
 
@@ -43,8 +45,10 @@ async def _jobsmith(_: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status, exc.detail, exc.code, headers)
 
 
-async def _validation(_: Request, exc: Exception) -> JSONResponse:
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    if request.url.path.startswith(DATASPACE_PREFIX):  # connectors expect FastAPI's own 422 body there
+        return await request_validation_exception_handler(request, exc)
     sentences = "; ".join(_sentence(e) for e in exc.errors())
     return problem(422, f"invalid request: {sentences}", "invalid")
 

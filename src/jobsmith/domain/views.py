@@ -251,3 +251,33 @@ class Problem(pydantic.BaseModel):
 
 
 Order = Literal["asc", "desc"]
+
+
+class DataspaceCreate(pydantic.BaseModel):
+    """Body of ``POST /v1/dataspace/analysisjob``: what a dataspace connector sends (EDPS-compatible)."""
+
+    model_config = pydantic.ConfigDict(json_schema_extra={"examples": [{
+        "user_provided_edp_data": {
+            "name": "parking-garages", "description": "Occupancy of parking garages",
+            "assetRefs": [{"assetId": "parking-garages", "assetVersion": "1.0", "assetUrl": "https://example.org/p",
+                           "dataSpace": {"name": "Mobility", "url": "https://example.org"},
+                           "publisher": {"name": "City"}, "publishDate": "2025-01-01T00:00:00Z",
+                           "license": {"url": "https://opensource.org/license/mit"}}],
+            "dataCategory": "Mobility", "tags": ["parking"], "freely_available": True},
+        "config": {}}]})
+
+    user_provided_edp_data: dict[str, Any] = pydantic.Field(
+        description="The user metadata of the EDP: name, assetRefs (at least one), dataCategory, description, "
+                    "tags, publisher ... as in the EDP schema.")
+    config: dict[str, Any] = pydantic.Field(default_factory=dict,
+                                            description="Parameters of the analysis (the `profile` process).")
+
+
+class DataspaceJob(_View):
+    """A job as the dataspace API shows it (EDPS's JobView)."""
+
+    job_id: str
+    state: states.Status
+    state_detail: str | None = None
+    upload_url: str | None = pydantic.Field(
+        default=None, description="Where to upload the data; only when `x-service-base-url` was sent.")

@@ -14,7 +14,7 @@ import pathlib
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from jobsmith.domain import errors
 
@@ -120,7 +120,8 @@ class BlobStore:
             if directory.exists():
                 shutil.rmtree(directory)
             directory.mkdir(parents=True)
-        (self.job_dir(job_id) / "results.zip").unlink(missing_ok=True)
+        for archive in self.job_dir(job_id).glob("*.zip"):
+            archive.unlink(missing_ok=True)
 
     def result_files(self, job_id: str) -> Iterator[tuple[str, pathlib.Path]]:
         """``(relative path, file)`` of every result, in a stable order; symlinks are ignored."""
@@ -132,21 +133,29 @@ class BlobStore:
                 if path.is_file() and not path.is_symlink():
                     yield path.relative_to(base).as_posix(), path
 
-    def results_zip(self, job_id: str) -> pathlib.Path:
-        """All results as one zip: built once (by the worker as the job completes, else on first
-        request) and then served as a file."""
-        target = self.job_dir(job_id) / "results.zip"
+    def results_zip(self, job_id: str, *, name: str = "results.zip",
+                    layout: Callable[[str], str | None] | None = None) -> pathlib.Path:
+        """All results as one zip: built once (the native one by the worker as the job completes, else
+        on first request) and then served as a file.
+
+        ``layout`` maps a result path to its path in the archive, or to None to leave it out; a zip
+        with another layout needs its own ``name``. Built under a temporary name and renamed, so
+        concurrent first requests both get a whole file.
+        """
+        target = self.job_dir(job_id) / name
         if target.exists():
             return target
-        fd, name = tempfile.mkstemp(dir=self.job_dir(job_id), prefix=".results-", suffix=".part")
+        fd, temporary = tempfile.mkstemp(dir=self.job_dir(job_id), prefix=".results-", suffix=".part")
         os.close(fd)
         try:
-            with zipfile.ZipFile(name, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+            with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
                 for relative, path in self.result_files(job_id):
-                    archive.write(path, relative)
-            os.replace(name, target)
+                    member = relative if layout is None else layout(relative)
+                    if member is not None:
+                        archive.write(path, member)
+            os.replace(temporary, target)
         except BaseException:
-            pathlib.Path(name).unlink(missing_ok=True)
+            pathlib.Path(temporary).unlink(missing_ok=True)
             raise
         return target
 

@@ -7,7 +7,6 @@ round trip without any real analysis in the way.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import pathlib
 import shutil
@@ -15,9 +14,8 @@ from typing import Any
 
 import pydantic
 
-from jobsmith.processes import context, registry
+from jobsmith.processes import context, files, registry
 
-CHUNK = 1024 * 1024
 
 
 class EchoParameters(pydantic.BaseModel):
@@ -53,13 +51,5 @@ def _copy(ctx: context.JobContext, input_name: str, path: pathlib.Path) -> dict[
     copies = ctx.output_dir / "inputs"
     copies.mkdir(exist_ok=True)
     shutil.copyfile(path, copies / path.name)
-    return {"input": input_name, "name": path.name, "size": path.stat().st_size, "sha256": sha256_of(path)}
+    return {"input": input_name, "name": path.name, "size": path.stat().st_size, "sha256": files.sha256_of(path)}
 
-
-def sha256_of(path: pathlib.Path) -> str:
-    """The hex sha256 of a file, read in 1 MiB chunks so memory stays bounded."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -21,7 +21,9 @@ import duckdb
 from jobsmith.processes.profile.readers import context, dialect, duck, encoding, sources
 
 SAMPLE_BYTES = 1024 * 1024
-MAX_LINE_BYTES = 64 * 1024 * 1024
+# DuckDB sizes its read buffers from this: at 64 MiB it asked for 1 GiB blocks and failed under the
+# profile's memory limit on files over 1 GiB. A record longer than 8 MiB is refused with a sentence.
+MAX_LINE_BYTES = 8 * 1024 * 1024
 MAX_ATTEMPTS = 5
 _MISMATCH = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
@@ -93,6 +95,8 @@ def _create_and_count(
 
 def _relax(error: duckdb.Error, options: _Options, notes: list[str], name: str) -> None:
     """Loosen ``options`` as far as the error calls for, or raise if nothing is left to loosen."""
+    if isinstance(error, duckdb.OutOfMemoryException):
+        raise error  # not a fault of the file: the job fails with DuckDB's own words on memory
     message = str(error)
     mismatch = _MISMATCH.search(message)
     if "null_padding" in message and "parallel" in message and options.parallel:

@@ -1,0 +1,183 @@
+"""The EDPS-compatible dataspace routes (``/v1/dataspace``): a drop-in for existing connectors.
+
+A dataspace job is an ordinary ``profile`` job (``metadata`` = the user's EDP data, ``parameters``
+= the config), so it is also listed and readable under ``/v1/jobs``, and any ``profile`` job can be
+read here. What differs is the surface the connectors were written against: their paths and
+bodies, a 400 with ``detail`` for every refusal (unknown job, wrong state, empty upload, metadata
+without ``assetRefs``), and a result zip laid out as dataspace catalogues ingest it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi.responses import FileResponse, PlainTextResponse
+from starlette.concurrency import run_in_threadpool
+
+from jobsmith.api import service, uploads
+from jobsmith.api.deps import CallerDep, ServicesDep
+from jobsmith.domain import errors, filenames, states, views
+from jobsmith.store import records
+
+router = APIRouter(prefix="/v1/dataspace", tags=["dataspace"])
+PROCESS = "profile"
+PROBLEMS: dict[int | str, dict[str, Any]] = {400: {"model": views.Problem, "description": "a refusal, with a reason"}}
+JobId = Annotated[uuid.UUID, Path(description="The job's id (a UUID).")]
+# Refusals keep their sentence and code but answer 400, as the service this API replaces does; a
+# server-side condition (database down, credentials, size limit) keeps its own status.
+_KEEP_STATUS = frozenset({401, 403, 413, 503})
+
+
+@contextlib.contextmanager
+def refusals_as_400() -> Iterator[None]:
+    try:
+        yield
+    except errors.JobsmithError as refusal:
+        if refusal.status in _KEEP_STATUS:
+            raise
+        raise errors.JobsmithError(refusal.detail, code=refusal.code, status=400) from refusal
+
+
+def dataspace_job(job_id: JobId, services: ServicesDep, caller: CallerDep) -> records.JobRecord:
+    """The caller's ``profile`` job; any other (or unknown) job is a 400, as in EDPS."""
+    with refusals_as_400():
+        job = services.jobs.get(str(job_id), owner=caller.scope())
+    if job.process != PROCESS:
+        raise errors.JobsmithError(f"job {job.id} is a {job.process!r} job, not an analysis job",
+                                   code="not_an_analysis_job", status=400)
+    return job
+
+
+DataspaceJobDep = Annotated[records.JobRecord, Depends(dataspace_job)]
+
+
+def job_view(job: records.JobRecord, upload_url: str | None = None) -> views.DataspaceJob:
+    return views.DataspaceJob(job_id=job.id, state=states.Status(job.state), state_detail=job.state_detail,
+                              upload_url=upload_url)
+
+
+@router.post("/analysisjob", response_model=views.DataspaceJob, response_model_exclude_none=True,
+             responses=PROBLEMS, summary="Create an analysis job",
+             description="The job waits for its data (WAITING_FOR_DATA). With `x-service-base-url: B` the answer "
+                         "also has `upload_url` = `B/api/<job_id>`. Metadata without `assetRefs` is a 400. Keys of "
+                         "`config` that are parameters of the `profile` process are used; others (the old "
+                         "service's own tuning sections) are ignored. String values never appear on the plots.")
+def create(body: views.DataspaceCreate, services: ServicesDep, caller: CallerDep,
+           x_service_base_url: Annotated[str | None, Header()] = None) -> views.DataspaceJob:
+    with refusals_as_400():
+        check_metadata(body.user_provided_edp_data)
+        known = services.processes.get(PROCESS).parameters.model_fields
+        parameters = {key: value for key, value in body.config.items() if key in known}
+        create_body = views.JobCreate(process=PROCESS, metadata=body.user_provided_edp_data,
+                                      parameters={**parameters, "anonymise_strings": True})
+        job, _ = service.create_job(services, caller, create_body, None)
+    upload_url = f"{x_service_base_url.rstrip('/')}/api/{job.id}" if x_service_base_url else None
+    return job_view(job, upload_url)
+
+
+def check_metadata(metadata: dict[str, Any]) -> None:
+    """The part of the user's EDP data the result depends on: a name and at least one asset reference."""
+    refs = metadata.get("assetRefs")
+    if not isinstance(refs, list) or not refs:
+        raise errors.Invalid("user_provided_edp_data has no assetRefs: at least one asset reference "
+                             "(assetId, assetUrl, dataSpace, publisher, publishDate, license) is required",
+                             code="missing_asset_refs")
+    if not all(isinstance(ref, dict) and isinstance(ref.get("assetId"), str) and ref["assetId"] for ref in refs):
+        raise errors.Invalid("every asset reference in assetRefs needs an assetId (a non-empty string)",
+                             code="bad_asset_refs")
+    if not isinstance(metadata.get("name"), str) or not metadata["name"]:
+        raise errors.Invalid("user_provided_edp_data needs a name (a non-empty string)", code="missing_name")
+
+
+@router.post("/analysisjob/{job_id}/data/{filename}", response_model=views.DataspaceJob, responses=PROBLEMS,
+             summary="Upload the data as the raw request body; queues the job",
+             openapi_extra={"requestBody": {"content": {"application/octet-stream": {
+                 "schema": {"type": "string", "format": "binary"}}}}})
+async def upload(job_id: JobId, filename: str, request: Request, services: ServicesDep,
+                 caller: CallerDep) -> views.DataspaceJob:
+    await run_in_threadpool(dataspace_job, job_id, services, caller)
+    with refusals_as_400():
+        return job_view(await uploads.receive_body(services, caller, job_id, filename, request, None))
+
+
+@router.post("/analysisjob/{job_id}/data", response_model=views.DataspaceJob, responses=PROBLEMS,
+             summary="Upload the data as multipart form data (field `upload_file`); queues the job")
+async def upload_form(job_id: JobId, request: Request, services: ServicesDep,
+                      caller: CallerDep) -> views.DataspaceJob:
+    await run_in_threadpool(dataspace_job, job_id, services, caller)
+    with refusals_as_400():
+        return job_view(await uploads.receive_form(services, caller, job_id, request, "upload_file", None))
+
+
+@router.get("/analysisjob/{job_id}/status", response_model=views.DataspaceJob, responses=PROBLEMS,
+            summary="The job's state")
+def status(job: DataspaceJobDep) -> views.DataspaceJob:
+    return job_view(job)
+
+
+@router.get("/analysisjob/{job_id}/result", response_class=FileResponse, responses=PROBLEMS,
+            summary="The results as dataspace catalogues ingest them (zip)",
+            description="Exactly one JSON file at the root, `{assetId}_{assetVersion}.json` from the first asset "
+                        "reference (`{assetId}.json` without a version), `report.pdf` at the root and the plots "
+                        "under `<dataset name>/`.")
+def result(job: DataspaceJobDep, services: ServicesDep) -> FileResponse:
+    with refusals_as_400():
+        service.ensure_results(job)
+    edp_name = edp_file_name(job.job_metadata, job.id)
+
+    def layout(path: str) -> str | None:
+        if path == "edp.json":
+            return edp_name
+        return None if path.endswith((".json", ".html")) and "/" not in path else path
+
+    archive = services.blobs.results_zip(job.id, name="dataspace-results.zip", layout=layout)
+    return FileResponse(archive, media_type="application/zip", filename=f"{job.id}-result.zip")
+
+
+def edp_file_name(metadata: dict[str, Any], job_id: str) -> str:
+    """``{assetId}_{assetVersion}.json`` from the first asset reference, made safe as a file name."""
+    refs = metadata.get("assetRefs") or [{}]
+    first = refs[0] if isinstance(refs[0], dict) else {}
+    asset_id, version = first.get("assetId") or job_id, first.get("assetVersion")
+    stem = f"{asset_id}_{version}" if version else str(asset_id)
+    return filenames.sanitise(f"{stem}.json")
+
+
+@router.get("/analysisjob/{job_id}/report", response_class=FileResponse, responses=PROBLEMS,
+            summary="The PDF report once COMPLETED")
+def report(job: DataspaceJobDep, services: ServicesDep) -> FileResponse:
+    with refusals_as_400():
+        service.ensure_results(job)
+        path = services.blobs.result_path(job.id, "report.pdf")
+    if not path.is_file():
+        raise errors.JobsmithError(f"job {job.id} has no report", code="no_report", status=400)
+    return FileResponse(path, media_type="application/pdf", filename="report.pdf")
+
+
+@router.get("/analysisjob/{job_id}/log", response_class=PlainTextResponse, responses={
+    **PROBLEMS, 204: {"description": "no log yet"}}, summary="The job's log; 204 while there is none")
+def log(job: DataspaceJobDep, services: ServicesDep) -> Response:
+    with refusals_as_400():
+        service.ensure_files(job, "log")
+    text = services.blobs.read_log(job.id)
+    return PlainTextResponse(text) if text else Response(status_code=204)
+
+
+@router.post("/analysisjob/{job_id}/cancel", status_code=204, response_class=Response, responses=PROBLEMS,
+             summary="Cancel the job (also while it waits for data)")
+def cancel(job: DataspaceJobDep, services: ServicesDep) -> Response:
+    with refusals_as_400():
+        service.cancel(services, job)
+    return Response(status_code=204)
+
+
+@router.delete("/analysisjob/{job_id}", response_model=views.DataspaceJob, responses=PROBLEMS,
+               summary="Delete the job's files; the record stays, in state DELETED")
+def delete(job: DataspaceJobDep, services: ServicesDep) -> views.DataspaceJob:
+    with refusals_as_400():
+        return job_view(service.delete(services, job))
+

@@ -1,0 +1,241 @@
+"""Per-column type inference on a seeded sample, then one typed copy of the whole table.
+
+The rule is the old service's (FIELDS.md): try the parsers in order and keep the one that parses
+the most non-empty sampled values, provided it parses at least half of them; ties go to the
+earlier parser. Unlike the old service the sample is seeded (``REPEATABLE``), so the same file
+always gets the same types, and all counting happens in SQL over the sample.
+
+:func:`materialise` then writes the typed table once: every later statistic scans compact
+typed columns instead of re-parsing text (measured on a 200 MB CSV: one parse plus cheap scans
+beats casting on every pass). Column ``c{i}`` holds the typed value; for numeric and datetime
+columns ``z{i}`` is NULL where the value parsed, TRUE where it was missing and FALSE where it was
+inconsistent, so null and inconsistent counts need no second look at the text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+import duckdb
+
+from jobsmith.processes.profile import parsers
+from jobsmith.processes.profile.readers import sources
+from jobsmith.processes.profile.sqlbits import Aggregates, ident, is_null_token, literal, seeded_sample
+
+Kind = Literal["numeric", "datetime", "string"]
+
+_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"}
+_WIDE_OR_FLOAT = {"UBIGINT", "HUGEINT", "UHUGEINT", "FLOAT", "REAL", "DOUBLE"}
+_TIMESTAMPS = {"TIMESTAMP", "DATETIME", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE"}
+_ZONED = {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"}
+CHUNK = 40
+"""Columns judged per statement: about 20 aggregates each keeps statements a readable size."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ColumnPlan:
+    """How one source column becomes a typed column, and why."""
+
+    position: int
+    name: str
+    kind: Kind
+    expression: str  # SQL over the source row
+    format: str | None = None  # datetimes: ISO8601, NATIVE or the strptime pattern
+    text: bool = True  # parsed from text: null markers are nulls, failures are inconsistent
+    source_type: str = "VARCHAR"
+    date_only: bool = False
+    utc: bool = False  # datetimes converted from zoned values to UTC
+    note: str | None = None
+
+    @property
+    def column(self) -> str:
+        return f"c{self.position}"
+
+    @property
+    def flag(self) -> str:
+        return f"z{self.position}"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Verdict:
+    """Sample counts for one text column: non-empty values and valid values per parser."""
+
+    non_empty: int
+    valid: dict[parsers.Parser, int]
+    with_timezone: int
+    long_iso: int  # ISO values with a time part
+    comma_first: bool
+    comma_decisive: bool  # more values read as numbers with a decimal comma than with a point
+    grouped: bool  # some sampled number had thousands separators
+
+
+def plan_columns(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, *, sample_rows: int,
+                 seed: int) -> list[ColumnPlan]:
+    """A plan per column of ``source.table``, in table order; text columns judged on a seeded sample."""
+    described = con.execute(f"DESCRIBE SELECT * FROM {ident(source.table)}").fetchall()
+    columns = [(str(row[0]), str(row[1]).upper()) for row in described]
+    text = [name for name, kind in columns if kind == "VARCHAR"]
+    verdicts = _judge(con, source, text, sample_rows, seed) if text else {}
+    plans = []
+    for position, (name, kind) in enumerate(columns):
+        if name in verdicts:
+            plans.append(_text_plan(position, name, verdicts[name], source))
+        else:
+            plans.append(_native_plan(position, name, kind))
+    return plans
+
+
+def materialise(con: duckdb.DuckDBPyConnection, source: str, plans: Sequence[ColumnPlan],
+                typed: str, *, temporary: bool = True) -> None:
+    """Write the table ``typed`` from ``source`` (both quoted references) in one scan, row order kept."""
+    inner, outer = [], []
+    for plan in plans:
+        outer.append(plan.column)
+        if plan.kind == "string":
+            inner.append(f"{plan.expression} AS {plan.column}")
+            continue
+        raw = f"r{plan.position}"
+        inner += [f"{ident(plan.name)} AS {raw}", f"{plan.expression} AS {plan.column}"]
+        missing = is_null_token(raw) if plan.text else f"({raw} IS NULL)"
+        outer.append(f"CASE WHEN {plan.column} IS NULL THEN {missing} END AS {plan.flag}")
+    con.execute(f"CREATE OR REPLACE {'TEMP ' if temporary else ''}TABLE {typed} AS "
+                f"SELECT {', '.join(outer) or '1 AS empty'} FROM (SELECT {', '.join(inner) or '1'} "
+                f"FROM {source})")
+
+
+def _native_plan(position: int, name: str, kind: str) -> ColumnPlan:
+    """A column typed at its source: used as it is, as a number, a timestamp or text."""
+    column = ident(name)
+    base = re.sub(r"\(.*\)$", "", kind)
+    if base in _INTEGERS:
+        return ColumnPlan(position, name, "numeric", f"CAST({column} AS BIGINT)", text=False, source_type=kind)
+    if base in _WIDE_OR_FLOAT or base == "DECIMAL":
+        value = f"CAST({column} AS DOUBLE)"
+        return ColumnPlan(position, name, "numeric", f"(CASE WHEN isfinite({value}) THEN {value} END)",
+                          text=False, source_type=kind)
+    if base in _TIMESTAMPS:
+        return ColumnPlan(position, name, "datetime", f"CAST({column} AS TIMESTAMP)", parsers.NATIVE,
+                          text=False, source_type=kind, date_only=base == "DATE")
+    if kind in _ZONED:
+        return ColumnPlan(position, name, "datetime", f"timezone('UTC', {column})", parsers.NATIVE, text=False,
+                          source_type=kind, utc=True, note="timezones converted to UTC")
+    note = "a time of day without a date, kept as text" if base.startswith("TIME") else None
+    return ColumnPlan(position, name, "string", f"CAST({column} AS VARCHAR)", text=False, source_type=kind, note=note)
+
+
+def _text_plan(position: int, name: str, verdict: _Verdict, source: sources.TabularSource) -> ColumnPlan:
+    """The winning parser for a text column, or text when none parses at least half the sample."""
+    column = ident(name)
+    winner = _winner(verdict)
+    if winner is None or winner.kind == "time":
+        note = "a time of day without a date, kept as text" if winner is not None else None
+        return ColumnPlan(position, name, "string", column, note=note)
+    if winner.kind == "numeric":
+        decimal = "," if verdict.comma_first else "."
+        grouping = verdict.grouped or source.thousands is not None
+        separators = parsers.separators_for(decimal, source.thousands) if grouping else ""
+        return ColumnPlan(position, name, "numeric", winner.value(column, decimal=decimal, separators=separators),
+                          note="read with a decimal comma" if verdict.comma_decisive else None)
+    zoned = winner is parsers.ISO and verdict.with_timezone > 0
+    note = None
+    if zoned:
+        note = "timezones converted to UTC" + ("; values without one taken as UTC"
+                                                if verdict.with_timezone < verdict.valid[winner] else "")
+    date_only = winner.date_only or (winner is parsers.ISO and verdict.long_iso == 0)
+    # Trailing blanks defeat the parsers; trimming only the values that failed keeps trim off the hot path.
+    expression = (f"coalesce({winner.value(column, with_timezone=zoned)}, "
+                  f"{winner.value(f'trim({column})', with_timezone=zoned)})")
+    return ColumnPlan(position, name, "datetime", expression, winner.format, date_only=date_only, utc=zoned,
+                      note=note)
+
+
+def _winner(verdict: _Verdict) -> parsers.Parser | None:
+    """Most valid values among the parsers that read at least half the sample; ties to the earlier."""
+    best: parsers.Parser | None = None
+    for parser in parsers.ORDER:
+        count = verdict.valid[parser]
+        if count == 0 or 2 * count < verdict.non_empty:
+            continue
+        if best is None or count > verdict.valid[best]:
+            best = parser
+    return best
+
+
+def _judge(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, columns: list[str],
+           sample_rows: int, seed: int) -> dict[str, _Verdict]:
+    """Sample the text columns once (seeded, see :func:`seeded_sample`), then count valid values per parser."""
+    sample = f"jsm_sample_{source.table}"
+    selected = ", ".join(ident(name) for name in columns)
+    key = f"hash({selected}, {int(seed)})"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(sample)} AS "
+                f"{seeded_sample(selected, ident(source.table), key, source.row_count, sample_rows)}")
+    try:
+        verdicts: dict[str, _Verdict] = {}
+        for start in range(0, len(columns), CHUNK):
+            verdicts.update(_judge_chunk(con, sample, columns[start:start + CHUNK], source))
+        return verdicts
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {ident(sample)}")
+
+
+def _judge_chunk(con: duckdb.DuckDBPyConnection, sample: str, columns: list[str],
+                 source: sources.TabularSource) -> dict[str, _Verdict]:
+    """One statement: an inner projection parses every sampled value every way, the outer one counts."""
+    cleaned = ", ".join(f"CASE WHEN {is_null_token(ident(name))} THEN NULL ELSE trim({ident(name)}) END AS v{i}"
+                        for i, name in enumerate(columns))
+    candidates: list[str] = []
+    batch = Aggregates()
+    slots = [_candidates(batch, candidates, f"v{i}", source) for i in range(len(columns))]
+    parsed = f"jsm_parsed_{sample}"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {ident(parsed)} AS SELECT {', '.join(candidates)} "
+                f"FROM (SELECT {cleaned} FROM {ident(sample)})")
+    try:
+        batch.run(con, parsed)
+    finally:
+        con.execute(f"DROP VIEW IF EXISTS {ident(parsed)}")
+    return {name: _verdict(batch, slot, source.decimal_comma) for name, slot in zip(columns, slots, strict=True)}
+
+
+def _candidates(batch: Aggregates, candidates: list[str], value: str, source: sources.TabularSource) -> dict[str, int]:
+    """Every interpretation of one sampled column as a projected column, and the count of each.
+
+    Patterns only run on values shaped like them (a cheap regex first), as ``try_strptime`` is
+    the expensive part of judging.
+    """
+    expressions = {"non_empty": value}
+    for number, parser in enumerate(parsers.ORDER[:-1]):
+        shape = parsers.shape_of(parser)
+        typed = parser.value(value)
+        expressions[parser.format] = typed if shape is None else \
+            f"CASE WHEN regexp_matches({value}, {literal(shape)}) THEN {typed} END"
+    for decimal in (".", ","):
+        separators = parsers.separators_for(decimal, source.thousands)
+        expressions[f"numeric{decimal}"] = parsers.NUMERIC.value(value, decimal=decimal, separators=separators)
+        grouped = parsers.grouped_pattern(decimal, separators)
+        expressions[f"grouped{decimal}"] = f"CASE WHEN regexp_full_match({value}, {literal(grouped)}) THEN 1 END"
+    zoned = f"regexp_matches({value}, {literal(parsers.TIMEZONE_SUFFIX)})"
+    expressions["zoned"] = f"CASE WHEN {zoned} THEN {parsers.ISO.value(value)} END"
+    expressions["iso_zoned"] = parsers.ISO.value(value, with_timezone=True)
+    expressions["long_iso"] = f"CASE WHEN length({value}) > 10 THEN {parsers.ISO.value(value)} END"
+    slots = {}
+    for role, expression in expressions.items():
+        alias = f"{value}_{len(candidates)}"
+        candidates.append(f"{expression} AS {alias}")
+        slots[role] = batch.add(f"count({alias})")
+    return slots
+
+
+def _verdict(batch: Aggregates, slots: dict[str, int], decimal_comma: bool) -> _Verdict:
+    count = {role: int(batch.value(slot)) for role, slot in slots.items()}
+    valid = {parser: count[parser.format] for parser in parsers.ORDER[:-1]}
+    if count["zoned"]:  # values with offsets are read as they will be typed: converted to UTC
+        valid[parsers.ISO] = count["iso_zoned"]
+    valid[parsers.NUMERIC] = max(count["numeric."], count["numeric,"])
+    comma_first = count["numeric,"] > count["numeric."] or (count["numeric,"] == count["numeric."] and decimal_comma)
+    return _Verdict(non_empty=count["non_empty"], valid=valid, with_timezone=count["zoned"],
+                    long_iso=count["long_iso"], comma_first=comma_first,
+                    comma_decisive=count["numeric,"] > count["numeric."],
+                    grouped=count["grouped," if comma_first else "grouped."] > 0)

@@ -1,0 +1,133 @@
+"""The ``profile`` process: one dataset in; an Extended Dataset Profile, plots and a report out.
+
+The steps are those a person reads in the job view: read (recognise the format from the content and
+open every table in DuckDB), analyse (statistics in as few scans as possible, expensive figures on a
+seeded sample), plots (drawn in parallel from small aggregates) and report (HTML and PDF). Heavy
+libraries are imported when a job runs, not when the registry loads this module, so the API
+process stays small and starts fast.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import pathlib
+from typing import TYPE_CHECKING, Any
+
+import pydantic
+
+from jobsmith.processes import context, files, registry
+from jobsmith.processes.profile.analysis_options import AnalysisOptions
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from jobsmith.processes.profile import model
+
+MEDIA_TYPES = ("text/csv", "text/tab-separated-values", "application/json", "application/x-ndjson",
+               "application/vnd.apache.parquet", "application/vnd.ms-excel",
+               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               "application/vnd.oasis.opendocument.spreadsheet", "application/zip", "application/x-tar",
+               "application/gzip")
+
+
+class ProfileOptions(AnalysisOptions):
+    """The process's parameters: the analysis options, and how much memory DuckDB may hold."""
+
+    memory_limit_mb: int = pydantic.Field(
+        512, ge=128, le=1_048_576,
+        description="DuckDB's memory limit; beyond it DuckDB spills to the job's scratch directory.")
+
+
+@registry.process(
+    "profile", title="Extended Dataset Profile",
+    description="Profiles a dataset (delimited text, Excel, ODS, Parquet, JSON, NDJSON, or an archive of "
+                "them; the format is recognised from the content) into an Extended Dataset Profile "
+                "(edp.json, valid against the EDP schema 0.26.1), PNG plots under <dataset name>/, and a "
+                "report (report.html, report.pdf). The job's metadata is the user-provided EDP data.",
+    version="1.0.0", parameters=ProfileOptions,
+    inputs=[registry.FileInput("data", description="The dataset to profile.", media_types=MEDIA_TYPES)],
+    outputs=("edp.json", "report.pdf", "report.html", "<dataset name>/<plot>.png"))
+def profile(ctx: context.JobContext) -> None:
+    """Run the analysis of the job's one input file and write the results to ``ctx.output_dir``."""
+    options = ProfileOptions.model_validate(ctx.parameters.model_dump())
+    (source_file,) = ctx.input_files
+    run(source_file, ctx, options)
+
+
+def run(source_file: pathlib.Path, ctx: context.JobContext, options: ProfileOptions,
+        display_name: str | None = None) -> model.ProfileResult:
+    """The whole profile of ``source_file``; shared by the worker and ``jobsmith profile``."""
+    from jobsmith.processes.profile import analyse, readers
+
+    ctx.work_dir.mkdir(parents=True, exist_ok=True)
+    with concurrent.futures.ThreadPoolExecutor(1) as hasher, open_duckdb(ctx.work_dir, options) as con:
+        digest = hasher.submit(files.sha256_of, source_file)  # hashlib releases the GIL: free while DuckDB reads
+        with ctx.step("read") as step:
+            sources = readers.read(source_file, con, display_name=display_name or source_file.name,
+                                   work_dir=ctx.work_dir)
+            step.message = describe_sources(sources)
+        ctx.check_cancelled()
+        with ctx.step("analyse") as step:
+            result = analyse.profile(
+                sources, con, file_name=display_name or source_file.name, file_size=source_file.stat().st_size,
+                sha256=digest.result(), metadata=ctx.metadata or None, options=options,
+                progress=lambda fraction: ctx.progress(0.1 + 0.6 * fraction), cancelled=ctx.cancelled)
+            step.message = f"{len(result.plots)} plots to draw"
+            for line in result.notes:
+                ctx.log.info("note: %s", line)
+            for line in result.warnings:
+                ctx.log.warning("data quality: %s", line)
+    ctx.check_cancelled()
+    write_outputs(result, ctx)
+    return result
+
+
+def write_outputs(result: model.ProfileResult, ctx: context.JobContext) -> None:
+    """Plots first (the report embeds them), then the EDP and both reports."""
+    from jobsmith.processes.profile import plots, report
+
+    with ctx.step("plots") as step:
+        drawn = plots.render(result.plots, ctx.output_dir, workers=max(1, min(4, os.cpu_count() or 1)))
+        step.message = f"{len(drawn)} plots"
+    ctx.progress(0.9)
+    with ctx.step("report"):
+        (ctx.output_dir / "edp.json").write_text(json.dumps(result.edp, indent=2, ensure_ascii=False),
+                                                 encoding="utf-8")
+        report.write_html(result, ctx.output_dir)
+        report.write_pdf(result, ctx.output_dir)
+    ctx.progress(1.0)
+
+
+class open_duckdb:  # noqa: N801 - used as a context manager, reads like a function
+    """An in-memory DuckDB bounded in memory and threads, spilling to the job's scratch directory.
+
+    Extensions are never installed or loaded on demand: they would be downloaded, which air-gapped
+    servers cannot do, and uploaded data must not make the service fetch code.
+    """
+
+    def __init__(self, work_dir: pathlib.Path, options: ProfileOptions) -> None:
+        self.work_dir, self.options = work_dir, options
+        self.con: duckdb.DuckDBPyConnection | None = None
+
+    def __enter__(self) -> duckdb.DuckDBPyConnection:
+        import duckdb
+
+        spill = self.work_dir / "duckdb-spill"
+        spill.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(config={
+            "memory_limit": f"{self.options.memory_limit_mb}MB", "threads": os.cpu_count() or 1,
+            "temp_directory": str(spill), "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False, "preserve_insertion_order": True})
+        return self.con
+
+    def __exit__(self, *exc: object) -> None:
+        if self.con is not None:
+            self.con.close()
+
+
+def describe_sources(sources: list[Any]) -> str:
+    tables = [s for s in sources if hasattr(s, "row_count")]
+    rows = sum(int(s.row_count) for s in tables)
+    return f"{len(sources)} dataset(s), {len(tables)} table(s), {rows} row(s)"

@@ -1,0 +1,275 @@
+"""The profile of one table: types, statistics, plots, in as few scans of the data as possible.
+
+The order of work, and the scans it costs:
+
+1. type inference on a seeded sample (one pass over the source to draw the sample);
+2. the typed table, written once (the only other pass over the source): a temporary table, or,
+   when it would not fit in DuckDB's memory limit, a table in a scratch database file
+   (:func:`sqlbits.scratch_store`), compressed and cheap to read back;
+3. scan 1 of the typed table: counts, min, max, sums, unique counts and quantiles of all columns;
+4. scan 2: the outlier counts that need scan 1's fences, two-pass variance, box-plot whiskers,
+   histograms, and all correlations;
+5. a seeded sample of rows for distribution fitting (cheap on the typed table), fitted in a thread
+   while DuckDB runs: per string column one GROUP BY; per datetime column one window over its
+   timestamps sorted with their row ids; per datetime column and time scale one resampling.
+
+Only small aggregates and samples ever reach Python.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import dataclasses
+import re
+from collections.abc import Callable
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from jobsmith.processes.profile import columns, infer, model, seasonality, strings, temporal
+from jobsmith.processes.profile.analysis_options import AnalysisOptions
+from jobsmith.processes.profile.correlation import Correlations
+from jobsmith.processes.profile.distribution import NOT_COMPUTED, Fit, best_fit, without_fitting
+from jobsmith.processes.profile.numeric import NumericAnalysis, NumericSummary
+from jobsmith.processes.profile.paths import PlotPaths
+from jobsmith.processes.profile.readers import sources
+from jobsmith.processes.profile.sqlbits import (Aggregates, drop, ident, memory_limit, row_key, scalar, scratch_store,
+                                                 seeded_sample)
+
+QUANTILES_IN_SCAN = 16_000_000
+"""Up to this many numeric values (rows × columns), quantiles share scan 1; above, one query per
+column, so the values held for exact quantiles never exceed one column's (8 bytes a value)."""
+INCONSISTENT_WARNING = 0.1
+DATE_LIKE_NAME = re.compile(r"(?i)(^|[_\s-])(date|datum|time|zeit|year|jahr|month|monat|day|timestamp)s?($|[_\s-])")
+
+
+@dataclasses.dataclass
+class TableProfile:
+    """A StructuredDataSet object with its plots, notes, warnings and datetime summaries."""
+
+    edp: dict[str, Any]
+    plots: list[model.PlotRequest]
+    notes: list[str]
+    warnings: list[str]
+    datetimes: list[temporal.DatetimeSummary]
+
+
+@dataclasses.dataclass
+class _Work:
+    """The summaries of one table while they are being computed."""
+
+    plans: list[infer.ColumnPlan]
+    numerics: list[NumericAnalysis]
+    datetimes: list[temporal.DatetimeAnalysis]
+    strings: list[strings.StringSummary] = dataclasses.field(default_factory=list)
+    rows: int = 0
+    exact: bool = True  # False above AnalysisOptions.exact_max_rows
+
+
+def profile_table(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, options: AnalysisOptions,
+                  step: Callable[[float], None]) -> TableProfile:
+    """Profile ``source``; ``step(fraction)`` reports progress and raises when the job is cancelled."""
+    step(0.0)
+    plans = infer.plan_columns(con, source, sample_rows=options.inference_sample_rows, seed=options.seed)
+    step(0.1)
+    limit = memory_limit(con)
+    with (scratch_store(con) if limit and _typed_bytes(source, plans) > limit else contextlib.nullcontext()) as store:
+        typed = f"{store}.{ident('typed')}" if store else ident(f"jsm_typed_{source.table}")
+        infer.materialise(con, ident(source.table), plans, typed, temporary=store is None)
+        try:
+            step(0.45)
+            return _analyse(con, source, options, plans, typed, step)
+        finally:
+            drop(con, typed)
+
+
+def _typed_bytes(source: sources.TabularSource, plans: list[infer.ColumnPlan]) -> int:
+    """A rough size of the typed table in memory: 9 bytes a number or timestamp with its flag, 24 a text."""
+    return source.row_count * sum(24 if p.kind == "string" else 9 for p in plans)
+
+
+def _analyse(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, options: AnalysisOptions,
+             plans: list[infer.ColumnPlan], typed: str, step: Callable[[float], None]) -> TableProfile:
+    work = _scan_first(con, typed, plans, options)
+    step(0.6)
+    correlations = _scan_second(con, typed, work, options)
+    step(0.7)
+    samples = _sample_numbers(con, typed, work, options)
+    summaries = [d.summary for d in work.datetimes]
+    # Fitting is NumPy/SciPy work and DuckDB releases the GIL while it runs a query: the fits
+    # proceed in a thread while the string, datetime and resampling queries run.
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="jsm-fit") as pool:
+        fitting = pool.submit(_fit_distributions, work, samples, options)
+        texts = [p for p in plans if p.kind == "string"]
+        work.strings = ([strings.measure(con, typed, p, work.rows, options.top_values) for p in texts] if work.exact
+                        else strings.measure_sampled(con, typed, texts, work.rows, options.top_values,
+                                                     options.large_sample_rows, options.seed))
+        for summary in summaries:
+            temporal.measure_scales(con, typed, summary)
+        step(0.8)
+        numerics = [n.summary for n in work.numerics if n.summary.count]
+        series, skipped = (seasonality.resample_all(con, typed, numerics, summaries, options.max_series_points)
+                           if options.seasonality else ([], []))
+        fits = fitting.result()
+    step(0.9)
+    # STL after the join: both halves silence SciPy's warnings, and warning filters are process-wide.
+    decompositions, short = seasonality.decompose_all(series)
+    skipped += short
+    step(1.0)
+    edp, plots = _assemble(source, work, correlations, fits, decompositions, options)
+    notes = _notes(source, work, options, skipped)
+    return TableProfile(edp, plots, notes, _warnings(source, work), summaries)
+
+
+def _scan_first(con: duckdb.DuckDBPyConnection, typed: str, plans: list[infer.ColumnPlan],
+                options: AnalysisOptions) -> _Work:
+    rows = int(scalar(con, f"SELECT count(*) FROM {typed}"))
+    numeric_plans = [p for p in plans if p.kind == "numeric"]
+    exact = rows <= options.exact_max_rows
+    in_scan = exact and rows * len(numeric_plans) <= QUANTILES_IN_SCAN
+    work = _Work(plans, [NumericAnalysis(p, exact=exact, quantiles_in_scan=in_scan) for p in numeric_plans],
+                 [temporal.DatetimeAnalysis(p) for p in plans if p.kind == "datetime"], rows=rows, exact=exact)
+    batch = Aggregates()
+    analyses: list[NumericAnalysis | temporal.DatetimeAnalysis] = [*work.numerics, *work.datetimes]
+    for analysis in analyses:
+        analysis.plan_first(batch)
+    batch.run(con, typed)
+    for analysis in analyses:
+        analysis.read_first(batch)
+    present = [n for n in work.numerics if n.summary.count]
+    sampled = _sampled_quantiles(con, typed, present, rows, options) if not exact and present else {}
+    for numeric in present:
+        if not in_scan:
+            found = sampled.get(numeric.summary.plan.position)
+            numeric.set_quantiles(found if found is not None else
+                                  scalar(con, f"SELECT {numeric.quantile_expression()} FROM {typed}"))
+    return work
+
+
+def _sampled_quantiles(con: duckdb.DuckDBPyConnection, typed: str, numerics: list[NumericAnalysis], rows: int,
+                       options: AnalysisOptions) -> dict[int, Any]:
+    """Exact quantiles of a seeded sample of rows, for tables too large to hold a column in memory.
+
+    A column too sparse to appear in the sample gets None, and its few values are then used whole.
+    """
+    picked = ", ".join(n.summary.plan.column for n in numerics)
+    sample = seeded_sample(picked, typed, row_key(options.seed), rows, options.large_sample_rows)
+    row = con.execute(f"SELECT {', '.join(n.quantile_expression() for n in numerics)} FROM ({sample})").fetchone()
+    assert row is not None
+    return {n.summary.plan.position: value for n, value in zip(numerics, row, strict=True)}
+
+
+def _scan_second(con: duckdb.DuckDBPyConnection, typed: str, work: _Work, options: AnalysisOptions) -> Correlations:
+    batch = Aggregates()
+    for numeric in work.numerics:
+        numeric.plan_second(batch)
+    correlations = Correlations([n.summary for n in work.numerics if n.summary.count],
+                                options.max_columns_for_correlation)
+    correlations.plan(batch)
+    batch.run(con, typed)
+    for numeric in work.numerics:
+        numeric.read_second(batch)
+    correlations.read(batch)
+    return correlations
+
+
+def _sample_numbers(con: duckdb.DuckDBPyConnection, typed: str, work: _Work,
+                    options: AnalysisOptions) -> dict[int, np.ndarray[Any, np.dtype[np.float64]]]:
+    """One seeded sample of rows (cheap on the typed table) serves every numeric column's fit."""
+    wanted = [n.summary for n in work.numerics if n.summary.count]
+    if not wanted or not options.distribution:
+        return {}
+    picked = ", ".join(s.plan.column for s in wanted)
+    rows = con.execute(seeded_sample(picked, typed, row_key(options.seed), work.rows, options.sample_size)).fetchall()
+    return {s.plan.position: np.array([row[i] for row in rows if row[i] is not None], dtype=np.float64)
+            for i, s in enumerate(wanted)}
+
+
+def _fit_distributions(work: _Work, samples: dict[int, np.ndarray[Any, np.dtype[np.float64]]],
+                       options: AnalysisOptions) -> dict[int, Fit]:
+    """The best fit per numeric column; touches no connection, so it may run in a thread."""
+    fits = {}
+    for s in (n.summary for n in work.numerics if n.summary.count):
+        if not options.distribution:
+            fits[s.plan.position] = without_fitting(s.unique, s.count) or Fit(NOT_COMPUTED)
+            continue
+        low, high = s.fit_range
+        fits[s.plan.position] = best_fit(samples[s.plan.position], unique=s.unique, count=s.count, low=low, high=high)
+    return fits
+
+
+def _assemble(source: sources.TabularSource, work: _Work, correlations: Correlations, fits: dict[int, Fit],
+              decompositions: list[seasonality.Decomposition],
+              options: AnalysisOptions) -> tuple[dict[str, Any], list[model.PlotRequest]]:
+    paths, plots = PlotPaths(source.name), []
+    numeric_columns, empty = [], []
+    for analysis in work.numerics:
+        s = analysis.summary
+        if not s.count:
+            empty.append(strings.StringSummary(s.plan, nulls=work.rows))
+            continue
+        column, drawn = columns.numeric_column(s, fits[s.plan.position], [d for d in decompositions if d.numeric is s],
+                                               paths)
+        numeric_columns.append(column)
+        plots += drawn
+    datetime_columns = [columns.datetime_column(d.summary) for d in work.datetimes if d.summary.count]
+    empty += [strings.StringSummary(d.summary.plan, nulls=work.rows) for d in work.datetimes if not d.summary.count]
+    string_columns = []
+    for summary in [*work.strings, *empty]:
+        column, drawn = columns.string_column(summary, paths, options.anonymise_strings)
+        string_columns.append(column)
+        plots += drawn
+    graph, drawn = columns.correlation_graph(correlations, paths)
+    plots += drawn
+    edp = {"rowCount": work.rows, "columnCount": len(work.plans), "numericColumnCount": len(numeric_columns),
+           "datetimeColumnCount": len(datetime_columns), "stringColumnCount": len(string_columns),
+           "correlationGraph": graph, "correlationSummary": correlations.summary(), "numericColumns": numeric_columns,
+           "datetimeColumns": datetime_columns, "stringColumns": string_columns, "primaryDatetimeColumn": None}
+    return edp, plots
+
+
+def _notes(source: sources.TabularSource, work: _Work, options: AnalysisOptions, skipped: list[str]) -> list[str]:
+    name = source.name
+    notes = [f"{name}: {note}" for note in source.notes]
+    if any(p.text and p.source_type == "VARCHAR" for p in work.plans):
+        notes.append(f"{name}: column types inferred from a seeded sample of at most "
+                     f"{options.inference_sample_rows:,} rows (seed {options.seed})")
+    if options.distribution and work.numerics:
+        notes.append(f"{name}: distributions fitted on a seeded sample of at most {options.sample_size:,} rows "
+                     f"(seed {options.seed}); every other figure is computed on all {work.rows:,} rows")
+    if not work.exact:
+        notes.append(f"{name}: more than {options.exact_max_rows:,} rows: unique counts are HyperLogLog estimates, "
+                     f"and quantiles (with the outlier fences built on them) and the candidates for the most "
+                     f"frequent values come from a seeded sample of {options.large_sample_rows:,} rows (seed "
+                     f"{options.seed}); counts, sums, moments, outlier counts and top-value counts are exact")
+    for plan in work.plans:
+        if plan.note:
+            notes.append(f"{name}: column {plan.name!r}: {plan.note}")
+        if plan.kind == "datetime" and plan.date_only:
+            notes.append(f"{name}: column {plan.name!r} holds dates without times")
+    for analysis in work.datetimes:
+        s = analysis.summary
+        if s.count and not s.scales:
+            notes.append(f"{name}: column {s.plan.name!r}: temporal consistency needs at least "
+                         f"{temporal.MIN_UNIQUE} distinct timestamps, found {s.unique}")
+    return notes + [f"{name}: {line}" for line in skipped]
+
+
+def _warnings(source: sources.TabularSource, work: _Work) -> list[str]:
+    name, found = source.name, []
+    found += [f"{name}: {note}" for note in source.notes if re.search(r"(?i)renam|duplicat", note)]
+    counts = [(a.summary.plan, a.summary.nulls, a.summary.inconsistent) for a in work.numerics]
+    counts += [(a.summary.plan, a.summary.nulls, a.summary.inconsistent) for a in work.datetimes]
+    counts += [(s.plan, s.nulls, 0) for s in work.strings]
+    for plan, nulls, inconsistent in counts:
+        present = work.rows - nulls
+        if work.rows and nulls == work.rows:
+            found.append(f"{name}: column {plan.name!r} is entirely empty")
+        elif present and inconsistent > INCONSISTENT_WARNING * present:
+            found.append(f"{name}: column {plan.name!r}: {inconsistent:,} of {present:,} values "
+                         f"({inconsistent / present:.0%}) are not {plan.kind} values and count as inconsistent")
+        if plan.kind != "datetime" and DATE_LIKE_NAME.search(plan.name):
+            found.append(f"{name}: column {plan.name!r} is named like a date or time but holds {plan.kind} values")
+    return found

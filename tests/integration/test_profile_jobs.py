@@ -1,0 +1,64 @@
+"""The ``profile`` process as a native job: real files in, a valid EDP, reports and plots out."""
+
+from __future__ import annotations
+
+import io
+import json
+import pathlib
+import zipfile
+from typing import Any
+
+import httpx
+import jsonschema
+
+from tests.support import waiting
+
+SHARED = pathlib.Path(__file__).resolve().parents[3] / "shared" / "edp"
+SCHEMA: dict[str, Any] = json.loads((SHARED / "edp-schema-0.26.1.json").read_text())
+
+
+def profile(client: httpx.Client, content: bytes, filename: str = "file.csv", **body: Any) -> dict[str, Any]:
+    job = client.post("/v1/jobs", json={"process": "profile", **body}).json()
+    assert job["state"] == "WAITING_FOR_DATA", job
+    uploaded = client.put(f"/v1/jobs/{job['id']}/inputs/{filename}", content=content)
+    assert uploaded.status_code == 200 and uploaded.json()["state"] != "WAITING_FOR_DATA", uploaded.text
+    return waiting.final(client, job["id"], timeout=120)
+
+
+def test_an_excel_file_named_csv_is_profiled_sheet_by_sheet(client: httpx.Client) -> None:
+    done = profile(client, (SHARED / "testdata" / "test.xlsx").read_bytes())
+    assert done["state"] == "COMPLETED", done
+    assert [s["name"] for s in done["steps"]] == ["read", "analyse", "plots", "report"]
+    paths = {r["path"] for r in done["results"]}
+    assert {"edp.json", "report.pdf", "report.html"} <= paths
+    edp = json.loads(client.get(f"/v1/jobs/{done['id']}/results/edp.json").content)
+    jsonschema.validate(edp, SCHEMA)
+    assert edp["name"] == "file.csv" and edp["freely_available"] is False  # no user metadata
+    assert edp["structuredDatasets"] and all(d["rowCount"] > 0 for d in edp["structuredDatasets"])
+    referenced = {c["boxPlot"] for d in edp["structuredDatasets"] for c in d["numericColumns"]}
+    assert referenced and referenced <= paths  # every plot the EDP names is a result
+    archive = zipfile.ZipFile(io.BytesIO(client.get(f"/v1/jobs/{done['id']}/results").content))
+    assert sorted(archive.namelist()) == sorted(paths)
+    assert client.get(f"/v1/jobs/{done['id']}/results/report.pdf").content.startswith(b"%PDF-")
+
+
+def test_known_answers_of_a_small_csv(client: httpx.Client) -> None:
+    rows = "".join(f"{i};{i * 1.5:.1f};2024-01-{i:02d}T10:00:00;{'ab'[i % 2]}\n".replace(".", ",")
+                   for i in range(1, 21))
+    done = profile(client, ("id;value;at;kind\n" + rows).encode("cp1252"), parameters={"seed": 3})
+    assert done["state"] == "COMPLETED", done
+    assert done["parameters"]["seed"] == 3 and done["parameters"]["anonymise_strings"] is False
+    edp = json.loads(client.get(f"/v1/jobs/{done['id']}/results/edp.json").content)
+    (dataset,) = edp["structuredDatasets"]
+    assert (dataset["rowCount"], dataset["columnCount"]) == (20, 4)
+    value = next(c for c in dataset["numericColumns"] if c["name"] == "value")
+    assert (value["min"], value["max"], value["mean"]) == (1.5, 30.0, 15.75)  # decimal comma, exact
+    (at,) = dataset["datetimeColumns"]
+    assert at["periodicity"] == "days" and at["monotonically_increasing"] is True
+
+
+def test_unreadable_data_fails_the_job_with_a_sentence(client: httpx.Client) -> None:
+    done = profile(client, b"\x00\x01\x02garbage\xff" * 100, filename="data.csv")
+    assert done["state"] == "FAILED"
+    assert "data.csv" in done["state_detail"] and "Traceback" not in done["state_detail"]
+    assert client.get(f"/v1/jobs/{done['id']}/log").status_code == 200

@@ -1,0 +1,332 @@
+"""The profile's outputs as a user gets them: PNG plots, report.html and report.pdf.
+
+The ProfileResult is built by hand (the analysis is tested on its own) but its EDP is checked
+against the published schema, so the fixture cannot drift from what the analysis must produce.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import pathlib
+import re
+import shutil
+import struct
+import urllib.parse
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]
+import numpy as np
+import pypdf
+import pytest
+from matplotlib import image as mimage
+from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
+
+from jobsmith.processes.profile import model, plots, report, report_view
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+EDP_DIR = ROOT.parent / "shared" / "edp"
+DATASET = "Parkhäuser_Äöüß"
+TITLE = "Parkhaus-Belegung Äöüß"
+LONG = "durchschnittliche_verweildauer_je_stellplatz_in_minuten_über_den_ganzen_tag_gemessen"
+NUMERIC = ("aufenthalt_minuten", LONG)
+TIME = "einfahrt"
+STRING = "<script>"
+ROWS, COLUMNS = 1234, 4
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+# ------------------------------------------------------------------------------ the fixture
+
+
+def _hourly(hours: int) -> tuple[dt.datetime, ...]:
+    start = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
+    return tuple(start + dt.timedelta(hours=h) for h in range(hours))
+
+
+def _series_requests(column: str, slope: float) -> list[model.PlotRequest]:
+    """Original, trend, seasonality and residual of ``column`` over three weeks of hours."""
+    times = _hourly(24 * 21)
+    hours = np.arange(len(times), dtype=float)
+    trend = 50 + slope * hours
+    season = 10 * np.sin(2 * np.pi * hours / 24)
+    residual = np.random.default_rng(7).normal(0, 2, len(times))
+    parts = {"original": trend + season + residual, "trend": trend, "seasonality": season, "residual": residual}
+    return [model.PlotRequest(f"{DATASET}/{column}_over_{TIME}_{name}.png", f"{column} over {TIME}: {name}",
+                              model.Series(column, TIME, name, "hours", times, tuple(values.tolist())))
+            for name, values in parts.items()]
+
+
+def _histogram(column: str, fitted: bool) -> model.Histogram:
+    edges = np.linspace(0, 120, 25)
+    centres = (edges[:-1] + edges[1:]) / 2
+    counts = np.round(1000 * np.exp(-((centres - 55) ** 2) / (2 * 18**2))).astype(int)
+    x = np.linspace(0, 120, 200)
+    y = np.exp(-((x - 55) ** 2) / (2 * 18**2)) / (18 * math.sqrt(2 * math.pi))
+    return model.Histogram(column, tuple(edges.tolist()), tuple(counts.tolist()), "norm" if fitted else None,
+                           tuple(x.tolist()) if fitted else (), tuple(y.tolist()) if fitted else ())
+
+
+def _plot_requests() -> list[model.PlotRequest]:
+    requests = [model.PlotRequest(f"{DATASET}/correlations.png", "Correlations between numeric columns",
+                                  model.Heatmap(NUMERIC, ((1.0, 0.62), (0.62, 1.0))))]
+    for index, column in enumerate(NUMERIC):
+        box = model.BoxPlot(column, 31.0, 52.5, 74.0, 0.5, 118.0, 54.1, (125.0, 131.5, 140.0))
+        requests += [model.PlotRequest(f"{DATASET}/{column}_box_plot.png", f"Box plot of {column}", box),
+                     model.PlotRequest(f"{DATASET}/{column}_distribution.png", f"Distribution of {column}",
+                                       _histogram(column, fitted=index == 0)),
+                     *_series_requests(column, slope=0.05 * (1 - 2 * index))]
+    top = model.TopValues(STRING, tuple(str(rank) for rank in range(1, 9)),
+                          (400, 250, 180, 120, 90, 60, 40, 20), anonymised=True, total=1180)
+    requests.append(model.PlotRequest(f"{DATASET}/{STRING}_distribution.png", f"Most frequent values of {STRING}", top))
+    return requests
+
+
+def _numeric_column(name: str, distribution: str) -> dict[str, Any]:
+    return {
+        "name": name, "nullCount": 10, "inconsistentCount": 2, "interpretableCount": 1222, "numberUnique": 700,
+        "augmentation": None, "min": 0.5, "max": 140.0, "mean": 54.125, "median": 52.5, "variance": 331.24,
+        "stddev": 18.2, "upperPercentile": 118.0, "lowerPercentile": 3.0, "percentileOutlierCount": 24,
+        "upperQuantile": 74.0, "lowerQuantile": 31.0, "quantileOutlierCount": 611, "upperZScore": 108.725,
+        "lowerZScore": -0.475, "zScoreOutlierCount": 3, "upperIQR": 138.5, "lowerIQR": -33.5, "iqr": 43.0,
+        "iqrOutlierCount": 1, "relativeOutlierCount": 0.0076, "distribution": distribution,
+        "distributionGraph": f"{DATASET}/{name}_distribution.png", "boxPlot": f"{DATASET}/{name}_box_plot.png",
+        "trend": "Increasing",
+        **{key: [{"timeBaseColumn": TIME, "file": f"{DATASET}/{name}_over_{TIME}_{part}.png"}]
+           for key, part in (("original_series", "original"), ("trends", "trend"),
+                             ("seasonalities", "seasonality"), ("residuals", "residual"))},
+        "dataType": "Float64",
+    }
+
+
+def _structured_dataset() -> dict[str, Any]:
+    consistencies = [{"timeScale": scale, "differentAbundancies": 1, "stable": True, "numberOfGaps": 0}
+                     for scale in ("seconds", "minutes", "hours", "days")]
+    datetime_column = {
+        "name": TIME, "nullCount": 0, "inconsistentCount": 0, "interpretableCount": ROWS, "numberUnique": ROWS,
+        "augmentation": None, "temporalCover": {"earliest": "2024-03-01T00:00:00Z", "latest": "2024-03-21T23:00:00Z"},
+        "all_entries_are_unique": True, "monotonically_increasing": True, "monotonically_decreasing": False,
+        "periodicity": "hours", "temporalConsistencies": consistencies, "format": "ISO8601",
+    }
+    string_column = {"name": STRING, "nullCount": 54, "inconsistentCount": 0, "interpretableCount": 1180,
+                     "numberUnique": 8, "augmentation": None, "distributionGraph": f"{DATASET}/{STRING}_distribution.png"}
+    return {
+        "rowCount": ROWS, "columnCount": COLUMNS, "numericColumnCount": 2, "datetimeColumnCount": 1,
+        "stringColumnCount": 1, "correlationGraph": f"{DATASET}/correlations.png",
+        "correlationSummary": {"no": 0, "partial": 1, "strong": 0},
+        "numericColumns": [_numeric_column(NUMERIC[0], "norm"), _numeric_column(NUMERIC[1], "gamma")],
+        "datetimeColumns": [datetime_column], "stringColumns": [string_column], "primaryDatetimeColumn": None,
+    }
+
+
+def _edp() -> dict[str, Any]:
+    metadata = json.loads((EDP_DIR / "testdata" / "user_provided_data.json").read_text(encoding="utf-8"))
+    empty = ("archiveDatasets", "semiStructuredDatasets", "unstructuredTextDatasets", "imageDatasets",
+             "videoDatasets", "audioDatasets", "documentDatasets")
+    return {
+        "schemaVersion": "0.26.1", **metadata, "name": TITLE, "generatedBy": "jobsmith 0.1.0",
+        "volume": 98765, "dataTypes": ["structured"],
+        "temporalCover": {"earliest": "2024-03-01T00:00:00Z", "latest": "2024-03-21T23:00:00Z"},
+        "periodicity": "hours", "assetSha256Hash": "fe5a587b" + "0" * 51 + "5f1fd",
+        "structuredDatasets": [_structured_dataset()], **{key: [] for key in empty},
+        "datasetTree": [{"dataset": {"$ref": "#/structuredDatasets/0"}, "datasetType": "structured", "parent": None,
+                         "name": DATASET, "fileProperties": {"name": "parkhaus.csv", "fileType": "csv", "size": 98765}}],
+    }
+
+
+@pytest.fixture
+def result() -> model.ProfileResult:
+    return model.ProfileResult(
+        edp=_edp(), plots=_plot_requests(),
+        notes=["Distribution fits and seasonality use a seeded sample of 1,000 of 1,234 rows."],
+        warnings=[f"Column {NUMERIC[0]!r}: 2 values are not numbers (e.g. 'n/a' in line 17)."],
+    )
+
+
+@pytest.fixture(scope="module")
+def drawn_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[pathlib.Path, list[str]]:
+    """The fixture's plots drawn once (with the default pool), and what render() returned."""
+    output = tmp_path_factory.mktemp("plots")
+    return output, plots.render(_plot_requests(), output)
+
+
+@pytest.fixture
+def drawn(drawn_once: tuple[pathlib.Path, list[str]], tmp_path: pathlib.Path) -> pathlib.Path:
+    """A results directory of this test's own, holding the drawn plots."""
+    shutil.copytree(drawn_once[0], tmp_path, dirs_exist_ok=True)
+    return tmp_path
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == PNG_SIGNATURE and data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return int(width), int(height)
+
+
+def _pdf_text(path: pathlib.Path) -> list[str]:
+    return [page.extract_text() for page in pypdf.PdfReader(path).pages]
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+# ------------------------------------------------------------------------------ tests
+
+
+def test_the_fixture_edp_validates_against_the_published_schema(result: model.ProfileResult) -> None:
+    schema = json.loads((EDP_DIR / "edp-schema-0.26.1.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(result.edp)
+    assert {r.path for r in result.plots} == set(report_view.plot_paths(result.edp))
+
+
+def test_every_plot_is_a_readable_png_of_sensible_size(result: model.ProfileResult,
+                                                        drawn_once: tuple[pathlib.Path, list[str]]) -> None:
+    output, written = drawn_once
+    assert written == [request.path for request in result.plots]
+    for request in result.plots:
+        data = (output / request.path).read_bytes()
+        width, height = _png_size(data)
+        assert 400 <= width <= 1200 and 200 <= height <= 1000, (request.path, width, height)
+        assert len(data) < 150_000, request.path
+        pixels = mimage.imread(output / request.path)
+        assert pixels.shape[:2] == (height, width)
+        assert pixels[..., :3].std() > 0.05, f"{request.path} is blank"
+
+
+def test_drawing_in_turn_gives_the_same_bytes_as_the_pool(result: model.ProfileResult, tmp_path: pathlib.Path,
+                                                          drawn_once: tuple[pathlib.Path, list[str]]) -> None:
+    assert len(result.plots) >= plots.PARALLEL_MIN, "the fixture must be large enough to use the pool"
+    plots.render(result.plots, tmp_path, workers=1)
+    for request in result.plots:
+        assert (tmp_path / request.path).read_bytes() == (drawn_once[0] / request.path).read_bytes(), request.path
+
+
+def test_a_plot_path_outside_the_output_directory_or_named_twice_is_refused(tmp_path: pathlib.Path) -> None:
+    box = model.BoxPlot("x", 1, 2, 3, 0, 4, 2, ())
+    with pytest.raises(ValueError, match="relative path inside the results"):
+        plots.render([model.PlotRequest("../escape.png", "escape", box)], tmp_path / "out")
+    assert not (tmp_path / "escape.png").exists()
+    twice = [model.PlotRequest("d/x.png", "one", box), model.PlotRequest("d/x.png", "two", box)]
+    with pytest.raises(ValueError, match="same path"):
+        plots.render(twice, tmp_path / "out")
+    assert not (tmp_path / "out" / "d" / "x.png").exists()
+
+
+def test_degenerate_aggregates_still_give_a_png_and_no_warning(tmp_path: pathlib.Path) -> None:
+    one_day = (dt.datetime(2024, 1, 1, tzinfo=dt.UTC),)
+    figures: list[model.Figure] = [
+        model.BoxPlot("konstant", 3, 3, 3, 3, 3, 3, ()),
+        model.Histogram("x", (1.0, 1.0, 2.0), (5, 3), "norm", (1.0, 2.0), (0.5, 0.5)),
+        model.Histogram("leer", (0.0, 1.0), (0,), None),
+        model.TopValues("leer", (), (), anonymised=True, total=0),
+        model.Heatmap(("allein",), ((1.0,),)),
+        model.Series("v", "t", "trend", "days", one_day, (math.nan,)),
+        model.Series("v", "t", "residual", "days", (), ()),
+    ]
+    requests = [model.PlotRequest(f"odd/{index}.png", f"case {index}", data) for index, data in enumerate(figures)]
+    plots.render(requests, tmp_path, workers=1)  # warnings are errors in this suite
+    for request in requests:
+        assert _png_size((tmp_path / request.path).read_bytes())[0] >= 400
+
+
+def test_long_category_labels_are_cut_with_an_ellipsis() -> None:
+    assert plots.shorten("kurz") == "kurz"
+    cut = plots.shorten("ein_sehr_langer_kategoriename_der_nicht_passt")
+    assert len(cut) == plots.LABEL_CHARS and cut.endswith("…")
+
+
+def test_the_pdf_shows_names_counts_and_page_numbers(result: model.ProfileResult, drawn: pathlib.Path) -> None:
+    path = report.write_pdf(result, drawn)
+    assert path == drawn / "report.pdf" and path.read_bytes()[:5] == b"%PDF-"
+    pages = _pdf_text(path)
+    summary, whole = _squash(pages[0]), _squash(" ".join(pages))
+    assert TITLE in summary and "Our very first test edp" in summary and "beebucket" in summary
+    assert f"{DATASET} structured 1,234 4 2 / 1 / 1" in summary, "the datasets table: rows, then columns"
+    assert "Data quality warnings" in summary and "'n/a' in line 17" in summary
+    assert "seeded sample of 1,000 of 1,234 rows" in summary
+    assert "Rows 1,234" in whole and "Columns 4" in whole and "Rows 4" not in whole
+    assert STRING in whole and "About half of all values" in whole
+    for number, text in enumerate(pages, start=1):
+        assert f"page {number} of {len(pages)}" in text
+
+
+def test_the_pdf_embeds_every_plot_and_real_fonts(result: model.ProfileResult, drawn: pathlib.Path) -> None:
+    reader = pypdf.PdfReader(report.write_pdf(result, drawn))
+    assert sum(len(page.images) for page in reader.pages) == len(result.plots)
+    resources: list[Any] = [page["/Resources"] for page in reader.pages]
+    fonts = {str(font.get_object()["/BaseFont"]) for page in resources for font in page["/Font"].values()}
+    assert fonts and all("DejaVuSans" in font for font in fonts), fonts
+    assert reader.metadata is not None and reader.metadata.title == TITLE
+
+
+def test_the_pdf_is_the_same_for_the_same_result(result: model.ProfileResult, drawn: pathlib.Path) -> None:
+    first = report.write_pdf(result, drawn).read_bytes()
+    assert report.write_pdf(result, drawn).read_bytes() == first
+
+
+def test_many_long_column_names_stay_on_the_page(result: model.ProfileResult, drawn: pathlib.Path) -> None:
+    dataset = result.edp["structuredDatasets"][0]
+    extra = [f"{LONG}_{index}_" + "x" * 60 for index in range(40)]
+    dataset["stringColumns"] += [{**dataset["stringColumns"][0], "name": name, "distributionGraph": None}
+                                 for name in extra]
+    reader = pypdf.PdfReader(report.write_pdf(result, drawn))
+    right_edge = float(reader.pages[0].mediabox.width)
+    widest = 0.0
+
+    def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
+        nonlocal widest
+        if text.strip() and font is not None:
+            name = str(font["/BaseFont"]).split("+")[-1]
+            x = tm[4] * cm[0] + cm[4]
+            widest = max(widest, x + pdfmetrics.stringWidth(text.rstrip("\n"), name, size * cm[0]))
+
+    for page in reader.pages:
+        page.extract_text(visitor_text=visit)
+    assert 300 < widest < right_edge - 20, f"text reaches x={widest:.0f} of {right_edge:.0f}"
+    lines = [line for page in reader.pages for line in page.extract_text().splitlines()]
+    assert not any(extra[0] in line for line in lines), "a long name must wrap inside its cell"
+
+
+def test_the_html_links_every_plot_and_escapes_names(result: model.ProfileResult, drawn: pathlib.Path) -> None:
+    html = report.write_html(result, drawn).read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in html
+    for request in result.plots:
+        assert f'<img src="{urllib.parse.quote(request.path)}"' in html, request.path
+        assert (drawn / urllib.parse.unquote(urllib.parse.quote(request.path))).is_file()
+    shown = [urllib.parse.unquote(src) for src in re.findall(r'<img src="([^"]+)"', html)]
+    column = [f"{DATASET}/{NUMERIC[0]}_{name}.png" for name in ("box_plot", "distribution")]
+    column += [f"{DATASET}/{NUMERIC[0]}_over_{TIME}_{part}.png" for part in ("original", "trend", "seasonality", "residual")]
+    assert shown[0] == f"{DATASET}/correlations.png" and shown[1:7] == column, "a column's plots, in reading order"
+    assert "<script" not in html and "&lt;script&gt;" in html
+    assert TITLE in html and "<td>structured</td><td>1,234</td><td>4</td>" in html
+    assert "About half of all values" in html
+
+
+def test_a_plot_the_edp_names_but_nobody_drew_is_an_error(result: model.ProfileResult, drawn: pathlib.Path) -> None:
+    missing = result.plots[3].path
+    (drawn / missing).unlink()
+    for write in (report.write_pdf, report.write_html):
+        with pytest.raises(FileNotFoundError, match=re.escape(missing)):
+            write(result, drawn)
+
+
+def test_a_profile_without_tables_lists_its_datasets_and_keeps_stray_plots(tmp_path: pathlib.Path) -> None:
+    edp = {"name": "leer.json", "generatedBy": "jobsmith", "freely_available": False, "volume": 0,
+           "assetSha256Hash": "e3b0c442", "structuredDatasets": [], "semiStructuredDatasets": [{"jsonSchema": "{}"}],
+           "datasetTree": [{"dataset": {"$ref": "#/semiStructuredDatasets/0"}, "datasetType": "semiStructured",
+                            "parent": None, "name": "dokument.json", "fileProperties": None}]}
+    stray = model.PlotRequest("extra/box.png", "Not named in the EDP", model.BoxPlot("x", 1, 2, 3, 0, 4, 2, ()))
+    bare = model.ProfileResult(edp=edp, plots=[stray])
+    plots.render(bare.plots, tmp_path)
+    reader = pypdf.PdfReader(report.write_pdf(bare, tmp_path))
+    summary = _squash(reader.pages[0].extract_text())
+    assert "leer.json" in summary and "Number of datasets 1" in summary
+    assert "dokument.json semiStructured – – –" in summary and "None found." in summary
+    assert "Other plots" in reader.pages[-1].extract_text() and len(reader.pages[-1].images) == 1
+    assert f"page {len(reader.pages)} of {len(reader.pages)}" in reader.pages[-1].extract_text()
+    assert 'src="extra/box.png"' in report.write_html(bare, tmp_path).read_text(encoding="utf-8")
