@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""End-to-end job throughput of jobsmith in embedded mode. A benchmark: it prints figures, asserts none.
+"""End-to-end job throughput of jobsmith, embedded or (``--cluster``) in cluster mode. A benchmark: it
+prints figures, asserts none.
 
 What it measures
     N small jobs through the whole HTTP flow, with C concurrent clients (closed loop: each client
@@ -36,6 +37,18 @@ How
     /work/venv/bin/python bench/throughput.py --quick      # N=200, a smoke run
     /work/venv/bin/python bench/throughput.py --poll 0     # long-poll (Prefer: wait=10) instead of polling
 
+Cluster mode (``--cluster``)
+    The README's "Running on a cluster" on this machine: a fresh schema in the PostgreSQL at
+    ``--postgres-url``, a private redis-server on a free port as the broker, a shared directory,
+    ``jobsmith migrate``, ``jobsmith serve`` (``JOBSMITH_EXECUTOR=celery``: it runs no job) and
+    ``--workers`` (2) ``jobsmith worker --concurrency --worker-concurrency`` (1) processes. The same
+    client and scenarios as above, without the prefill round. Before it, on the same redis-server, the
+    bare Celery limit: ``apply_async`` -> result of an empty task (Celery's defaults, a Redis result
+    backend), ``--bare-in-flight`` (the largest C) in flight, through the same number of Celery worker
+    processes; jobsmith's jobs/s are printed as a share of that rate (the goal is at least 0.5).
+
+    /work/venv/bin/python bench/throughput.py --cluster --n 1000 --c 16
+
 The last line of output is one JSON object with every figure.
 """
 
@@ -43,6 +56,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import dataclasses
 import importlib.metadata
 import datetime as dt
@@ -403,6 +417,235 @@ def prefill(data_dir: pathlib.Path, count: int, chunk: int = 10_000) -> float:
     return time.perf_counter() - started
 
 
+# -- cluster mode: jobsmith workers behind a broker, and the bare Celery limit on the same broker ---------
+BARE_QUEUE = "bench-bare"
+
+
+class RedisBroker:
+    """A private redis-server on a free port (nothing kept on disk): the broker of both measurements."""
+
+    def __init__(self, directory: pathlib.Path) -> None:
+        self.port, self.directory = free_port(), directory
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                         "--appendonly", "no", "--dir", str(self.directory)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True).stdout != b"PONG\n":
+            if time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+def bare_celery_app(broker_url: str, backend_url: str) -> Any:
+    """Celery with its defaults (prefetch 4, early acks, JSON) and one empty task: the engine's limit."""
+    from celery import Celery
+
+    app = Celery("bench-bare", broker=broker_url, backend=backend_url, set_as_current=False)
+    app.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"],
+                    task_default_queue=BARE_QUEUE, worker_hijack_root_logger=False, result_expires=600,
+                    broker_connection_retry_on_startup=True)
+    app.task(name="bench.noop")(noop)
+    return app
+
+
+def noop() -> None:
+    """The empty task of the bare Celery measurement."""
+
+
+def bare_celery_worker(broker_url: str, backend_url: str, concurrency: int) -> None:
+    """``--bare-celery-worker``: one Celery worker (prefork) for the empty task, like a jobsmith worker's."""
+    app = bare_celery_app(broker_url, backend_url)
+    worker = app.Worker(concurrency=concurrency, pool="prefork", queues=[BARE_QUEUE], loglevel="WARNING", quiet=True,
+                        without_gossip=True, without_mingle=True, without_heartbeat=True)
+    worker.start()
+
+
+def bare_celery(broker: RedisBroker, n: int, in_flight: int, workers: int, concurrency: int,
+                log_path: pathlib.Path) -> dict[str, Any]:
+    """apply_async -> result of an empty task, ``in_flight`` at a time (a sliding window), through
+    ``workers`` Celery workers of ``concurrency`` processes each on the same broker: tasks/s."""
+    broker_url, backend_url = broker.url(1), broker.url(2)
+    command = [sys.executable, str(pathlib.Path(__file__).resolve()), "--bare-celery-worker", broker_url, backend_url,
+               str(concurrency)]
+    with log_path.open("ab") as log:
+        processes = [subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                     for _ in range(workers)]
+    app = bare_celery_app(broker_url, backend_url)
+    noop = app.tasks["bench.noop"]
+    try:
+        for _ in range(3):  # the workers are up when an empty task comes back
+            noop.apply_async().get(timeout=60)
+        for _ in range(3):  # warm up
+            _bare_window(noop, 200, in_flight)
+        cpu0, started = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        busy0 = machine_busy_seconds()
+        _bare_window(noop, n, in_flight)
+        elapsed, busy1 = time.perf_counter() - started, machine_busy_seconds()
+        cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(30)
+        app.close()
+    client = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    return {"n": n, "in_flight": in_flight, "workers": workers, "concurrency": concurrency,
+            "seconds": round(elapsed, 2), "per_s": round(n / elapsed, 1),
+            "client_cpu_ms": round(client / n * 1000, 2), "busy_cores": round((busy1 - busy0) / elapsed, 2)}
+
+
+def _bare_window(task: Any, n: int, in_flight: int) -> None:
+    pending: Any = collections.deque()
+    sent = 0
+    while sent < n or pending:
+        while sent < n and len(pending) < in_flight:
+            pending.append(task.apply_async())
+            sent += 1
+        pending.popleft().get(timeout=60)
+
+
+class ClusterServer(Server):
+    """The README's "Running on a cluster" on this machine: a fresh PostgreSQL schema, the broker, a shared
+    directory, ``jobsmith migrate``, ``jobsmith serve`` and ``jobsmith worker --concurrency K`` (× workers)."""
+
+    def __init__(self, directory: pathlib.Path, workers: int, concurrency: int, postgres_url: str,
+                 broker_url: str) -> None:
+        super().__init__(directory / "data", workers, directory / "server.log")
+        self.directory, self.concurrency = directory, concurrency
+        self.schema = f"bench_{uuid.uuid4().hex[:10]}"
+        self.postgres_url = postgres_url
+        url = f"{postgres_url}{'&' if '?' in postgres_url else '?'}options=-csearch_path%3D{self.schema}"
+        self.env.update({"JOBSMITH_DATABASE_URL": url, "JOBSMITH_EXECUTOR": "celery", "JOBSMITH_BROKER_URL": broker_url,
+                         "JOBSMITH_STORAGE": str(directory / "shared")})
+        self.worker_processes: list[subprocess.Popen[bytes]] = []
+        self.how = (f"jobsmith serve + {workers} x jobsmith worker --concurrency {concurrency} "
+                    f"(PostgreSQL, Redis)")
+
+    def _sql(self, statement: str) -> None:
+        engine = sa.create_engine(self.postgres_url)
+        with engine.begin() as connection:
+            connection.execute(sa.text(statement))
+        engine.dispose()
+
+    def _jobsmith(self, *arguments: str, log_name: str) -> subprocess.Popen[bytes]:
+        with (self.directory / log_name).open("ab") as log:
+            return subprocess.Popen([sys.executable, "-m", "jobsmith", *arguments], cwd=self.directory, env=self.env,
+                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def start(self, timeout_s: float = 60.0) -> None:
+        self._sql(f"CREATE SCHEMA {self.schema}")
+        if self._jobsmith("migrate", log_name="migrate.log").wait(120) != 0:
+            raise RuntimeError((self.directory / "migrate.log").read_text())
+        self.worker_processes = [self._jobsmith("worker", "--concurrency", str(self.concurrency),
+                                                log_name=f"worker{i + 1}.log") for i in range(self.workers)]
+        self.process = self._jobsmith("serve", "--port", str(self.port), log_name="server.log")
+        deadline = time.monotonic() + timeout_s
+        logs = [self.directory / f"worker{i + 1}.log" for i in range(self.workers)]
+        while not all("jobsmith worker ready" in p.read_text(errors="replace") for p in logs):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the workers did not start:\n" + "\n".join(p.read_text()[-2000:] for p in logs))
+            time.sleep(0.1)
+        while True:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not start:\n" + (self.directory / "server.log").read_text()[-3000:])
+            time.sleep(0.1)
+
+    def stop(self) -> float:
+        started = time.monotonic()
+        for process in [*self.worker_processes, *([self.process] if self.process else [])]:
+            process.send_signal(signal.SIGTERM)
+        for process in [*self.worker_processes, *([self.process] if self.process else [])]:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.worker_processes, self.process = [], None
+        self._sql(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
+        return time.monotonic() - started
+
+    def cpu_seconds(self) -> tuple[float, float]:
+        """CPU seconds so far of the API process, and of every worker process tree."""
+        assert self.process is not None
+        own = sum(psutil.Process(self.process.pid).cpu_times()[:2])
+        others = 0.0
+        for worker in self.worker_processes:
+            for member in [psutil.Process(worker.pid), *psutil.Process(worker.pid).children(recursive=True)]:
+                try:
+                    t = member.cpu_times()
+                except psutil.NoSuchProcess:
+                    continue
+                others += t.user + t.system + t.children_user + t.children_system
+        return own, others
+
+
+def cluster_main(args: argparse.Namespace, n: int) -> None:
+    """``--cluster``: the bare Celery limit, then jobsmith in cluster mode on the same broker, and their ratio."""
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="jobsmith-bench-cluster-") as tmp:
+        directory = pathlib.Path(tmp)
+        broker = RedisBroker(directory / "redis")
+        broker.start()
+        try:
+            in_flight = args.bare_in_flight or max(args.c)
+
+            def bare_round() -> dict[str, Any]:
+                print(f"bare Celery: {n * 5} empty tasks, {in_flight} in flight, {args.workers} workers x "
+                      f"{args.worker_concurrency}; load average {os.getloadavg()[0]:.2f}", file=sys.stderr)
+                figures = bare_celery(broker, n * 5, in_flight, args.workers, args.worker_concurrency,
+                                      directory / "bare-celery.log")
+                print(f"  bare Celery {figures['per_s']}/s", file=sys.stderr)
+                return figures
+
+            bare_runs = [bare_round()]  # before and after jobsmith: the machine's load drifts meanwhile
+            server = ClusterServer(directory, args.workers, args.worker_concurrency, args.postgres_url, broker.url(0))
+            try:
+                server.start()
+                print(f"cluster: {server.how} on {server.url}", file=sys.stderr)
+                figures = measure(server, n, args.c, args.poll, args.client_processes, args.scenarios, args.repeat)
+            finally:
+                stop_s = round(server.stop(), 1)
+            bare_runs.append(bare_round())
+        finally:
+            broker.stop()
+    bare = {**max(bare_runs, key=lambda b: float(b["per_s"])), "runs": [b["per_s"] for b in bare_runs]}
+    print(f"\njobsmith cluster: {server.how}, {os.cpu_count()} cores shared with {args.client_processes} client "
+          f"processes; poll {'long-poll' if args.poll == 0 else f'{args.poll * 1000:g} ms'}; load average at start "
+          f"{load:.2f}")
+    show_round("cluster mode", figures)
+    print(f"\nbare Celery on the same broker (apply_async -> result of an empty task, {bare['in_flight']} in flight, "
+          f"{bare['workers']} workers x {bare['concurrency']}): {bare['per_s']} tasks/s, the better of "
+          f"{' and '.join(str(r) for r in bare['runs'])} (before and after jobsmith; client "
+          f"{bare['client_cpu_ms']} ms CPU per task, {bare['busy_cores']} cores busy)")
+    ratios = {f"{f['scenario']}@C{f['c']}": round(f["per_s"] / bare["per_s"], 2)
+              for f in figures if f["scenario"] in JOB_SCENARIOS}
+    print("jobsmith jobs/s as a share of it: " + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()) + " (goal: 0.5)")
+    settings = {"mode": "cluster", "n": n, "c": args.c, "poll_s": args.poll, "client_processes": args.client_processes,
+                "workers": args.workers, "worker_concurrency": args.worker_concurrency, "cores": os.cpu_count(),
+                "load_average": round(load, 2), "server": server.how, "jobsmith": importlib.metadata.version("jobsmith"),
+                "celery": importlib.metadata.version("celery"), "python": platform.python_version(),
+                "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    print(json.dumps({"settings": settings, "cluster": figures, "bare_celery": bare, "ratio_to_celery": ratios,
+                      "stop_s": stop_s}))
+
+
 # -- one round, and the report -------------------------------------------------------------------
 def finished_job(url: str) -> str:
     """A COMPLETED ``sleep`` job, for the ``get`` scenario."""
@@ -514,8 +757,26 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs of each scenario; figures are the median run [1]")
     parser.add_argument("--quick", action="store_true", help="N=200: a smoke run")
     parser.add_argument("--keep", type=pathlib.Path, help="use this (new) data directory and keep it")
+    parser.add_argument("--cluster", action="store_true",
+                        help="cluster mode: --workers x `jobsmith worker`, PostgreSQL and a private redis-server, after "
+                             "the bare Celery limit on the same broker (no prefill round)")
+    parser.add_argument("--worker-concurrency", type=int, default=1, help="--cluster: processes per worker [1]")
+    parser.add_argument("--bare-in-flight", type=int, default=0,
+                        help="--cluster: empty Celery tasks in flight [default: the largest --c]")
+    parser.add_argument("--postgres-url", default=os.environ.get(
+        "JOBSMITH_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+        help="--cluster: the PostgreSQL database to make a fresh schema in")
+    parser.add_argument("--bare-celery-worker", nargs=3, metavar=("BROKER", "BACKEND", "CONCURRENCY"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     n = 200 if args.quick else args.n
+    if args.bare_celery_worker:
+        broker_url, backend_url, concurrency = args.bare_celery_worker
+        bare_celery_worker(broker_url, backend_url, int(concurrency))
+        return
+    if args.cluster:
+        cluster_main(args, n)
+        return
 
     with tempfile.TemporaryDirectory(prefix="jobsmith-bench-") as tmp:
         data_dir = args.keep or pathlib.Path(tmp) / "data"

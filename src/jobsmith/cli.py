@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import pathlib
 import zipfile
 from collections.abc import Iterator
@@ -136,6 +137,28 @@ def serve(
     from jobsmith.api import server  # the server's dependencies load only for this command
 
     server.run(settings)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int | None, typer.Option(min=1, max=256, show_default=False,
+                                                    help="Jobs run at once: pool processes (default: CPU cores).")] = None,
+    process: Annotated[list[str] | None, typer.Option(
+        "--process", show_default=False, help="Run only jobs of this process (repeatable; default: every one).")] = None,
+    queue: Annotated[list[str] | None, typer.Option(
+        "--queue", show_default=False,
+        help="Take wake-ups from this Celery queue (repeatable; default: the queues of its processes).")] = None,
+) -> None:
+    """Run jobs in cluster mode: Celery worker processes fed through JOBSMITH_BROKER_URL (any machine)."""
+    settings = build_settings()
+    try:
+        settings.parsed_queues()
+    except ValueError as error:
+        _fail(str(error), code=2)
+    from jobsmith.execution import celery_worker  # Celery loads only for this command
+
+    code = celery_worker.run(settings, concurrency or max(1, os.cpu_count() or 1), process or [], queue or [])
+    raise typer.Exit(code)
 
 
 @app.command()

@@ -40,8 +40,10 @@ class Settings(pydantic_settings.BaseSettings):
     storage: pathlib.Path | None = pydantic.Field(
         default=None, description="Directory for inputs, results and logs; default data_dir/storage."
     )
-    executor: Literal["local"] = pydantic.Field(
-        default="local", description="Where jobs run: 'local' worker processes of the server."
+    executor: Literal["local", "celery"] = pydantic.Field(
+        default="local",
+        description="Where jobs run: 'local' worker processes of the server, or 'celery': `jobsmith worker` "
+                    "processes on any machine, reached through the broker (the server then runs none).",
     )
     workers: int = pydantic.Field(
         default_factory=lambda: max(1, os.cpu_count() or 1),
@@ -80,6 +82,24 @@ class Settings(pydantic_settings.BaseSettings):
         default="", description="Extra processes: comma list of module or module:function to load."
     )
     log_level: str = "info"
+    broker_url: str = pydantic.Field(
+        default="redis://127.0.0.1:6379/0",
+        description="Celery broker of the cluster mode: redis://host:port/db or amqp://user:password@host:port/vhost.",
+    )
+    queues: str = pydantic.Field(
+        default="",
+        description="Cluster mode: comma list of process=queue sending a process's jobs to its own Celery queue; "
+                    "every other process goes to default_queue.",
+    )
+    default_queue: str = pydantic.Field(
+        default="jobsmith", min_length=1, description="Cluster mode: the Celery queue of every process not in queues."
+    )
+    resend_after_s: float = pydantic.Field(
+        default=60.0,
+        gt=0,
+        description="Cluster mode: a wake-up task not started within this time expires, and a job still QUEUED "
+                    "after this long while a worker is idle is sent again.",
+    )
 
     @property
     def resolved_storage(self) -> pathlib.Path:
@@ -110,3 +130,15 @@ class Settings(pydantic_settings.BaseSettings):
                 raise ValueError(f"JOBSMITH_API_KEYS entry {entry!r}: the third part may only be 'admin'")
             keys.append(ApiKey(owner=parts[0], key=parts[1], admin=len(parts) == 3))
         return keys
+
+    def parsed_queues(self) -> dict[str, str]:
+        """``queues`` as ``{process: queue}``; refuses malformed entries rather than ignoring them."""
+        routes: dict[str, str] = {}
+        for entry in filter(None, (e.strip() for e in self.queues.split(","))):
+            process, sep, queue = (part.strip() for part in entry.partition("="))
+            if not sep or not process or not queue:
+                raise ValueError(f"JOBSMITH_QUEUES entry {entry!r} is not process=queue")
+            if routes.get(process, queue) != queue:
+                raise ValueError(f"JOBSMITH_QUEUES sends process {process!r} to two queues")
+            routes[process] = queue
+        return routes

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -20,6 +21,9 @@ from jobsmith.execution.local import LocalExecutor
 from jobsmith.processes import registry
 from jobsmith.store import admin, blobs, migrate, repository
 from jobsmith.store.database import Database
+
+if TYPE_CHECKING:
+    from jobsmith.execution.celery_executor import CeleryExecutor
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +58,22 @@ def build_services(settings: Settings, executor: Executor, changes: ChangeFeed) 
         executor=executor, api_keys=settings.parsed_api_keys(), changes=changes)
 
 
+def _executor(settings: Settings) -> LocalExecutor | CeleryExecutor:
+    """Local worker processes of this server, or (cluster mode) announcements to `jobsmith worker`s."""
+    if settings.executor == "celery":
+        from jobsmith.execution.celery_executor import CeleryExecutor  # Celery loads only in cluster mode
+
+        return CeleryExecutor(settings)
+    return LocalExecutor(settings)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app. ``settings`` default to the environment; nothing is read at import."""
     settings = settings or Settings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        executor = LocalExecutor(settings)
+        executor = _executor(settings)
         changes = ChangeFeed()
         changes.bind(asyncio.get_running_loop())
         services = build_services(settings, executor, changes)

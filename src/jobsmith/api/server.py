@@ -17,9 +17,11 @@ def announce(settings: Settings) -> None:
     """Say where the service listens and whether it is protected, before it starts."""
     keys = settings.parsed_api_keys()
     where = f"http://{settings.host}:{settings.port}"
-    log.warning("jobsmith %s: API %s (docs %s/docs), data in %s, %d local worker(s)",
+    runs = (f"{settings.workers} local worker(s)" if settings.executor == "local"
+            else "no jobs here: they go to `jobsmith worker`s through the broker")
+    log.warning("jobsmith %s: API %s (docs %s/docs), data in %s, %s",
                 "embedded" if settings.is_embedded_db else "external database", where, where,
-                settings.data_dir.resolve(), settings.workers)
+                settings.data_dir.resolve(), runs)
     if not keys:
         if settings.host in ("127.0.0.1", "localhost", "::1"):
             log.warning("no API keys configured (JOBSMITH_API_KEYS): listening on %s only, "

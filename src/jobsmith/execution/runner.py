@@ -114,19 +114,25 @@ class Runner:
                       shutdown_grace_s=settings.shutdown_grace_s,
                       memory_limit=settings.job_memory_mb * 1024 * 1024)
         attempt = Attempt()
-        next_beat = time.monotonic() + settings.lease_s / 3
+        last_beat = time.monotonic()
+        next_beat = last_beat + settings.lease_s / 3
         next_check = time.monotonic() + settings.supervise_interval_s
         while attempt.outcome is None and self._drain(attempt, max(0.0, next_check - time.monotonic())):
             now = time.monotonic()
             if attempt.outcome is not None or now < next_check:
                 continue
             next_check = now + settings.supervise_interval_s
-            self._report(claim, attempt)
-            if now >= next_beat:
-                state = self.leases.heartbeat(job.id, claim.token)
-                next_beat = now + settings.lease_s / 3
-            else:
-                state = self.leases.observe(job.id, claim.token)
+            try:
+                self._report(claim, attempt)
+                if now >= next_beat:
+                    state = self.leases.heartbeat(job.id, claim.token)
+                    last_beat, next_beat = now, now + settings.lease_s / 3
+                else:
+                    state = self.leases.observe(job.id, claim.token)
+            except errors.Unavailable:
+                # The database is restarting or out of reach: the job goes on while the lease may still
+                # hold; past that it may belong to another worker now, so it is stopped as lost.
+                state = S.PROCESSING if now - last_beat < settings.lease_s else None
             reason = watch.decide(now, cancel_requested=state == S.CANCELLATION_REQUESTED, lost=state is None,
                                   shutting_down=shutting_down(), rss=osproc.tree_rss(self.host.pid))
             if reason is not None:
@@ -226,12 +232,12 @@ class Runner:
                 results: list[leases.ResultFile] | None = None, attempt: Attempt | None = None) -> S | None:
         job_id = claim.job.id
         self._log(job_id, f"finished: {to.value}" + (f" ({reason})" if reason else ""))
+        steps = attempt.take_steps() if attempt else []
         try:
-            self.leases.finish(job_id, claim.token, to, reason=reason,
-                               retention_s=self.settings.retention_days * 86400,
-                               results=results or [], worker_id=self.worker_id,
-                               steps=attempt.take_steps() if attempt else (),
-                               progress=attempt.progress if attempt else None)
+            self._while_reachable(lambda: self.leases.finish(
+                job_id, claim.token, to, reason=reason, retention_s=self.settings.retention_days * 86400,
+                results=results or [], worker_id=self.worker_id, steps=steps,
+                progress=attempt.progress if attempt else None))
         except errors.TransitionConflict as conflict:
             log.warning("job %s: outcome %s discarded: %s", job_id, to.value, conflict.detail,
                         extra={"job_id": job_id, "worker_id": self.worker_id})
@@ -243,11 +249,25 @@ class Runner:
     def _release(self, claim: leases.Claim, reason: str, refund: bool = True) -> S | None:
         self._log(claim.job.id, reason)
         try:
-            self.leases.release(claim.job.id, claim.token, reason=reason, worker_id=self.worker_id,
-                                refund_attempt=refund)
+            self._while_reachable(lambda: self.leases.release(
+                claim.job.id, claim.token, reason=reason, worker_id=self.worker_id, refund_attempt=refund))
         except errors.TransitionConflict:
             return None
         return S.QUEUED
+
+    def _while_reachable(self, write: Callable[[], object]) -> None:
+        """A final write, tried again while the database is briefly out of reach (a restart), for as long
+        as a lease lives: after that the job may be another worker's and the sweeper decides instead.
+        Still unreachable then: :class:`errors.TransitionConflict`, so the outcome is discarded."""
+        deadline = time.monotonic() + self.settings.lease_s
+        while True:
+            try:
+                write()
+                return
+            except errors.Unavailable as problem:
+                if time.monotonic() > deadline:
+                    raise errors.TransitionConflict(f"the database stayed out of reach: {problem.detail}") from problem
+                time.sleep(min(1.0, self.settings.lease_s / 10))
 
     def _clean_scratch(self, job_id: str) -> None:
         shutil.rmtree(self.blobs.work_dir(job_id), ignore_errors=True)

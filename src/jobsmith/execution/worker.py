@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from jobsmith.config import Settings
 from jobsmith.execution import osproc, runner, sweeper
 from jobsmith.processes import registry
-from jobsmith.store import admin, blobs, leases
+from jobsmith.store import admin, blobs, leases, records
 from jobsmith.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,9 @@ class Worker:
     def __init__(self, settings: Settings, database: Database, store: blobs.BlobStore,
                  processes: registry.Registry, wait_for_work: WaitForWork,
                  only: Sequence[str] = (), parent_pid: int | None = None,
-                 announce: Callable[[str], None] | None = None) -> None:
+                 announce: Callable[[str], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None,
+                 requeued: Callable[[records.JobRecord], None] | None = None) -> None:
         self.settings = settings
         self.admin = admin.Admin(database)
         self.leases = leases.Leases(database, settings.lease_s)
@@ -40,6 +42,8 @@ class Worker:
         self.only = tuple(only)
         self.parent_pid = parent_pid
         self.announce = announce or (lambda job_id: None)
+        self.should_stop = should_stop or (lambda: False)
+        self.requeued = requeued or (lambda job: None)
         self.stopping = False
         self._next_sweep = 0.0
 
@@ -53,7 +57,7 @@ class Worker:
     def run(self) -> None:
         log.info("worker %s started (pid %d)", self.worker_id, os.getpid(), extra={"worker_id": self.worker_id})
         try:
-            while not self.stopping and self._parent_alive():
+            while not self.shutting_down():
                 self._maybe_sweep()
                 if not self.run_one():
                     self.wait_for_work(self.settings.poll_interval_s)
@@ -62,15 +66,21 @@ class Worker:
             self.admin.stop_worker(self.worker_id)
             log.info("worker %s stopped", self.worker_id, extra={"worker_id": self.worker_id})
 
-    def run_one(self) -> bool:
-        """Claim and run one job; False when there was nothing to claim."""
-        claim = self.leases.claim(self.worker_id, self.only)
+    def run_one(self, only: Sequence[str] | None = None) -> bool:
+        """Claim and run one job (of the processes ``only``, default this worker's); False when there was
+        nothing to claim. ``requeued`` hears of a job the runner handed back to the queue."""
+        claim = self.leases.claim(self.worker_id, self.only if only is None else only)
         if claim is None:
             return False
         self.announce(claim.job.id)
-        self.runner.run(claim, lambda: self.stopping or not self._parent_alive())
+        if self.runner.run(claim, self.shutting_down) == runner.S.QUEUED:
+            self.requeued(claim.job)
         self.announce(claim.job.id)
         return True
+
+    def shutting_down(self) -> bool:
+        """Whether to claim nothing more and give the running job its shutdown grace period."""
+        return self.stopping or self.should_stop() or not self._parent_alive()
 
     def _maybe_sweep(self) -> None:
         now = time.monotonic()

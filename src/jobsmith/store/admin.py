@@ -95,6 +95,19 @@ class Admin:
                 tx.execute(sa.update(models.Worker).where(models.Worker.id.in_(worker_ids))
                                 .values(stopped_at=db.now()))
 
+    # -- recovery ------------------------------------------------------------------------
+    def stale_queued(self, older_than_s: float) -> dict[str, int]:
+        """How many jobs of each process have been QUEUED for longer than ``older_than_s``.
+
+        In cluster mode such a job has lost its wake-up message (the broker was down or restarted, or
+        the message expired), and the sweeper announces it again. Served by the queue's partial index.
+        """
+        with self.db.begin() as tx:
+            rows = tx.execute(sa.select(Job.process, sa.func.count()).where(
+                Job.state == states.Status.QUEUED.value, Job.queued_at < db.now(-older_than_s))
+                .group_by(Job.process)).all()
+        return {process: int(count) for process, count in rows}
+
     # -- retention -----------------------------------------------------------------------
     def expired_jobs(self, limit: int = 500) -> list[str]:
         """Final jobs whose retention ended and whose files are still there."""

@@ -35,9 +35,20 @@ class Database:
         A lost or refused connection becomes :class:`errors.Unavailable` (503 with Retry-After),
         never a 500.
         """
+        with self._translated(), self._writers, self.engine.begin() as connection:
+            yield connection
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        """A connection for reads only: no writer lock (SQLite readers never wait in WAL mode), the
+        same translation of a database that is down into a 503."""
+        with self._translated(), self.engine.connect() as connection:
+            yield connection
+
+    @contextlib.contextmanager
+    def _translated(self) -> Iterator[None]:
         try:
-            with self._writers, self.engine.begin() as connection:
-                yield connection
+            yield
         except exc.DataError as error:
             raise errors.Invalid("a value in the request cannot be stored (for example a NUL character)",
                                  code="unstorable_value") from error

@@ -160,7 +160,7 @@ class Repository:
         """The job with (unless ``details`` is False) its steps, inputs and results; 404 for unknown
         ids and others' jobs."""
         params = {"job_id": job_id} if owner is None else {"job_id": job_id, "owner": owner}
-        with self.db.engine.connect() as connection:
+        with self.db.read() as connection:
             row = connection.execute(_JOB_BY_ID if owner is None else _JOB_BY_ID_AND_OWNER, params).one_or_none()
             if row is None:
                 raise errors.NotFound(f"no job {job_id}", code="job_not_found")
@@ -185,7 +185,7 @@ class Repository:
             if after is not None:
                 query = query.where(Job.seq < after)
             query = query.order_by(Job.seq.desc())
-        with self.db.engine.connect() as connection:
+        with self.db.read() as connection:
             jobs = [records.job(row) for row in connection.execute(query.limit(limit + 1))]
             more = len(jobs) > limit
             jobs = jobs[:limit]
