@@ -131,3 +131,10 @@ def test_config_fills_known_parameters_and_ignores_the_old_services_sections(cli
     assert "structured_config" not in parameters
     bad = client.post(BASE, json={"user_provided_edp_data": USER_DATA, "config": {"seed": -1}})
     assert bad.status_code == 400 and "seed" in bad.json()["detail"]
+
+
+def test_job_views_have_the_edps_fields_only(client: httpx.Client) -> None:
+    job = create(client)
+    assert set(job) == {"job_id", "state", "state_detail"}  # no upload_url without x-service-base-url
+    status = client.get(f"{BASE}/{job['job_id']}/status").json()
+    assert status == {"job_id": job["job_id"], "state": "WAITING_FOR_DATA", "state_detail": None}

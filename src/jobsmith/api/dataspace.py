@@ -60,8 +60,7 @@ def job_view(job: records.JobRecord, upload_url: str | None = None) -> views.Dat
                               upload_url=upload_url)
 
 
-@router.post("/analysisjob", response_model=views.DataspaceJob, response_model_exclude_none=True,
-             responses=PROBLEMS, summary="Create an analysis job",
+@router.post("/analysisjob", response_model=views.DataspaceJob, responses=PROBLEMS, summary="Create an analysis job",
              description="The job waits for its data (WAITING_FOR_DATA). With `x-service-base-url: B` the answer "
                          "also has `upload_url` = `B/api/<job_id>`. Metadata without `assetRefs` is a 400. Keys of "
                          "`config` that are parameters of the `profile` process are used; others (the old "

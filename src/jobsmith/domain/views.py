@@ -280,4 +280,5 @@ class DataspaceJob(_View):
     state: states.Status
     state_detail: str | None = None
     upload_url: str | None = pydantic.Field(
-        default=None, description="Where to upload the data; only when `x-service-base-url` was sent.")
+        default=None, exclude_if=lambda value: value is None,
+        description="Where to upload the data; only in the answer to a create with `x-service-base-url`.")
