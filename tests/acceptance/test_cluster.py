@@ -33,14 +33,6 @@ def schema() -> Iterator[PostgresSchema]:
 
 
 @pytest.fixture
-def redis(tmp_path: pathlib.Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def cluster(tmp_path: pathlib.Path, schema: PostgresSchema, redis: RedisServer) -> Iterator[Cluster]:
     made = Cluster(tmp_path, schema.url, redis.url)
     try:

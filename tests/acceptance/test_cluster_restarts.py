@@ -20,14 +20,6 @@ pytestmark = [pytest.mark.services, pytest.mark.slow]
 LOAD = 24
 
 
-@pytest.fixture
-def redis(tmp_path: pathlib.Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    yield server
-    server.stop()
-
-
 def load(client: httpx.Client) -> list[str]:
     """Jobs that keep two workers busy for a few seconds."""
     return [submit(client, "sleep", parameters={"seconds": 0.5}) for _ in range(LOAD)]
