@@ -168,9 +168,15 @@ def test_reference_temporal_consistency_matches_the_old_service(reference: model
     assert reference.edp["temporalCover"] == {"earliest": "2016-01-01T00:03:14", "latest": "2016-01-01T21:13:08"}
 
 
-def test_reference_plots_are_the_old_services_twenty(reference: model.ProfileResult) -> None:
+def test_reference_plots_are_the_old_services_twenty_less_the_constant_series(reference: model.ProfileResult) -> None:
+    """The old service drew 20; the 8 series of the constant ``parkhaus`` (trend and seasonality of
+    a single value over two datetime columns) say nothing and are no longer drawn nor listed."""
     requested = [request.path for request in reference.plots]
-    assert len(requested) == len(set(requested)) == 20
+    assert len(requested) == len(set(requested)) == 12
+    assert not [path for path in requested if path.startswith("test.csv/parkhaus_over_")]
+    parkhaus = column(structured(reference), "parkhaus")
+    assert all(parkhaus[key] == [] for key in ("original_series", "seasonalities", "trends", "residuals"))
+    assert parkhaus["trend"] == "No Trend"
     assert set(requested) == referenced_paths(reference.edp)
     assert "test.csv/aufenthalt_box_plot.png" in requested
     assert "test.csv/aufenthalt_over_einfahrt_trend.png" in requested
@@ -496,3 +502,18 @@ def test_progress_reaches_one(con: duckdb.DuckDBPyConnection) -> None:
     analyse.profile([csv_table(con, TESTDATA / "test.csv")], con, file_name="test.csv", file_size=1, sha256="x",
                     metadata=None, options=OPTIONS, progress=seen.append)
     assert seen == sorted(seen) and seen[-1] == 1.0
+
+
+def test_aggregates_run_distinct_apart_and_keep_positions(con: duckdb.DuckDBPyConnection) -> None:
+    from jobsmith.processes.profile.sqlbits import Aggregates
+
+    con.execute("CREATE TABLE agg AS SELECT i % 7 AS a, i AS b FROM range(1000) r(i)")
+    batch = Aggregates()
+    slots = [batch.add("count(*)"), batch.add("count(DISTINCT a)"), batch.add("sum(b)"),
+             batch.add("count( distinct b)"), batch.add("max(a)")]
+    batch.run(con, "agg")
+    assert [batch.value(slot) for slot in slots] == [1000, 7, 499500, 1000, 6]
+    only = Aggregates()
+    slot = only.add("count(DISTINCT a)")
+    only.run(con, "agg")
+    assert only.value(slot) == 7

@@ -206,7 +206,7 @@ def _candidates(batch: Aggregates, candidates: list[str], value: str, source: so
     the expensive part of judging.
     """
     expressions = {"non_empty": value}
-    for number, parser in enumerate(parsers.ORDER[:-1]):
+    for parser in parsers.ORDER[:-1]:
         shape = parsers.shape_of(parser)
         typed = parser.value(value)
         expressions[parser.format] = typed if shape is None else \

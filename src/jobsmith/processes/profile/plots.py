@@ -308,7 +308,7 @@ def _series(data: model.Series) -> figure.Figure:
     if data.component in ("residual", "seasonality"):
         axes.axhline(0.0, color="0.5", linewidth=0.8)
     _date_ticks(axes, data.times[0].tzinfo)
-    _compact_numbers(axes.yaxis, bins=6)
+    _compact_numbers(axes.yaxis, bins=5)
     axes.set_xlabel(f"{shorten(data.time_column, 50)} (resampled by {data.granularity})")
     axes.set_ylabel(f"{shorten(data.column, 24)}\n({data.component})")
     axes.grid(alpha=0.3)
@@ -323,7 +323,10 @@ def _date_numbers(times: tuple[dt.datetime, ...]) -> np.ndarray:
 
 
 def _date_ticks(axes: Axes, tz: dt.tzinfo | None) -> None:
-    """At most ~10 date ticks, labelled concisely (the year once, not on every tick)."""
-    locator = dates.AutoDateLocator(tz=tz, maxticks=10)  # type: ignore[no-untyped-call]
+    """At most ~7 date ticks, labelled concisely (the year once, not on every tick).
+
+    Ticks are most of a series plot's cost (each is a line and a text drawn by Agg): 7 date ticks and
+    5 value bins instead of 10 and 6 drew the benchmark's 20 series in 2.1 CPU-s instead of 2.5."""
+    locator = dates.AutoDateLocator(tz=tz, maxticks=7)  # type: ignore[no-untyped-call]
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(dates.ConciseDateFormatter(locator, tz=tz))  # type: ignore[no-untyped-call]

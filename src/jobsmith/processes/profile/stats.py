@@ -109,7 +109,9 @@ def _analyse(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, opti
         for summary in summaries:
             temporal.measure_scales(con, typed, summary)
         step(0.8)
-        numerics = [n.summary for n in work.numerics if n.summary.count]
+        # A constant column (one distinct value) has no trend or seasonality worth a plot: no series,
+        # and nothing said about it (its trend is "No Trend" like any column without a series).
+        numerics = [n.summary for n in work.numerics if n.summary.count and n.summary.unique > 1]
         series, skipped = (seasonality.resample_all(con, typed, numerics, summaries, options.max_series_points)
                            if options.seasonality else ([], []))
         fits = fitting.result()

@@ -22,6 +22,9 @@ from jobsmith.processes.profile.infer import ColumnPlan
 from jobsmith.processes.profile.sqlbits import Aggregates, drop, ident, is_null_token, literal, row_key, seeded_sample
 
 DISTRIBUTION_MIN_UNIQUE = 4
+CANDIDATE_ROWS = 100_000
+"""Rows sampled for top-value candidates of large tables: a value among the 20 most frequent of tens
+of millions of rows is all but certain to be among the 40 most frequent of 100 000."""
 """Fewer unique values than this: no top-values plot (the old service's threshold)."""
 
 
@@ -62,7 +65,7 @@ def measure_sampled(con: duckdb.DuckDBPyConnection, table: str, plans: Sequence[
     sample = ident("jsm_string_sample")
     picked = ", ".join(p.column for p in plans)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {sample} AS "
-                f"{seeded_sample(picked, table, row_key(seed), rows, sample_rows)}")
+                f"{seeded_sample(picked, table, row_key(seed), rows, min(sample_rows, CANDIDATE_ROWS))}")
     try:
         candidates = [_candidates(con, sample, p.column, 2 * top) for p in plans]
     finally:
