@@ -21,8 +21,11 @@ LOAD = 24
 
 
 def load(client: httpx.Client) -> list[str]:
-    """Jobs that keep two workers busy for a few seconds."""
-    return [submit(client, "sleep", parameters={"seconds": 0.5}) for _ in range(LOAD)]
+    """Jobs that keep two workers busy for a few seconds; returns once the first have completed."""
+    jobs = [submit(client, "sleep", parameters={"seconds": 0.5}) for _ in range(LOAD)]
+    waiting.until(lambda: client.get("/v1/jobs", params={"state": "COMPLETED"}).json()["results"],
+                  timeout=30, what="the first jobs to complete")
+    return jobs
 
 
 def all_complete(client: httpx.Client, jobs: list[str]) -> None:
@@ -44,8 +47,6 @@ def test_postgresql_restart_under_load(tmp_path: pathlib.Path, postgres: Private
         cluster.start(workers=2, concurrency=1)
         with cluster.client() as client:
             jobs = load(client)
-            waiting.until(lambda: client.get("/v1/jobs", params={"state": "COMPLETED"}).json()["results"],
-                          timeout=30, what="the first jobs to complete")
             postgres.stop()
             refused = client.post("/v1/jobs", json={"process": "sleep"})
             assert refused.status_code == 503 and refused.headers["Retry-After"], refused.text
@@ -85,8 +86,6 @@ def test_broker_restart_under_load(tmp_path: pathlib.Path, redis: RedisServer) -
             cluster.start(workers=2, concurrency=1)
             with cluster.client() as client:
                 jobs = load(client)
-                waiting.until(lambda: client.get("/v1/jobs", params={"state": "COMPLETED"}).json()["results"],
-                              timeout=30, what="the first jobs to complete")
                 redis.stop()  # a crash: every message it held is lost
                 more = [submit(client, "sleep", parameters={"seconds": 0}) for _ in range(3)]
                 time.sleep(2)

@@ -13,7 +13,6 @@ import os
 import pathlib
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,7 @@ import httpx
 import psutil
 import sqlalchemy as sa
 
-from tests.support.server import free_port
+from tests.support.server import free_port, terminate
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PG_URL = os.environ.get("JOBSMITH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -148,16 +147,7 @@ class Process:
         """SIGTERM (a drain), SIGKILL to the whole session if it takes longer than ``timeout``."""
         if self.process is None:
             return None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
-        if self._log is not None:
-            self._log.close()
-        return self.process.returncode
+        return terminate(self.process, self._log, timeout, whole_session=True)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

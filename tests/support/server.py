@@ -23,6 +23,25 @@ def free_port() -> int:
         return port
 
 
+def terminate(process: subprocess.Popen[bytes], log: IO[bytes] | None, timeout: float,
+              whole_session: bool = False) -> int:
+    """SIGTERM (a drain), then SIGKILL after ``timeout`` (to its whole session with
+    ``whole_session``); closes its log. Returns the exit code."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            if whole_session:
+                os.killpg(process.pid, signal.SIGKILL)
+            else:
+                process.kill()
+            process.wait(10)
+    if log is not None:
+        log.close()
+    return process.returncode
+
+
 class ServerProcess:
     """Start, kill -9, stop (SIGTERM) and restart a server on one data directory."""
 
@@ -65,16 +84,7 @@ class ServerProcess:
 
     def stop(self, timeout: float = 60) -> int:
         assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        if self._log is not None:
-            self._log.close()
-        return self.process.returncode
+        return terminate(self.process, self._log, timeout)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

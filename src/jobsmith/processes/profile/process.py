@@ -10,9 +10,11 @@ process stays small and starts fast.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import json
 import os
 import pathlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pydantic
@@ -100,31 +102,25 @@ def write_outputs(result: model.ProfileResult, ctx: context.JobContext) -> None:
     ctx.progress(1.0)
 
 
-class open_duckdb:  # noqa: N801 - used as a context manager, reads like a function
+@contextlib.contextmanager
+def open_duckdb(work_dir: pathlib.Path, options: ProfileOptions) -> Iterator[duckdb.DuckDBPyConnection]:
     """An in-memory DuckDB bounded in memory and threads, spilling to the job's scratch directory.
 
     Extensions are never installed or loaded on demand: they would be downloaded, which air-gapped
     servers cannot do, and uploaded data must not make the service fetch code.
     """
+    import duckdb
 
-    def __init__(self, work_dir: pathlib.Path, options: ProfileOptions) -> None:
-        self.work_dir, self.options = work_dir, options
-        self.con: duckdb.DuckDBPyConnection | None = None
-
-    def __enter__(self) -> duckdb.DuckDBPyConnection:
-        import duckdb
-
-        spill = self.work_dir / "duckdb-spill"
-        spill.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(config={
-            "memory_limit": f"{self.options.memory_limit_mb}MB", "threads": os.cpu_count() or 1,
-            "temp_directory": str(spill), "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False, "preserve_insertion_order": True})
-        return self.con
-
-    def __exit__(self, *exc: object) -> None:
-        if self.con is not None:
-            self.con.close()
+    spill = work_dir / "duckdb-spill"
+    spill.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(config={
+        "memory_limit": f"{options.memory_limit_mb}MB", "threads": os.cpu_count() or 1,
+        "temp_directory": str(spill), "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False, "preserve_insertion_order": True})
+    try:
+        yield con
+    finally:
+        con.close()
 
 
 def describe_sources(sources: list[Any]) -> str:
