@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from jobsmith.api import service, uploads
 from jobsmith.api.deps import CallerDep, ServicesDep
+from jobsmith.api.files import StoredFileResponse
 from jobsmith.domain import errors, filenames, states, views
 from jobsmith.store import records
 
@@ -134,7 +135,7 @@ def result(job: DataspaceJobDep, services: ServicesDep) -> FileResponse:
         return None if path.endswith((".json", ".html")) and "/" not in path else path
 
     archive = services.blobs.results_zip(job.id, name="dataspace-results.zip", layout=layout)
-    return FileResponse(archive, media_type="application/zip", filename=f"{job.id}-result.zip")
+    return StoredFileResponse(archive, media_type="application/zip", filename=f"{job.id}-result.zip")
 
 
 def edp_file_name(metadata: dict[str, Any], job_id: str) -> str:
@@ -154,7 +155,7 @@ def report(job: DataspaceJobDep, services: ServicesDep) -> FileResponse:
         path = services.blobs.result_path(job.id, "report.pdf")
     if not path.is_file():
         raise errors.JobsmithError(f"job {job.id} has no report", code="no_report", status=400)
-    return FileResponse(path, media_type="application/pdf", filename="report.pdf")
+    return StoredFileResponse(path, media_type="application/pdf", filename="report.pdf")
 
 
 @router.get("/analysisjob/{job_id}/log", response_class=PlainTextResponse, responses={

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
-from typing import Annotated, Protocol
+from collections.abc import Callable
+from typing import Annotated, Protocol, TypeVar
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from jobsmith.api.changes import ChangeFeed
 from jobsmith.config import ApiKey, Settings
@@ -16,6 +18,7 @@ from jobsmith.store import admin, blobs, repository
 from jobsmith.store.database import Database
 
 ANONYMOUS = "anonymous"
+T = TypeVar("T")
 
 
 class Executor(Protocol):
@@ -35,6 +38,18 @@ class Services:
     executor: Executor
     api_keys: list[ApiKey]
     changes: ChangeFeed
+
+    async def read(self, query: Callable[[], T]) -> T:
+        """Run ``query`` (reads only) for a coroutine.
+
+        The embedded SQLite database is read right here on the event loop: in WAL mode a reader never
+        waits for a writer and a status read takes a fraction of a millisecond, less than the hop to a
+        worker thread and back (and the threads' contention for the interpreter lock under load). A
+        server database answers over the network, so its reads go to the thread pool.
+        """
+        if self.database.dialect == "sqlite":
+            return query()
+        return await run_in_threadpool(query)
 
 
 @dataclasses.dataclass(frozen=True)

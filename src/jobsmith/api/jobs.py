@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from jobsmith.api import changes, paging, presenters, service, uploads
+from jobsmith.api.files import StoredFileResponse
 from jobsmith.api.deps import CallerDep, Caller, Services, ServicesDep
 from jobsmith.domain import errors, states, views
 from jobsmith.store import records, repository
@@ -25,12 +26,19 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 JobId = Annotated[uuid.UUID, Path(description="The job's id (a UUID).")]
 
 
-def owned_job(job_id: JobId, services: ServicesDep, caller: CallerDep) -> records.JobRecord:
+async def owned_job(job_id: JobId, services: ServicesDep, caller: CallerDep) -> records.JobRecord:
     """The job if the caller may see it; another owner's job is a 404, as if it did not exist."""
-    return services.jobs.get(str(job_id), owner=caller.scope())
+    return await services.read(functools.partial(services.jobs.get, str(job_id), owner=caller.scope()))
+
+
+async def owned_job_row(job_id: JobId, services: ServicesDep, caller: CallerDep) -> records.JobRecord:
+    """As :func:`owned_job`, without the steps, inputs and results (one query instead of four)."""
+    return await services.read(functools.partial(services.jobs.get, str(job_id), owner=caller.scope(),
+                                                 details=False))
 
 
 OwnedJob = Annotated[records.JobRecord, Depends(owned_job)]
+OwnedJobRow = Annotated[records.JobRecord, Depends(owned_job_row)]
 
 
 def _view(request: Request, job: records.JobRecord) -> views.JobView:
@@ -136,10 +144,10 @@ async def get_job(job_id: JobId, request: Request, services: ServicesDep, caller
     wait = changes.requested_wait(prefer)
     read = functools.partial(services.jobs.get, str(job_id), owner=caller.scope())
     if not wait:
-        return _view(request, await run_in_threadpool(read))
+        return _view(request, await services.read(read))
     response.headers["Preference-Applied"] = f"wait={wait:g}"
     async with services.changes.listening(str(job_id)) as changed:
-        job = await run_in_threadpool(read)
+        job = await services.read(read)
         deadline = time.monotonic() + wait
         first = job.state
         while job.state == first and not states.Status(job.state).is_terminal():
@@ -149,7 +157,7 @@ async def get_job(job_id: JobId, request: Request, services: ServicesDep, caller
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), min(remaining, changes.RECHECK_S))
             changed.clear()
-            job = await run_in_threadpool(read)
+            job = await services.read(read)
     return _view(request, job)
 
 
@@ -191,17 +199,19 @@ def queue(job: OwnedJob, request: Request, services: ServicesDep) -> views.JobVi
 
 
 @router.get("/{job_id}/log", response_class=PlainTextResponse, responses=PROBLEMS, summary="The job's log so far")
-def job_log(job: OwnedJob, services: ServicesDep) -> PlainTextResponse:
+def job_log(job: OwnedJobRow, services: ServicesDep) -> PlainTextResponse:
     service.ensure_files(job, "log")
     return PlainTextResponse(services.blobs.read_log(job.id))
 
 
 @router.get("/{job_id}/results", response_class=FileResponse, responses=PROBLEMS,
             summary="All results as one zip")
-def results_zip(job: OwnedJob, services: ServicesDep) -> FileResponse:
+async def results_zip(job: OwnedJobRow, services: ServicesDep) -> FileResponse:
     service.ensure_results(job)
-    path = services.blobs.results_zip(job.id)
-    return FileResponse(path, media_type="application/zip", filename=f"{job.id}-results.zip")
+    path = services.blobs.zip_path(job.id)
+    if not path.is_file():  # the worker prepares it as the job completes; built here only if it could not
+        path = await run_in_threadpool(services.blobs.results_zip, job.id)
+    return StoredFileResponse(path, media_type="application/zip", filename=f"{job.id}-results.zip")
 
 
 @router.get("/{job_id}/results/{path:path}", response_class=FileResponse, responses=PROBLEMS,
@@ -211,8 +221,8 @@ def result_file(job: OwnedJob, path: str, services: ServicesDep) -> FileResponse
     entry = next((r for r in job.results if r.path == path), None)
     if entry is None:
         raise errors.NotFound(f"job {job.id} has no result {path!r}", code="result_not_found")
-    return FileResponse(services.blobs.result_path(job.id, path), media_type=entry.media_type,
-                        headers={"ETag": f'"{entry.sha256}"'})
+    return StoredFileResponse(services.blobs.result_path(job.id, path), media_type=entry.media_type,
+                              headers={"ETag": f'"{entry.sha256}"'})
 
 
 @router.get("/{job_id}/inputs/{filename}", response_class=FileResponse, responses=PROBLEMS,
@@ -222,8 +232,8 @@ def input_file(job: OwnedJob, filename: str, services: ServicesDep) -> FileRespo
     entry = next((i for i in job.inputs if i.name == filename), None)
     if entry is None:
         raise errors.NotFound(f"job {job.id} has no input {filename!r}", code="input_not_found")
-    return FileResponse(services.blobs.input_path(job.id, entry.name), media_type=entry.media_type,
-                        headers={"ETag": f'"{entry.sha256}"'})
+    return StoredFileResponse(services.blobs.input_path(job.id, entry.name), media_type=entry.media_type,
+                              headers={"ETag": f'"{entry.sha256}"'})
 
 
 @router.put("/{job_id}/inputs/{filename}", response_model=views.JobView, responses={**PROBLEMS, 413: {

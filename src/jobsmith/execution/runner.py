@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import shutil
 import signal
 import socket
 import time
@@ -270,7 +269,11 @@ class Runner:
                 time.sleep(min(1.0, self.settings.lease_s / 10))
 
     def _clean_scratch(self, job_id: str) -> None:
-        shutil.rmtree(self.blobs.work_dir(job_id), ignore_errors=True)
+        try:
+            self.blobs.remove_scratch(job_id)
+        except OSError as problem:  # the outcome is written already; leftovers go with the job's files
+            log.warning("job %s: scratch directory not removed: %s", job_id, problem,
+                        extra={"job_id": job_id, "worker_id": self.worker_id})
 
     def _log(self, job_id: str, line: str) -> None:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())

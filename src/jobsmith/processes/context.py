@@ -78,11 +78,18 @@ class JobContext:
         self.parameters = parameters
         self.metadata = metadata
         self.output_dir = output_dir
-        self.work_dir = work_dir or output_dir.parent / "work"
+        self._work_dir = work_dir or output_dir.parent / "work"
         self.log = logger
         self._reporter = reporter
         self._cancelled = cancelled
         self._steps = 0
+
+    @property
+    def work_dir(self) -> pathlib.Path:
+        """Scratch space of this attempt, removed when it ends. Made on first use: most jobs need none,
+        and a directory made and removed per job is a measurable part of a small job's cost."""
+        self._work_dir.mkdir(parents=True, exist_ok=True)
+        return self._work_dir
 
     @property
     def input_files(self) -> list[pathlib.Path]:

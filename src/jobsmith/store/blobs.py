@@ -7,6 +7,7 @@ sees half a file and a crash leaves only ``.part`` files behind.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mimetypes
 import os
@@ -115,13 +116,24 @@ class BlobStore:
         return candidate
 
     def prepare_run(self, job_id: str) -> None:
-        """Fresh results and scratch directories for an attempt (a retry starts clean)."""
-        for directory in (self.results_dir(job_id), self.work_dir(job_id)):
-            if directory.exists():
-                shutil.rmtree(directory)
-            directory.mkdir(parents=True)
+        """A fresh, empty results directory for an attempt and no scratch or zip of an earlier one (a
+        retry starts clean). The scratch directory is made by the job when it first needs it."""
+        results = self.results_dir(job_id)
+        try:
+            results.mkdir(parents=True)
+            return  # a first attempt: nothing earlier to remove
+        except FileExistsError:
+            pass
+        shutil.rmtree(results)
+        results.mkdir()
+        self.remove_scratch(job_id)
         for archive in self.job_dir(job_id).glob("*.zip"):
             archive.unlink(missing_ok=True)
+
+    def remove_scratch(self, job_id: str) -> None:
+        """Remove an attempt's scratch directory, if the job made one."""
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(self.work_dir(job_id))
 
     def result_files(self, job_id: str) -> Iterator[tuple[str, pathlib.Path]]:
         """``(relative path, file)`` of every result, in a stable order; symlinks are ignored."""
@@ -133,6 +145,10 @@ class BlobStore:
                 if path.is_file() and not path.is_symlink():
                     yield path.relative_to(base).as_posix(), path
 
+    def zip_path(self, job_id: str, name: str = "results.zip") -> pathlib.Path:
+        """Where :meth:`results_zip` keeps the zip called ``name`` (which may not be built yet)."""
+        return self.job_dir(job_id) / name
+
     def results_zip(self, job_id: str, *, name: str = "results.zip",
                     layout: Callable[[str], str | None] | None = None) -> pathlib.Path:
         """All results as one zip: built once (the native one by the worker as the job completes, else
@@ -142,7 +158,7 @@ class BlobStore:
         with another layout needs its own ``name``. Built under a temporary name and renamed, so
         concurrent first requests both get a whole file.
         """
-        target = self.job_dir(job_id) / name
+        target = self.zip_path(job_id, name)
         if target.exists():
             return target
         fd, temporary = tempfile.mkstemp(dir=self.job_dir(job_id), prefix=".results-", suffix=".part")
@@ -166,9 +182,15 @@ class BlobStore:
             return ""
 
     def append_log(self, job_id: str, line: str) -> None:
-        self.job_dir(job_id).mkdir(parents=True, exist_ok=True)
-        with self.log_path(job_id).open("a", encoding="utf-8") as handle:
-            handle.write(line if line.endswith("\n") else line + "\n")
+        path = self.log_path(job_id)
+        text = line if line.endswith("\n") else line + "\n"
+        try:
+            handle = path.open("a", encoding="utf-8")
+        except FileNotFoundError:  # the job's first line
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = path.open("a", encoding="utf-8")
+        with handle:
+            handle.write(text)
 
     def remove(self, job_id: str) -> None:
         shutil.rmtree(self.job_dir(job_id), ignore_errors=True)

@@ -95,13 +95,22 @@ class Leases:
     def __init__(self, database: Database, lease_s: float) -> None:
         self.db = database
         self.lease_s = lease_s
-        self._claims: dict[tuple[str, ...], sa.Update] = {}
+        self._claims: dict[tuple[str, ...], tuple[sa.Select[Any], sa.Update]] = {}
 
     def claim(self, worker_id: str, processes: Sequence[str] = ()) -> Claim | None:
-        """Take the next queued job, or None when there is none (or claiming is paused)."""
-        statement = self._claims.get(tuple(processes))
-        if statement is None:
-            statement = self._claims[tuple(processes)] = self._claim_statement(processes)
+        """Take the next queued job, or None when there is none (or claiming is paused).
+
+        A read looks first: a worker asks after every job whether another waits, and most often none
+        does; the read answers that without the write transaction (and, on SQLite, the database's
+        single write lock) that the claim itself needs.
+        """
+        statements = self._claims.get(tuple(processes))
+        if statements is None:
+            statements = self._claims[tuple(processes)] = self._claim_statements(processes)
+        probe, statement = statements
+        with self.db.read() as connection:
+            if connection.execute(probe).first() is None:
+                return None
         token = str(uuid.uuid4())
         with self.db.begin() as tx:
             row = tx.execute(statement, {"token": token, "worker_id": worker_id}).one_or_none()
@@ -115,20 +124,22 @@ class Leases:
                     tx.execute(sa.delete(table).where(table.job_seq == job.seq))
         return Claim(job, token)
 
-    def _claim_statement(self, processes: Sequence[str]) -> sa.Update:
-        """One statement, built once per worker: pick (skipping rows others lock), take, return."""
+    def _claim_statements(self, processes: Sequence[str]) -> tuple[sa.Select[Any], sa.Update]:
+        """Built once per worker: the probe (is a job waiting?) and the claim, one statement that picks
+        (skipping rows others lock), takes and returns."""
         paused = sa.exists().where(models.Maintenance.paused.is_(True))
-        pick = (sa.select(Job.seq).where(Job.state == S.QUEUED.value, ~paused)
-                .order_by(Job.priority.desc(), Job.queued_at, Job.seq).limit(1)
-                .with_for_update(skip_locked=True))
+        waiting = sa.select(Job.seq).where(Job.state == S.QUEUED.value, ~paused)
         if processes:
-            pick = pick.where(Job.process.in_(list(processes)))
-        return (sa.update(records.JOBS).where(Job.seq == pick.scalar_subquery(), Job.state == S.QUEUED.value)
-                .values(previous_state=Job.state, state=S.PROCESSING.value, state_detail=None,
-                        attempts=Job.attempts + 1, lease_token=sa.bindparam("token"),
-                        worker_id=sa.bindparam("worker_id"), lease_expires_at=db.now(self.lease_s),
-                        started_at=db.now(), updated_at=db.now(), progress=0.0)
-                .returning(*records.JOBS.c))
+            waiting = waiting.where(Job.process.in_(list(processes)))
+        pick = (waiting.order_by(Job.priority.desc(), Job.queued_at, Job.seq).limit(1)
+                .with_for_update(skip_locked=True))
+        claim = (sa.update(records.JOBS).where(Job.seq == pick.scalar_subquery(), Job.state == S.QUEUED.value)
+                 .values(previous_state=Job.state, state=S.PROCESSING.value, state_detail=None,
+                         attempts=Job.attempts + 1, lease_token=sa.bindparam("token"),
+                         worker_id=sa.bindparam("worker_id"), lease_expires_at=db.now(self.lease_s),
+                         started_at=db.now(), updated_at=db.now(), progress=0.0)
+                 .returning(*records.JOBS.c))
+        return waiting.limit(1), claim
 
     def heartbeat(self, job_id: str, token: str) -> S | None:
         """Extend the lease; returns the job's state, or None once the lease is no longer ours."""
