@@ -50,9 +50,9 @@ def _view(request: Request, job: records.JobRecord) -> views.JobView:
              description="QUEUED at once when the process needs no uploaded file, else WAITING_FOR_DATA. "
                          "With an `Idempotency-Key` header a retry with the same key and body returns the "
                          "first job with 200; the same key with another body is a 409.")
-def create(body: views.JobCreate, request: Request, response: Response, services: ServicesDep,
-           caller: CallerDep, idempotency_key: Annotated[str | None, Header()] = None) -> views.JobView:
-    job, created = service.create_job(services, caller, body, idempotency_key)
+async def create(body: views.JobCreate, request: Request, response: Response, services: ServicesDep,
+                 caller: CallerDep, idempotency_key: Annotated[str | None, Header()] = None) -> views.JobView:
+    job, created = await run_in_threadpool(service.create_job, services, caller, body, idempotency_key)
     response.status_code = 201 if created else 200
     response.headers["Location"] = presenters.links(str(request.base_url), job.id).self
     return _view(request, job)

@@ -68,6 +68,24 @@ def _generic_since(element: seconds_since, compiler: SQLCompiler, **kw: Any) -> 
     return f"EXTRACT(EPOCH FROM (timezone('utc', clock_timestamp()) - {column}))"
 
 
+class json_rows(FunctionElement[Any]):  # noqa: N801 - used like a SQL function
+    """An aggregate: the values of the given columns, row by row, as a JSON array of arrays (in no
+    particular order). The empty set is ``[]`` on SQLite and NULL on PostgreSQL."""
+
+    type = sa.JSON()
+    inherit_cache = True
+
+
+@compiles(json_rows, "sqlite")
+def _sqlite_json_rows(element: json_rows, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(json_rows, "postgresql")
+def _pg_json_rows(element: json_rows, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -25,6 +25,8 @@ JOBS = records.JOBS
 S = states.Status
 _JOB_BY_ID = sa.select(JOBS).where(JOBS.c.id == sa.bindparam("job_id"))
 _JOB_BY_ID_AND_OWNER = _JOB_BY_ID.where(JOBS.c.owner == sa.bindparam("owner"))
+_FULL_JOB_BY_ID = sa.select(JOBS, *records.DETAILS).where(JOBS.c.id == sa.bindparam("job_id"))
+_FULL_JOB_BY_ID_AND_OWNER = _FULL_JOB_BY_ID.where(JOBS.c.owner == sa.bindparam("owner"))
 # Built once: constructing an INSERT costs more CPU than SQLite takes to run it.
 _INSERT_JOB = sa.insert(JOBS).values({
     **{name: sa.bindparam(name, type_=JOBS.c[name].type) for name in (
@@ -159,13 +161,16 @@ class Repository:
     def get(self, job_id: str, *, owner: str | None = None, details: bool = True) -> records.JobRecord:
         """The job with (unless ``details`` is False) its steps, inputs and results; 404 for unknown
         ids and others' jobs."""
-        params = {"job_id": job_id} if owner is None else {"job_id": job_id, "owner": owner}
+        if owner is None:
+            statement, params = (_FULL_JOB_BY_ID if details else _JOB_BY_ID), {"job_id": job_id}
+        else:
+            statement = _FULL_JOB_BY_ID_AND_OWNER if details else _JOB_BY_ID_AND_OWNER
+            params = {"job_id": job_id, "owner": owner}
         with self.db.read() as connection:
-            row = connection.execute(_JOB_BY_ID if owner is None else _JOB_BY_ID_AND_OWNER, params).one_or_none()
-            if row is None:
-                raise errors.NotFound(f"no job {job_id}", code="job_not_found")
-            job = records.job(row)
-            return records.with_details(connection, [job])[0] if details else job
+            row = connection.execute(statement, params).one_or_none()
+        if row is None:
+            raise errors.NotFound(f"no job {job_id}", code="job_not_found")
+        return records.job(row)
 
     def history(self, job_id: str) -> builtins.list[sa.Row[Any]]:
         """Rows with ``time, from_state, to_state, actor, attempt, reason``, oldest first."""
@@ -178,7 +183,7 @@ class Repository:
     def page(self, where: JobFilter, *, limit: int, after: int | None = None,
              before: int | None = None, details: bool = True) -> Page:
         """Newest first. ``after``/``before`` are ``seq`` bounds from a cursor (exclusive)."""
-        query = sa.select(JOBS).where(*self._conditions(where))
+        query = (sa.select(JOBS, *records.DETAILS) if details else sa.select(JOBS)).where(*self._conditions(where))
         if before is not None:  # a "previous" page: the ones just newer than ``before``
             query = query.where(Job.seq > before).order_by(Job.seq.asc())
         else:
@@ -187,10 +192,8 @@ class Repository:
             query = query.order_by(Job.seq.desc())
         with self.db.read() as connection:
             jobs = [records.job(row) for row in connection.execute(query.limit(limit + 1))]
-            more = len(jobs) > limit
-            jobs = jobs[:limit]
-            if details:
-                jobs = records.with_details(connection, jobs)
+        more = len(jobs) > limit
+        jobs = jobs[:limit]
         if before is not None:
             jobs.reverse()
             has_previous, has_next = more, True
