@@ -35,7 +35,7 @@ How
 
     /work/venv/bin/python bench/throughput.py              # N=1000, C=16 and C=1, then with 100 000 jobs stored
     /work/venv/bin/python bench/throughput.py --quick      # N=200, a smoke run
-    /work/venv/bin/python bench/throughput.py --poll 0     # long-poll (Prefer: wait=10) instead of polling
+    /work/venv/bin/python bench/throughput.py --poll 0     # long-poll (Prefer: wait=10, until=final) instead of polling
 
 Cluster mode (``--cluster``)
     The README's "Running on a cluster" on this machine: a fresh schema in the PostgreSQL at
@@ -242,12 +242,13 @@ async def one_job(client: aiohttp.ClientSession, scenario: str, poll_s: float, c
     mark = clock()
     polls = 0
     wait_header = {"Prefer": "wait=10"} if poll_s == 0 else {}
+    wait_path = f"/v1/jobs/{job_id}?until=final" if poll_s == 0 else f"/v1/jobs/{job_id}"
     while state != "COMPLETED":
         if state in FINAL_STATES:
             raise RuntimeError(f"job {job_id} ended {state}")
         if poll_s > 0:
             await asyncio.sleep(poll_s)
-        state = (await call(client, "GET", f"/v1/jobs/{job_id}", 200, counts, headers=wait_header)).json()["state"]
+        state = (await call(client, "GET", wait_path, 200, counts, headers=wait_header)).json()["state"]
         polls += 1
     sample["wait"] = clock() - mark
     mark = clock()
@@ -747,7 +748,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000, help="jobs (or bare requests) per scenario [1000]")
     parser.add_argument("--c", type=int, nargs="+", default=[16, 1], help="concurrent clients [16 1]")
     parser.add_argument("--poll", type=float, default=0.02,
-                        help="seconds between status polls [0.02]; 0: long-poll with 'Prefer: wait=10'")
+                        help="seconds between status polls [0.02]; 0: long-poll with 'Prefer: wait=10' and until=final")
     parser.add_argument("--client-processes", type=int, default=2, help="client processes [2]")
     parser.add_argument("--workers", type=int, default=2, help="the server's worker processes [2]")
     parser.add_argument("--prefill", type=int, default=100_000, help="jobs added before the second round [100000]; "

@@ -22,6 +22,7 @@ from typing import IO, Any
 import httpx
 
 FINAL_STATES = frozenset({"COMPLETED", "FAILED", "CANCELLED", "DELETED"})
+MAX_WAIT_S = 30.0  # the longest `Prefer: wait` a server grants
 CHUNK = 1024 * 1024
 DEFAULT_URL = "http://127.0.0.1:8000"
 JSON = dict[str, Any]
@@ -229,13 +230,14 @@ class Client:
         return self._object("POST", self._job_path(job_id, "queue"))
 
     # -- reading jobs ---------------------------------------------------------------------
-    def job(self, job_id: str, *, wait_for_change: float = 0.0) -> JSON:
-        """The job's view; with ``wait_for_change`` the server answers when its state changes
-        (or after that many seconds, at most 30), instead of at once."""
+    def job(self, job_id: str, *, wait_for_change: float = 0.0, until_final: bool = False) -> JSON:
+        """The job's view; with ``wait_for_change`` the server answers when its state changes (with
+        ``until_final``: once it is final) or after that many seconds (at most 30), instead of at once."""
         headers = {"Prefer": f"wait={wait_for_change:g}"} if wait_for_change > 0 else {}
+        params = {"until": "final"} if until_final and wait_for_change > 0 else None
         read = self._http.timeout.read
         timeout = None if read is None else max(read, wait_for_change + 10)
-        return self._object("GET", self._job_path(job_id), headers=headers, timeout=timeout)
+        return self._object("GET", self._job_path(job_id), params=params, headers=headers, timeout=timeout)
 
     def jobs(self, *, state: str | Sequence[str] | None = None, process: str | Sequence[str] | None = None,
              target: str | Sequence[str] | None = None, label: Mapping[str, str] | Sequence[str] | None = None,
@@ -266,22 +268,27 @@ class Client:
 
     def wait(self, job_id: str, *, timeout: float | None = None, poll: float = 0.5,
              on_update: Callable[[JSON], None] | None = None) -> JSON:
-        """Poll until the job is final (COMPLETED, FAILED, CANCELLED, DELETED) and return its view.
+        """Wait until the job is final (COMPLETED, FAILED, CANCELLED, DELETED) and return its view.
 
-        ``on_update`` sees every view polled, the final one included. Raises ``TimeoutError``
-        after ``timeout`` seconds; the job itself keeps running on the server.
+        Long-polls: without ``on_update`` one request waits for the final state (renewed every 30 s);
+        with it, a request answers on each change of state or after ``poll`` seconds, so that
+        ``on_update`` sees every state and the progress as it goes, the final view included. Raises
+        ``TimeoutError`` after ``timeout`` seconds; the job itself keeps running on the server.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
+        view = self.job(job_id)
         while True:
-            view = self.job(job_id)
             if on_update is not None:
                 on_update(view)
             if view["state"] in FINAL_STATES:
                 return view
-            remaining = poll if deadline is None else deadline - time.monotonic()
+            remaining = MAX_WAIT_S if deadline is None else deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(f"job {job_id} is still {view['state']} after {timeout} s")
-            time.sleep(min(poll, remaining))
+            if on_update is None:
+                view = self.job(job_id, wait_for_change=max(0.1, min(MAX_WAIT_S, remaining)), until_final=True)
+            else:
+                view = self.job(job_id, wait_for_change=max(0.1, min(poll, remaining)))
 
     # -- changing jobs --------------------------------------------------------------------
     def patch(self, job_id: str, *, description: str | None = None, labels: Mapping[str, str] | None = None,

@@ -191,6 +191,18 @@ def test_prefer_wait_answers_when_the_state_changes(client: httpx.Client) -> Non
     assert time.monotonic() - final_started < 2  # a final job is answered at once
 
 
+def test_prefer_wait_until_final_answers_once_with_the_final_state(client: httpx.Client) -> None:
+    job_id = str(create(client, "sleep", parameters={"seconds": 1.0})["id"])
+    started = time.monotonic()
+    answer = client.get(f"/v1/jobs/{job_id}", params={"until": "final"}, headers={"Prefer": "wait=10"})
+    assert answer.status_code == 200 and answer.json()["state"] == "COMPLETED"  # QUEUED, PROCESSING passed by
+    assert 0.9 < time.monotonic() - started < 8
+    waiting_id = str(create(client)["id"])  # waits for data: never final, so the wait runs out
+    answer = client.get(f"/v1/jobs/{waiting_id}", params={"until": "final"}, headers={"Prefer": "wait=1"})
+    assert answer.json()["state"] == "WAITING_FOR_DATA"
+    assert client.get(f"/v1/jobs/{job_id}", params={"until": "soon"}).status_code == 422
+
+
 def test_prefer_wait_gives_up_after_the_time_asked(client: httpx.Client) -> None:
     job_id = str(create(client)["id"])  # waits for data: nothing will change
     started = time.monotonic()

@@ -8,7 +8,7 @@ import datetime as dt
 import functools
 import time
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import FileResponse, PlainTextResponse
@@ -137,10 +137,14 @@ def _fields(fields: str | None) -> frozenset[str] | None:
 
 @router.get("/{job_id}", response_model=views.JobView, responses=PROBLEMS, summary="Get a job",
             description="With `Prefer: wait=N` (seconds, at most 30) the answer waits until the job's state "
-                        "changes or the time is up, whichever comes first: one request instead of many polls. "
-                        "A final job is answered at once.")
+                        "changes (with `until=final`: until it is final) or the time is up, whichever comes "
+                        "first: one request instead of many polls. A final job is answered at once.")
 async def get_job(job_id: JobId, request: Request, services: ServicesDep, caller: CallerDep,
-                  response: Response, prefer: Annotated[str | None, Header()] = None) -> views.JobView:
+                  response: Response, prefer: Annotated[str | None, Header()] = None,
+                  until: Annotated[Literal["change", "final"], Query(
+                      description="With `Prefer: wait=N`: answer on the next change of state (`change`), "
+                                  "or only once the job is final (`final`).")] = "change",
+                  ) -> views.JobView:
     wait = changes.requested_wait(prefer)
     read = functools.partial(services.jobs.get, str(job_id), owner=caller.scope())
     if not wait:
@@ -150,7 +154,7 @@ async def get_job(job_id: JobId, request: Request, services: ServicesDep, caller
         job = await services.read(read)
         deadline = time.monotonic() + wait
         first = job.state
-        while job.state == first and not states.Status(job.state).is_terminal():
+        while (until == "final" or job.state == first) and not states.Status(job.state).is_terminal():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
