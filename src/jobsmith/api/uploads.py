@@ -43,7 +43,7 @@ def check_length(request: Request, services: Services) -> None:
 async def receive_body(services: Services, caller: Caller, job_id: uuid.UUID | str, filename: str,
                        request: Request, requested_input: str | None) -> records.JobRecord:
     """Stream the raw request body into an input of the job; the job as it is afterwards."""
-    job = await run_in_threadpool(waiting_job, services, caller, job_id)
+    job = await services.read(lambda: waiting_job(services, caller, job_id))
     check_length(request, services)
     stream = services.blobs.start_upload(job.id, services.settings.upload_limit_bytes)
     try:
@@ -63,7 +63,7 @@ async def receive_body(services: Services, caller: Caller, job_id: uuid.UUID | s
 async def receive_form(services: Services, caller: Caller, job_id: uuid.UUID | str, request: Request,
                        field: str, requested_input: str | None) -> records.JobRecord:
     """Every file of a multipart form field, in order, into inputs of the job."""
-    job = await run_in_threadpool(waiting_job, services, caller, job_id)
+    job = await services.read(lambda: waiting_job(services, caller, job_id))
     check_length(request, services)
     async with request.form(max_files=100) as form:
         files = [f for f in form.getlist(field) if isinstance(f, UploadFile)]

@@ -215,16 +215,15 @@ class Runner:
                                              "before it finished")
 
     def _complete(self, claim: leases.Claim, attempt: Attempt) -> S | None:
-        manifest = [
-            leases.ResultFile(path=relative, size=path.stat().st_size, sha256=blobs.sha256_of(path),
-                              media_type=blobs.media_type_of(relative))
-            for relative, path in self.blobs.result_files(claim.job.id)
-        ]
-        try:  # ready before anyone asks, so the API only sends a file; it builds it itself if missing
-            self.blobs.results_zip(claim.job.id)
-        except OSError as problem:
+        try:
+            sealed = self.blobs.seal_results(claim.job.id)
+        except OSError as problem:  # the zip could not be written (a full disk?): the API builds it on request
             log.warning("job %s: results zip not prepared: %s", claim.job.id, problem,
                         extra={"job_id": claim.job.id, "worker_id": self.worker_id})
+            sealed = [blobs.SealedResult(relative, path.stat().st_size, blobs.sha256_of(path))
+                      for relative, path in self.blobs.result_files(claim.job.id)]
+        manifest = [leases.ResultFile(path=r.path, size=r.size, sha256=r.sha256,
+                                      media_type=blobs.media_type_of(r.path)) for r in sealed]
         return self._finish(claim, S.COMPLETED, None, manifest, attempt)
 
     def _finish(self, claim: leases.Claim, to: S, reason: str | None,

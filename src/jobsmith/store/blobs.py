@@ -8,6 +8,7 @@ sees half a file and a crash leaves only ``.part`` files behind.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import mimetypes
 import os
@@ -74,6 +75,15 @@ class Upload:
         if not self._file.closed:
             self._file.close()
         self.path.unlink(missing_ok=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class SealedResult:
+    """A result file as packed: its path under the results directory, size and sha256."""
+
+    path: str
+    size: int
+    sha256: str
 
 
 class BlobStore:
@@ -144,6 +154,32 @@ class BlobStore:
                 path = pathlib.Path(directory) / name
                 if path.is_file() and not path.is_symlink():
                     yield path.relative_to(base).as_posix(), path
+
+    def seal_results(self, job_id: str) -> list[SealedResult]:
+        """The results' manifest and their zip (``results.zip``), from one read of each file.
+
+        Called by the worker as the job completes, so that the API only ever sends files. Every file
+        is hashed as it is packed; the zip is written under a temporary name and renamed.
+        """
+        sealed: list[SealedResult] = []
+        fd, temporary = tempfile.mkstemp(dir=self.job_dir(job_id), prefix=".results-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED,
+                                                             compresslevel=1) as archive:
+                for relative, path in self.result_files(job_id):
+                    digest, size = hashlib.sha256(), 0
+                    large = path.stat().st_size >= zipfile.ZIP64_LIMIT
+                    with path.open("rb") as source, archive.open(relative, "w", force_zip64=large) as member:
+                        while chunk := source.read(CHUNK):
+                            digest.update(chunk)
+                            member.write(chunk)
+                            size += len(chunk)
+                    sealed.append(SealedResult(relative, size, digest.hexdigest()))
+            os.replace(temporary, self.zip_path(job_id))
+        except BaseException:
+            pathlib.Path(temporary).unlink(missing_ok=True)
+            raise
+        return sealed
 
     def zip_path(self, job_id: str, name: str = "results.zip") -> pathlib.Path:
         """Where :meth:`results_zip` keeps the zip called ``name`` (which may not be built yet)."""
