@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import queue
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -99,3 +100,30 @@ def test_worker_refuses_a_schema_newer_than_itself(schema: PostgresSchema) -> No
     assert done.returncode == 2
     assert "the database schema is at 9999_from_the_future, newer than this jobsmith knows" in done.stderr
     assert "install on this machine the jobsmith version the database was migrated with" in done.stderr
+
+
+@pytest.mark.services
+def test_a_state_change_committed_anywhere_reaches_a_listening_server(schema: PostgresSchema) -> None:
+    """What a worker on another machine commits wakes the API's long-polls: PostgreSQL notifies on commit."""
+    from jobsmith.store import migrate, notices, repository
+    from jobsmith.store.database import Database
+
+    database = Database(schema.url)
+    migrate.upgrade(database.engine)
+    heard: queue.SimpleQueue[str] = queue.SimpleQueue()
+    listener = notices.NoticeListener(schema.url, heard.put)
+    listener.start()
+    try:
+        assert listener.listening.wait(10)
+        jobs = repository.Repository(database)
+        job, _ = jobs.create(repository.NewJob(
+            process="sleep", process_version="1", owner="o", parameters={}, metadata={}, labels={}, target=None,
+            description=None, priority=0, timeout_s=60, max_retries=0, queued=False))
+        jobs.patch(job.id, None, {"description": "not a state change"})
+        jobs.cancel(job.id)  # WAITING_FOR_DATA -> CANCELLED, in another connection
+        assert heard.get(timeout=10) == job.id
+        with pytest.raises(queue.Empty):  # one notice per change of state, none for the description
+            heard.get(timeout=0.5)
+    finally:
+        listener.stop()
+        database.dispose()

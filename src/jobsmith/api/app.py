@@ -19,7 +19,7 @@ from jobsmith.config import Settings
 from jobsmith.domain import errors
 from jobsmith.execution.local import LocalExecutor
 from jobsmith.processes import registry
-from jobsmith.store import admin, blobs, migrate, repository
+from jobsmith.store import admin, blobs, migrate, notices, repository
 from jobsmith.store.database import Database
 
 if TYPE_CHECKING:
@@ -79,9 +79,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services = build_services(settings, executor, changes)
         app.state.services = services
         executor.start(on_change=changes.publish)
+        listener = None
+        if services.database.dialect == "postgresql":  # changes made on other machines, as they commit
+            listener = notices.NoticeListener(settings.resolved_database_url, changes.publish)
+            listener.start()
         try:
             yield
         finally:
+            if listener is not None:
+                await asyncio.to_thread(listener.stop)
             await executor.stop()
             services.database.dispose()
 

@@ -1,9 +1,10 @@
 """Waking long-polling requests (``Prefer: wait=N`` on a job) when the job changes.
 
 Changes are announced by the local workers (claimed, finished, handed back: through a pipe
-pumped by the executor) and by this API process itself (queued, cancelled, deleted). A waiter
-never relies on an announcement alone: it re-reads the job at least every
-:data:`RECHECK_S`, so a change made elsewhere (the sweeper, another server) is seen too.
+pumped by the executor), by this API process itself (queued, cancelled, deleted) and, on
+PostgreSQL, by the database for every state change wherever it was made (workers on other
+machines, sweepers, other servers: :mod:`jobsmith.store.notices`). A waiter never relies on an
+announcement alone: it re-reads the job at least every :data:`RECHECK_S`.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ handed to one sender thread, so a request never waits for the broker, and a brok
 makes no request fail: the send is dropped with a log line, and the workers' sweepers announce
 the job again (:mod:`jobsmith.execution.dispatch`). Which job and which process are not known
 here, so a wake-up goes to every queue; on the default single queue that is one message per job.
-Workers on other machines report nothing back: a long-polling client sees their changes through
-the API's periodic re-read of the job.
+Workers on other machines report nothing back through the broker: the API hears of their changes
+from PostgreSQL as they commit (:mod:`jobsmith.store.notices`).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class CeleryExecutor:
         self._pending.put(None)
 
     def start(self, on_change: Callable[[str], None] | None = None) -> None:
-        """Start the sender; ``on_change`` is unused: remote workers' changes are seen by re-reading."""
+        """Start the sender; ``on_change`` is unused: remote workers' changes come from the database."""
         log.warning("executor celery: this server runs no jobs; it announces them on %s, queue(s) %s",
                     _safe(self.settings.broker_url), ", ".join(self.dispatcher.routing.queues))
         self._sender = threading.Thread(target=self._send_forever, name="jobsmith-dispatch", daemon=True)
