@@ -3,7 +3,9 @@
 Workers are spawned once (no interpreter start per job), run at a lower scheduling priority than
 the API, die with the server (so a kill -9 of the server behaves like a crashed machine), and are
 restarted if one dies. The API wakes them through a semaphore when it queues a job; they also poll,
-so a missed wake-up only costs ``poll_interval_s``.
+so a missed wake-up only costs ``poll_interval_s``. Each worker announces the jobs it claims and
+ends on a pipe of its own, which the API's event loop reads as announcements arrive (no thread, no
+lock between workers).
 """
 
 from __future__ import annotations
@@ -13,10 +15,9 @@ import contextlib
 import logging
 import multiprocessing
 import os
-import threading
 import time
 from collections.abc import Callable
-from multiprocessing.queues import SimpleQueue
+from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Semaphore
 from typing import Any
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 _SPAWN = multiprocessing.get_context("spawn")
 
 
-def worker_main(settings: Settings, wake: Semaphore, changes: SimpleQueue[str | None], parent_pid: int) -> None:
+def worker_main(settings: Settings, wake: Semaphore, changes: Connection, parent_pid: int) -> None:
     """Entry point of a local worker process."""
     from jobsmith.execution import osproc, worker
     from jobsmith.processes import registry
@@ -42,7 +43,7 @@ def worker_main(settings: Settings, wake: Semaphore, changes: SimpleQueue[str | 
     database = Database(settings.resolved_database_url)
     node = worker.Worker(settings, database, blobs.BlobStore(settings.resolved_storage),
                          registry.load(settings.processes), lambda timeout: _wait(wake, timeout),
-                         parent_pid=parent_pid, announce=changes.put)
+                         parent_pid=parent_pid, announce=lambda job_id: changes.send_bytes(job_id.encode()))
     node.install_signal_handlers()
     node.run()
     database.dispose()
@@ -58,8 +59,9 @@ class LocalExecutor:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._wake: Semaphore = _SPAWN.Semaphore(0)
-        self._changes: SimpleQueue[str | None] = _SPAWN.SimpleQueue()
-        self._pump: threading.Thread | None = None
+        self._on_change: Callable[[str], None] = lambda job_id: None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._announcements: dict[int, Connection] = {}  # by the worker's pid
         self._processes: list[BaseProcess] = []
         self._watcher: asyncio.Task[Any] | None = None
         self._stopping = False
@@ -69,23 +71,39 @@ class LocalExecutor:
         self._wake.release()
 
     def start(self, on_change: Callable[[str], None] | None = None) -> None:
-        """Start the workers; ``on_change(job_id)`` hears of every job they claim or end."""
-        self._processes = [self._spawn() for _ in range(self.settings.workers)]
+        """Start the workers; ``on_change(job_id)`` hears, on the event loop, of every job they claim or end."""
+        self._loop = asyncio.get_running_loop()
         if on_change is not None:
-            self._pump = threading.Thread(target=self._forward, args=(on_change,), name="jobsmith-changes",
-                                          daemon=True)
-            self._pump.start()
-        self._watcher = asyncio.get_running_loop().create_task(self._watch())
+            self._on_change = on_change
+        self._processes = [self._spawn() for _ in range(self.settings.workers)]
+        self._watcher = self._loop.create_task(self._watch())
 
     def _spawn(self) -> BaseProcess:
-        process = _SPAWN.Process(target=worker_main, args=(self.settings, self._wake, self._changes, os.getpid()),
+        receiving, sending = _SPAWN.Pipe(duplex=False)
+        process = _SPAWN.Process(target=worker_main, args=(self.settings, self._wake, sending, os.getpid()),
                                  name="jobsmith-worker", daemon=False)
         process.start()
+        sending.close()
+        assert self._loop is not None and process.pid is not None
+        self._announcements[process.pid] = receiving
+        self._loop.add_reader(receiving.fileno(), self._hear, process.pid)
         return process
 
-    def _forward(self, on_change: Callable[[str], None]) -> None:
-        while (job_id := self._changes.get()) is not None:
-            on_change(job_id)
+    def _hear(self, pid: int) -> None:
+        """Every announcement waiting on a worker's pipe; at its end (the worker is gone) the pipe is closed."""
+        pipe = self._announcements[pid]
+        try:
+            while pipe.poll(0):
+                self._on_change(pipe.recv_bytes().decode())
+        except (EOFError, OSError):
+            self._forget(pid)
+
+    def _forget(self, pid: int) -> None:
+        pipe = self._announcements.pop(pid, None)
+        if pipe is not None:
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.remove_reader(pipe.fileno())
+            pipe.close()
 
     async def _watch(self) -> None:
         """Replace workers that died (a crash, the OOM killer) while the server runs."""
@@ -111,9 +129,8 @@ class LocalExecutor:
             self._wake.release()
         deadline = self.settings.shutdown_grace_s + self.settings.cancel_grace_s + 10
         await asyncio.to_thread(self._join_all, deadline)
-        if self._pump is not None:
-            self._changes.put(None)
-            self._pump.join(5)
+        for pid in list(self._announcements):
+            self._forget(pid)
 
     def _join_all(self, timeout: float) -> None:
         end = time.monotonic() + timeout
