@@ -159,7 +159,8 @@ async def get_job(job_id: JobId, request: Request, services: ServicesDep, caller
             if remaining <= 0:
                 break
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), min(remaining, changes.RECHECK_S))
+                async with asyncio.timeout(min(remaining, changes.RECHECK_S)):  # no task per wait, unlike wait_for
+                    await changed.wait()
             changed.clear()
             job = await services.read(read)
     return _view(request, job)

@@ -50,6 +50,7 @@ class Upload:
         self._digest = hashlib.sha256()
         self._limit = limit
         self.size = 0
+        self.placed = False
 
     def write(self, chunk: bytes) -> None:
         self.size += len(chunk)
@@ -72,9 +73,11 @@ class Upload:
             self._file.close()
 
     def abort(self) -> None:
+        """Discard the upload unless it was placed as an input."""
         if not self._file.closed:
             self._file.close()
-        self.path.unlink(missing_ok=True)
+        if not self.placed:
+            self.path.unlink(missing_ok=True)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,6 +116,7 @@ class BlobStore:
 
     def place_input(self, upload: Upload, job_id: str, name: str) -> None:
         os.replace(upload.path, self.inputs_dir(job_id) / name)
+        upload.placed = True
 
     def input_path(self, job_id: str, name: str) -> pathlib.Path:
         return self.inputs_dir(job_id) / name
