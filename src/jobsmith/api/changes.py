@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import AsyncIterator
 
 RECHECK_S = 1.0
@@ -23,13 +24,26 @@ class ChangeFeed:
     def __init__(self) -> None:
         self._waiters: dict[str, set[asyncio.Event]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+        """Attach to ``loop``; call from the loop's own thread."""
+        self._loop, self._loop_thread = loop, threading.get_ident()
 
     def publish(self, job_id: str) -> None:
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake, job_id)
+        """Wake whoever waits on ``job_id``: at once on the loop's thread, else through the loop.
+
+        Most changes have no waiter, and those cost one dictionary look-up here. Looking without the
+        loop is safe: a waiter registers before it reads the job, and a change is published after its
+        commit, so a waiter that registers just after this look-up reads the change itself.
+        """
+        loop = self._loop
+        if job_id not in self._waiters or loop is None or loop.is_closed():
+            return
+        if threading.get_ident() == self._loop_thread:
+            self._wake(job_id)
+        else:
+            loop.call_soon_threadsafe(self._wake, job_id)
 
     def _wake(self, job_id: str) -> None:
         for event in self._waiters.get(job_id, ()):
