@@ -96,14 +96,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_engine(url: str) -> sa.Engine:
-    """An engine tuned for jobsmith: WAL and a busy timeout on SQLite, pre-ping elsewhere.
+    """An engine tuned for jobsmith: WAL and a busy timeout on SQLite.
 
     On SQLite every write transaction starts with its write statement (see the repository), so
-    concurrent writers queue on the busy timeout instead of failing on a lock upgrade.
+    concurrent writers queue on the busy timeout instead of failing on a lock upgrade. A server
+    database's connections are not pinged before each use (a round trip per request): when one turns
+    out dead (a restart), SQLAlchemy sees the disconnect, that use fails (a 503, or a worker's retry)
+    and every older connection in the pool is replaced before its next use.
     """
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
                                   pool_size=20, max_overflow=20)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return sa.create_engine(url, pool_size=10, max_overflow=20)
