@@ -110,8 +110,8 @@ def test_a_state_change_committed_anywhere_reaches_a_listening_server(schema: Po
 
     database = Database(schema.url)
     migrate.upgrade(database.engine)
-    heard: queue.SimpleQueue[str] = queue.SimpleQueue()
-    listener = notices.NoticeListener(schema.url, heard.put)
+    heard: queue.SimpleQueue[tuple[str, str | None]] = queue.SimpleQueue()
+    listener = notices.NoticeListener(schema.url, lambda job_id, state: heard.put((job_id, state)))
     listener.start()
     try:
         assert listener.listening.wait(10)
@@ -121,7 +121,7 @@ def test_a_state_change_committed_anywhere_reaches_a_listening_server(schema: Po
             description=None, priority=0, timeout_s=60, max_retries=0, queued=False))
         jobs.patch(job.id, None, {"description": "not a state change"})
         jobs.cancel(job.id)  # WAITING_FOR_DATA -> CANCELLED, in another connection
-        assert heard.get(timeout=10) == job.id
+        assert heard.get(timeout=10) == (job.id, "CANCELLED")
         with pytest.raises(queue.Empty):  # one notice per change of state, none for the description
             heard.get(timeout=0.5)
     finally:

@@ -14,15 +14,32 @@ import contextlib
 import threading
 from collections.abc import AsyncIterator
 
+from jobsmith.domain import states
+
 RECHECK_S = 1.0
 MAX_WAIT_S = 30.0
+
+
+class Waiter:
+    """What one long-poll waits on: its event is set on each change of its job."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.maybe_final = False
+
+    def notify(self, state: str | None) -> None:
+        """A change to ``state`` (None: unknown). Whether it may have made the job final is kept, so
+        that a wait for the final state need not read the job on each step on the way."""
+        if state is None or states.Status(state).is_terminal():
+            self.maybe_final = True
+        self.event.set()
 
 
 class ChangeFeed:
     """Per-job events on the API's event loop. ``publish`` may be called from any thread."""
 
     def __init__(self) -> None:
-        self._waiters: dict[str, set[asyncio.Event]] = {}
+        self._waiters: dict[str, set[Waiter]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
 
@@ -30,8 +47,9 @@ class ChangeFeed:
         """Attach to ``loop``; call from the loop's own thread."""
         self._loop, self._loop_thread = loop, threading.get_ident()
 
-    def publish(self, job_id: str) -> None:
-        """Wake whoever waits on ``job_id``: at once on the loop's thread, else through the loop.
+    def publish(self, job_id: str, state: str | None = None) -> None:
+        """Wake whoever waits on ``job_id``, which went to ``state`` (None: unknown, maybe final): at once
+        on the loop's thread, else through the loop.
 
         Most changes have no waiter, and those cost one dictionary look-up here. Looking without the
         loop is safe: a waiter registers before it reads the job, and a change is published after its
@@ -41,25 +59,25 @@ class ChangeFeed:
         if job_id not in self._waiters or loop is None or loop.is_closed():
             return
         if threading.get_ident() == self._loop_thread:
-            self._wake(job_id)
+            self._wake(job_id, state)
         else:
-            loop.call_soon_threadsafe(self._wake, job_id)
+            loop.call_soon_threadsafe(self._wake, job_id, state)
 
-    def _wake(self, job_id: str) -> None:
-        for event in self._waiters.get(job_id, ()):
-            event.set()
+    def _wake(self, job_id: str, state: str | None) -> None:
+        for waiter in self._waiters.get(job_id, ()):
+            waiter.notify(state)
 
     @contextlib.asynccontextmanager
-    async def listening(self, job_id: str) -> AsyncIterator[asyncio.Event]:
-        """An event set on the next change of ``job_id``; enter it *before* reading the job."""
-        event = asyncio.Event()
-        self._waiters.setdefault(job_id, set()).add(event)
+    async def listening(self, job_id: str) -> AsyncIterator[Waiter]:
+        """A waiter notified of every change of ``job_id``; enter it *before* reading the job."""
+        waiter = Waiter()
+        self._waiters.setdefault(job_id, set()).add(waiter)
         try:
-            yield event
+            yield waiter
         finally:
             waiters = self._waiters.get(job_id)
             if waiters is not None:
-                waiters.discard(event)
+                waiters.discard(waiter)
                 if not waiters:
                     del self._waiters[job_id]
 

@@ -158,10 +158,14 @@ async def get_job(job_id: JobId, request: Request, services: ServicesDep, caller
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
+            woken = False
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(min(remaining, changes.RECHECK_S)):  # no task per wait, unlike wait_for
-                    await changed.wait()
-            changed.clear()
+                    woken = await changed.event.wait()
+            changed.event.clear()
+            if woken and until == "final" and not changed.maybe_final:
+                continue  # a step on the way (claimed, say): the job cannot be final, nothing to read
+            changed.maybe_final = False
             job = await services.read(read)
     return _view(request, job)
 

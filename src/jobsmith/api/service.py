@@ -98,7 +98,7 @@ def accept_upload(services: Services, job: records.JobRecord, filename: str, upl
                                       complete)
     if updated.state == S.QUEUED:
         services.executor.notify()
-        services.changes.publish(job.id)
+        services.changes.publish(job.id, S.QUEUED.value)
     return updated
 
 
@@ -114,7 +114,7 @@ def queue(services: Services, job: records.JobRecord) -> records.JobRecord:
                               code="state_conflict")
     services.jobs.queue(job.id)
     services.executor.notify()
-    services.changes.publish(job.id)
+    services.changes.publish(job.id, S.QUEUED.value)
     return services.jobs.get(job.id)
 
 
@@ -123,13 +123,13 @@ def delete(services: Services, job: records.JobRecord) -> records.JobRecord:
     deleted = services.jobs.delete(job.id)
     services.blobs.remove(job.id)
     services.jobs.mark_files_removed(job.id)
-    services.changes.publish(job.id)
+    services.changes.publish(job.id, S.DELETED.value)
     return deleted
 
 
 def cancel(services: Services, job: records.JobRecord) -> records.JobRecord:
     cancelled = services.jobs.cancel(job.id)
-    services.changes.publish(job.id)
+    services.changes.publish(job.id, cancelled.state)
     return services.jobs.get(cancelled.id)
 
 

@@ -39,7 +39,7 @@ class CeleryExecutor:
         """A job was queued (and committed): announce it, without waiting for the broker."""
         self._pending.put(None)
 
-    def start(self, on_change: Callable[[str], None] | None = None) -> None:
+    def start(self, on_change: Callable[[str, str | None], None] | None = None) -> None:
         """Start the sender; ``on_change`` is unused: remote workers' changes come from the database."""
         log.warning("executor celery: this server runs no jobs; it announces them on %s, queue(s) %s",
                     _safe(self.settings.broker_url), ", ".join(self.dispatcher.routing.queues))

@@ -43,7 +43,8 @@ def worker_main(settings: Settings, wake: Semaphore, changes: Connection, parent
     database = Database(settings.resolved_database_url)
     node = worker.Worker(settings, database, blobs.BlobStore(settings.resolved_storage),
                          registry.load(settings.processes), lambda timeout: _wait(wake, timeout),
-                         parent_pid=parent_pid, announce=lambda job_id: changes.send_bytes(job_id.encode()))
+                         parent_pid=parent_pid,
+                         announce=lambda job_id, state: changes.send_bytes(f"{job_id} {state or ''}".encode()))
     node.install_signal_handlers()
     node.run()
     database.dispose()
@@ -59,7 +60,7 @@ class LocalExecutor:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._wake: Semaphore = _SPAWN.Semaphore(0)
-        self._on_change: Callable[[str], None] = lambda job_id: None
+        self._on_change: Callable[[str, str | None], None] = lambda job_id, state: None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._announcements: dict[int, Connection] = {}  # by the worker's pid
         self._processes: list[BaseProcess] = []
@@ -70,8 +71,9 @@ class LocalExecutor:
         """A job was queued: wake one idle worker."""
         self._wake.release()
 
-    def start(self, on_change: Callable[[str], None] | None = None) -> None:
-        """Start the workers; ``on_change(job_id)`` hears, on the event loop, of every job they claim or end."""
+    def start(self, on_change: Callable[[str, str | None], None] | None = None) -> None:
+        """Start the workers; ``on_change(job_id, state)`` hears, on the event loop, of every job they claim or
+        end and the state it went to (None: unknown)."""
         self._loop = asyncio.get_running_loop()
         if on_change is not None:
             self._on_change = on_change
@@ -94,7 +96,8 @@ class LocalExecutor:
         pipe = self._announcements[pid]
         try:
             while pipe.poll(0):
-                self._on_change(pipe.recv_bytes().decode())
+                job_id, _, state = pipe.recv_bytes().decode().partition(" ")
+                self._on_change(job_id, state or None)
         except (EOFError, OSError):
             self._forget(pid)
 

@@ -29,7 +29,7 @@ class Worker:
     def __init__(self, settings: Settings, database: Database, store: blobs.BlobStore,
                  processes: registry.Registry, wait_for_work: WaitForWork,
                  only: Sequence[str] = (), parent_pid: int | None = None,
-                 announce: Callable[[str], None] | None = None,
+                 announce: Callable[[str, str | None], None] | None = None,
                  should_stop: Callable[[], bool] | None = None,
                  requeued: Callable[[records.JobRecord], None] | None = None) -> None:
         self.settings = settings
@@ -41,7 +41,7 @@ class Worker:
         self.wait_for_work = wait_for_work
         self.only = tuple(only)
         self.parent_pid = parent_pid
-        self.announce = announce or (lambda job_id: None)
+        self.announce = announce or (lambda job_id, state: None)
         self.should_stop = should_stop or (lambda: False)
         self.requeued = requeued or (lambda job: None)
         self.stopping = False
@@ -72,10 +72,11 @@ class Worker:
         claim = self.leases.claim(self.worker_id, self.only if only is None else only)
         if claim is None:
             return False
-        self.announce(claim.job.id)
-        if self.runner.run(claim, self.shutting_down) == runner.S.QUEUED:
+        self.announce(claim.job.id, runner.S.PROCESSING.value)
+        ended = self.runner.run(claim, self.shutting_down)
+        if ended == runner.S.QUEUED:
             self.requeued(claim.job)
-        self.announce(claim.job.id)
+        self.announce(claim.job.id, ended.value if ended is not None else None)
         return True
 
     def shutting_down(self) -> bool:

@@ -1,6 +1,7 @@
 """Hearing of job state changes made anywhere: PostgreSQL's LISTEN/NOTIFY.
 
-A trigger (migration 0002) notifies :data:`CHANNEL` with a job's id whenever its state changes,
+A trigger (migration 0002) notifies :data:`CHANNEL` with a job's id and new state (``<id> <state>``)
+whenever its state changes,
 delivered when the changing transaction commits, whichever machine made it. An API server in
 cluster mode listens on one connection of its own and wakes the long-polls waiting on that job,
 so a client hears of a finished job at once instead of at the next periodic re-read.
@@ -24,9 +25,9 @@ RETRY_S = 2.0
 
 
 class NoticeListener:
-    """A thread that LISTENs on :data:`CHANNEL` and hands every job id to ``on_change``."""
+    """A thread that LISTENs on :data:`CHANNEL` and hands every job id and state to ``on_change``."""
 
-    def __init__(self, url: str, on_change: Callable[[str], None]) -> None:
+    def __init__(self, url: str, on_change: Callable[[str, str | None], None]) -> None:
         self._conninfo = sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         self._on_change = on_change
         self._stop = threading.Event()
@@ -56,7 +57,8 @@ class NoticeListener:
                     self.listening.set()
                     while not self._stop.is_set():
                         for notice in connection.notifies(timeout=1.0):
-                            self._on_change(notice.payload)
+                            job_id, _, state = notice.payload.partition(" ")
+                            self._on_change(job_id, state or None)
             except psycopg.Error as problem:
                 log.warning("listening for job changes failed (%s); trying again in %g s",
                             str(problem).strip() or type(problem).__name__, RETRY_S)

@@ -5,7 +5,7 @@ Revises: 0001
 Create Date: 2026-12-02 00:40:00
 
 On PostgreSQL every change of a job's state notifies the channel ``jobsmith_job_state`` with the
-job's id, delivered when its transaction commits: API servers LISTEN and answer long-polls the
+job's id and new state, delivered when its transaction commits: API servers LISTEN and answer long-polls the
 moment a worker on another machine finishes a job (see :mod:`jobsmith.store.notices`). SQLite has
 no such thing; there the embedded workers announce changes through a pipe.
 """
@@ -26,7 +26,7 @@ def upgrade() -> None:
     op.execute("""
         CREATE FUNCTION jobsmith_job_state_changed() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            PERFORM pg_notify('jobsmith_job_state', NEW.id);
+            PERFORM pg_notify('jobsmith_job_state', NEW.id || ' ' || NEW.state);
             RETURN NULL;
         END $$
     """)
