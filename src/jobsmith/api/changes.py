@@ -18,6 +18,7 @@ from jobsmith.domain import states
 
 RECHECK_S = 1.0
 MAX_WAIT_S = 30.0
+_NOT_FINAL = frozenset(s.value for s in states.Status if not s.is_terminal())
 
 
 class Waiter:
@@ -30,7 +31,7 @@ class Waiter:
     def notify(self, state: str | None) -> None:
         """A change to ``state`` (None: unknown). Whether it may have made the job final is kept, so
         that a wait for the final state need not read the job on each step on the way."""
-        if state is None or states.Status(state).is_terminal():
+        if state not in _NOT_FINAL:
             self.maybe_final = True
         self.event.set()
 
