@@ -41,8 +41,18 @@ def test_upload_queue_run_and_download(client: httpx.Client) -> None:
     assert both.headers["etag"] == f'"{hashlib.sha256(b"hello world").hexdigest()}"'
     partial = client.get(f"/v1/jobs/{job_id}/results/both.txt", headers={"Range": "bytes=6-10"})
     assert partial.status_code == 206 and partial.content == b"world"
-    archive = zipfile.ZipFile(io.BytesIO(client.get(f"/v1/jobs/{job_id}/results").content))
+    assert both.headers["content-length"] == "11" and both.headers["accept-ranges"] == "bytes"
+    assert both.headers["last-modified"] and both.headers["content-type"].startswith("text/plain")
+    zipped = client.get(f"/v1/jobs/{job_id}/results")
+    assert zipped.headers["content-type"] == "application/zip"
+    assert zipped.headers["content-disposition"] == f'attachment; filename="{job_id}-results.zip"'
+    assert zipped.headers["content-length"] == str(len(zipped.content))
+    archive = zipfile.ZipFile(io.BytesIO(zipped.content))
     assert sorted(archive.namelist()) == ["both.txt", "nested/count.txt"]
+    assert archive.read("both.txt") == b"hello world"
+    manifest = {r["path"]: r for r in done["results"]}
+    assert manifest["both.txt"]["size"] == 11
+    assert manifest["both.txt"]["sha256"] == hashlib.sha256(b"hello world").hexdigest()
     assert client.get(f"/v1/jobs/{job_id}/inputs/left.txt").content == b"hello "
     log = client.get(f"/v1/jobs/{job_id}/log")
     assert "step concatenate started" in log.text and "finished: COMPLETED" in log.text
