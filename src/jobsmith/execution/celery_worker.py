@@ -184,9 +184,8 @@ class Node:
             self._announce(queue)  # pass it on to a worker that is not stopping
             return
         try:
-            announced = True  # a wake-up: most often a job waits, so the first claim does not look first
-            while node.run_one(processes, announced=announced) and not node.shutting_down():
-                announced = False
+            while node.run_one(processes) and not node.shutting_down():
+                pass
         except errors.Unavailable as problem:
             log.warning("the database is unavailable (%s); a job this worker held is retried once its lease "
                         "expires, the others wait in the queue", problem.detail, extra={"worker_id": node.worker_id})

@@ -50,9 +50,8 @@ def worker_main(settings: Settings, wake: Semaphore, changes: Connection, parent
     database.dispose()
 
 
-def _wait(wake: Semaphore, timeout: float) -> bool:
-    """True when woken by a queued job, False after ``timeout`` seconds."""
-    return wake.acquire(timeout=timeout)
+def _wait(wake: Semaphore, timeout: float) -> None:
+    wake.acquire(timeout=timeout)
 
 
 class LocalExecutor:

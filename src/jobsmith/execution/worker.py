@@ -22,7 +22,7 @@ from jobsmith.store.database import Database
 
 log = logging.getLogger(__name__)
 
-WaitForWork = Callable[[float], bool | None]  # True: woken because a job was queued
+WaitForWork = Callable[[float], None]
 
 
 class Worker:
@@ -57,23 +57,19 @@ class Worker:
     def run(self) -> None:
         log.info("worker %s started (pid %d)", self.worker_id, os.getpid(), extra={"worker_id": self.worker_id})
         try:
-            announced = False
             while not self.shutting_down():
                 self._maybe_sweep()
-                if self.run_one(announced=announced):
-                    announced = False
-                else:
-                    announced = bool(self.wait_for_work(self.settings.poll_interval_s))
+                if not self.run_one():
+                    self.wait_for_work(self.settings.poll_interval_s)
         finally:
             self.runner.close()
             self.admin.stop_worker(self.worker_id)
             log.info("worker %s stopped", self.worker_id, extra={"worker_id": self.worker_id})
 
-    def run_one(self, only: Sequence[str] | None = None, *, announced: bool = False) -> bool:
+    def run_one(self, only: Sequence[str] | None = None) -> bool:
         """Claim and run one job (of the processes ``only``, default this worker's); False when there was
-        nothing to claim. ``announced``: a job was just announced, so claim without looking first.
-        ``requeued`` hears of a job the runner handed back to the queue."""
-        claim = self.leases.claim(self.worker_id, self.only if only is None else only, look_first=not announced)
+        nothing to claim. ``requeued`` hears of a job the runner handed back to the queue."""
+        claim = self.leases.claim(self.worker_id, self.only if only is None else only)
         if claim is None:
             return False
         self.announce(claim.job.id, runner.S.PROCESSING.value)

@@ -97,22 +97,20 @@ class Leases:
         self.lease_s = lease_s
         self._claims: dict[tuple[str, ...], tuple[sa.Select[Any], sa.Update]] = {}
 
-    def claim(self, worker_id: str, processes: Sequence[str] = (), *, look_first: bool = True) -> Claim | None:
+    def claim(self, worker_id: str, processes: Sequence[str] = ()) -> Claim | None:
         """Take the next queued job, or None when there is none (or claiming is paused).
 
-        Unless told not to (``look_first=False``: the worker was just told of a queued job), a read
-        looks first: a worker asks after every job whether another waits, and most often none does;
-        the read answers that without the write transaction (and, on SQLite, the database's single
-        write lock) that the claim itself needs.
+        A read looks first: a worker asks after every job whether another waits, and most often none
+        does; the read answers that without the write transaction (and, on SQLite, the database's
+        single write lock) that the claim itself needs.
         """
         statements = self._claims.get(tuple(processes))
         if statements is None:
             statements = self._claims[tuple(processes)] = self._claim_statements(processes)
         probe, statement = statements
-        if look_first:
-            with self.db.read() as connection:
-                if connection.execute(probe).first() is None:
-                    return None
+        with self.db.read() as connection:
+            if connection.execute(probe).first() is None:
+                return None
         token = str(uuid.uuid4())
         with self.db.begin() as tx:
             row = tx.execute(statement, {"token": token, "worker_id": worker_id}).one_or_none()
