@@ -10,7 +10,8 @@ What it measures
 
     ``whole``  the whole profile as the worker runs it: ``process.run`` (read, hash, analysis, plots,
                report) with a ``JobContext`` whose reporter records when each step ends;
-    ``stats``  its statistics pass alone: ``process.open_duckdb`` + ``readers.read`` +
+    ``stats``  its statistics pass alone: ``process.open_duckdb`` + ``readers.read`` (drawing the
+               inference sample in its pass, as ``process.run`` asks it to) +
                ``analyse.profile`` (no hash, no plots, no report), with the analysis' progress
                marks timed, which show where the analysis spends its time (stats.py's steps);
     ``parse``  the bare parse, the floor no profile can beat: the same engine with the same settings
@@ -292,13 +293,15 @@ class TracedConnection:
 
 
 def phase_stats(path: pathlib.Path, work: pathlib.Path) -> dict[str, Any]:
-    from jobsmith.processes.profile import analyse, process, readers
+    from jobsmith.processes.profile import analyse, infer, process, readers
 
     options = process.ProfileOptions.model_validate({})
     clock = Clock()
     with process.open_duckdb(work, options) as engine:
         con = TracedConnection(engine) if os.environ.get("JOBSMITH_BENCH_TRACE_SQL") else engine
-        sources = readers.read(path, con, display_name=path.name, work_dir=work)  # type: ignore[arg-type]
+        sampling = infer.reader_sampling(options.inference_sample_rows, options.seed)  # as process.run reads
+        sources = readers.read(path, con, display_name=path.name, work_dir=work,  # type: ignore[arg-type]
+                               sampling=sampling)
         clock.mark("read")
         marks: list[tuple[float, float]] = []
         result = analyse.profile(
@@ -612,7 +615,7 @@ def show_analysis(results: dict[tuple[int, str], Run], datasets: Sequence[Datase
             continue
         steps = dict(run.child.get("steps", []))
         read_end = steps.get("read", 0.0)
-        parts, previous, last_fraction = [f"read (sniff, count rows) {read_end:.2f}"], read_end, 0.0
+        parts, previous, last_fraction = [f"read (sniff, count rows, inference sample) {read_end:.2f}"], read_end, 0.0
         for fraction, at in run.child.get("analysis_marks", []):
             if fraction <= last_fraction:  # the start mark, and analyse's own final 1.0
                 continue

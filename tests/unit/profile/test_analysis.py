@@ -21,7 +21,7 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from jobsmith.processes import context
-from jobsmith.processes.profile import analyse, model, paths, stats
+from jobsmith.processes.profile import analyse, infer, model, paths, readers, sqlbits, stats, temporal
 from jobsmith.processes.profile.readers.sources import OtherSource, SemiStructuredSource, TabularSource
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -478,6 +478,42 @@ def test_same_input_same_profile(tmp_path: pathlib.Path) -> None:
     assert results[0].edp == results[1].edp
     assert results[0].plots == results[1].plots
     assert results[0].notes == results[1].notes
+
+
+@pytest.mark.parametrize("file", ["bast.csv", "test.csv", "hamburg.csv"])
+def test_types_from_the_readers_sample_match_the_analysis_own(file: str, tmp_path: pathlib.Path) -> None:
+    """The reader draws the inference sample while it counts; the types are those the analysis finds alone."""
+    plans = []
+    for sampling in (readers.Sampling(rows=100, seed=0), None):
+        connection = duckdb.connect(config={"threads": 2})
+        (source,) = readers.read(TESTDATA / file, connection, work_dir=tmp_path / "work", sampling=sampling)
+        assert isinstance(source, TabularSource) and (source.sample is None) == (sampling is None)
+        plans.append(infer.plan_columns(connection, source, sample_rows=100, seed=0))
+        tables = {row[0] for row in connection.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        assert not {name for name in tables if name.startswith("jsm_")}  # the sample is dropped after use
+        connection.close()
+    assert plans[0] == plans[1]
+
+
+def test_scales_round_halves_to_even_as_round_even_does(con: duckdb.DuckDBPyConnection,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Timestamps on exact half-scale ties, before and after 1970: the fast rounding counts as round_even."""
+    con.execute("CREATE TABLE ticks AS SELECT c0, NULL::BOOLEAN AS z0 FROM (SELECT TIMESTAMP '2020-01-01' "
+                "+ to_microseconds(i * 15000000 + (i % 7 = 0)::INT) AS c0 FROM range(-20000, 20000) t(i) "
+                "UNION ALL SELECT TIMESTAMP '1970-01-01' "
+                "+ to_microseconds(i * 43200000000) FROM range(-300, 300) t(i) UNION ALL SELECT TIMESTAMP "
+                "'1969-12-31 23:59:30' + to_microseconds(i * 500) FROM range(0, 20000) t(i))")
+    found = []
+    for reach in (temporal.ROUNDING_REACH, 0):  # 0: every scale falls back to round_even
+        monkeypatch.setattr(temporal, "ROUNDING_REACH", reach)
+        batch = sqlbits.Aggregates()
+        analysis = temporal.DatetimeAnalysis(infer.ColumnPlan(0, "at", "datetime", "at"))
+        analysis.plan_first(batch)
+        batch.run(con, "ticks")
+        analysis.read_first(batch)
+        temporal.measure_scales(con, "ticks", analysis.summary)
+        found.append(analysis.summary.scales)
+    assert found[0] == found[1] and len(found[0]) == len(temporal.GRANULARITIES)
 
 
 def test_plot_paths_are_safe_and_unique() -> None:

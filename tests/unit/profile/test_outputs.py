@@ -18,6 +18,7 @@ from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
 import numpy as np
+import PIL.Image
 import pypdf
 import pytest
 from matplotlib import image as mimage
@@ -240,6 +241,10 @@ def test_long_category_labels_are_cut_with_an_ellipsis() -> None:
     assert len(cut) == plots.LABEL_CHARS and cut.endswith("…")
 
 
+def test_count_ticks_are_short_so_a_narrow_axis_needs_no_offset_text() -> None:
+    assert [plots._short_count(v) for v in (0, 250, 12_500, 3_000_000, 1.5e9)] == ["0", "250", "12.5k", "3M", "1.5G"]
+
+
 def test_the_pdf_shows_names_counts_and_page_numbers(result: model.ProfileResult, drawn: pathlib.Path) -> None:
     path = report.write_pdf(result, drawn)
     assert path == drawn / "report.pdf" and path.read_bytes()[:5] == b"%PDF-"
@@ -262,6 +267,16 @@ def test_the_pdf_embeds_every_plot_and_real_fonts(result: model.ProfileResult, d
     fonts = {str(font.get_object()["/BaseFont"]) for page in resources for font in page["/Font"].values()}
     assert fonts and all("DejaVuSans" in font for font in fonts), fonts
     assert reader.metadata is not None and reader.metadata.title == TITLE
+
+
+def test_the_pdf_shows_each_plot_pixel_for_pixel(result: model.ProfileResult, drawn: pathlib.Path) -> None:
+    """The PNGs' compressed rows go into the PDF as they are (PNG predictors): they must decode to the same pixels."""
+    reader = pypdf.PdfReader(report.write_pdf(result, drawn))
+    embedded = [np.asarray(image.image.convert("RGB")) for page in reader.pages for image in page.images]
+    for request in result.plots:
+        pixels = np.asarray(PIL.Image.open(drawn / request.path))
+        assert pixels.shape[2] == 3, "plots are opaque RGB"
+        assert any(found.shape == pixels.shape and np.array_equal(found, pixels) for found in embedded), request.path
 
 
 def test_the_pdf_is_the_same_for_the_same_result(result: model.ProfileResult, drawn: pathlib.Path) -> None:

@@ -46,8 +46,9 @@ def read(path: pathlib.Path, con: duckdb.DuckDBPyConnection, work: pathlib.Path,
     return readers.read(path, con, work_dir=work, **kwargs)
 
 
-def one_table(path: pathlib.Path, con: duckdb.DuckDBPyConnection, work: pathlib.Path) -> readers.TabularSource:
-    found = read(path, con, work)
+def one_table(path: pathlib.Path, con: duckdb.DuckDBPyConnection, work: pathlib.Path,
+              **kwargs: Any) -> readers.TabularSource:
+    found = read(path, con, work, **kwargs)
     assert len(found) == 1 and isinstance(found[0], readers.TabularSource), found
     return found[0]
 
@@ -247,6 +248,45 @@ def test_irregular_rows_beyond_the_sample_are_padded_or_read_leniently(
     assert tail == [("60000", "short", None), ("60001", "quoted\nbreak", "1"), ("60002", "too", "many")]
     assert "fewer fields" in notes(source)
     assert "The file breaks the CSV rules near line 60004 (4 fields where the table has 3)" in notes(source)
+
+
+def test_the_inference_sample_is_drawn_in_the_counting_read_even_when_it_is_relaxed(
+    tmp_path: pathlib.Path, con: duckdb.DuckDBPyConnection, work: pathlib.Path
+) -> None:
+    body = "".join(f"{i},name {i},{i * 3}\n" for i in range(60_000))
+    path = tmp_path / "late.csv"
+    path.write_text("id,name,value\n" + body + "60000,short\n60002,too,many,fields\n")
+    sampling = readers.Sampling(rows=1000, seed=7)
+    source = one_table(path, con, work, sampling=sampling)
+    assert source.row_count == 60_002 and source.sample is not None
+    assert "The file breaks the CSV rules near line 60003 (4 fields where the table has 3)" in notes(source)
+    drawn = con.execute(f'SELECT * FROM "{source.sample}" ORDER BY id').fetchall()
+    assert len(drawn) == 1000 and set(drawn) <= set(rows(con, source))
+    again = one_table(path, con, work, sampling=sampling)
+    assert con.execute(f'SELECT * FROM "{again.sample}" ORDER BY id').fetchall() == drawn  # seeded: the same rows
+    assert one_table(path, con, work).sample is None  # without sampling the reader only counts
+
+
+def test_a_file_that_cannot_be_read_fails_with_the_same_sentence_when_sampled(
+    tmp_path: pathlib.Path, con: duckdb.DuckDBPyConnection, work: pathlib.Path
+) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text("a,b\n" + "1,x\n" * 1000 + "2," + "y" * (9 * 1024 * 1024) + "\n3,z\n")
+    sentence = r"^'long\.csv' could not be read as delimited text near line 1002: Maximum line size of 8388608 bytes"
+    for sampling in (None, readers.Sampling(rows=100, seed=0)):
+        with pytest.raises(readers.UnreadableData, match=sentence):
+            read(path, con, work, sampling=sampling)
+
+
+def test_a_short_inference_sample_is_left_to_the_analysis(
+    tmp_path: pathlib.Path, con: duckdb.DuckDBPyConnection, work: pathlib.Path
+) -> None:
+    """A head of short rows before long ones makes the row estimate far too high: the slice keeps too few rows."""
+    path = tmp_path / "skewed.csv"
+    with path.open("w") as handle:
+        handle.write("a,b\n" + "1,x\n" * 300_000 + "".join(f"{i},{'y' * 3000}\n" for i in range(3000)))
+    source = one_table(path, con, work, sampling=readers.Sampling(rows=5000, seed=0))
+    assert (source.row_count, source.sample) == (303_000, None)
 
 
 def test_damaged_utf8_late_in_a_file_is_repaired_not_read_as_latin1(

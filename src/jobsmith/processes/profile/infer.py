@@ -23,7 +23,8 @@ import duckdb
 
 from jobsmith.processes.profile import parsers
 from jobsmith.processes.profile.readers import sources
-from jobsmith.processes.profile.sqlbits import Aggregates, ident, is_null_token, literal, seeded_sample
+from jobsmith.processes.profile.sqlbits import (EXACT_SAMPLE_LIMIT, Aggregates, ident, is_null_token, literal,
+                                                 seeded_sample)
 
 Kind = Literal["numeric", "datetime", "string"]
 
@@ -79,6 +80,8 @@ def plan_columns(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, 
     columns = [(str(row[0]), str(row[1]).upper()) for row in described]
     text = [name for name, kind in columns if kind == "VARCHAR"]
     verdicts = _judge(con, source, text, sample_rows, seed) if text else {}
+    if source.sample and not text:  # nothing to judge: the reader's sample is dropped unused
+        con.execute(f"DROP TABLE IF EXISTS {ident(source.sample)}")
     plans = []
     for position, (name, kind) in enumerate(columns):
         if name in verdicts:
@@ -164,14 +167,28 @@ def _winner(verdict: _Verdict) -> parsers.Parser | None:
     return best
 
 
+def reader_sampling(sample_rows: int, seed: int) -> sources.Sampling | None:
+    """The inference sample for the readers to draw in their own pass, where the rule allows it.
+
+    Above :data:`EXACT_SAMPLE_LIMIT` rows a sample is a bare hash slice, not the top-N a reader
+    draws, so the analysis draws those itself.
+    """
+    return sources.Sampling(sample_rows, seed) if sample_rows <= EXACT_SAMPLE_LIMIT else None
+
+
 def _judge(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, columns: list[str],
            sample_rows: int, seed: int) -> dict[str, _Verdict]:
-    """Sample the text columns once (seeded, see :func:`seeded_sample`), then count valid values per parser."""
-    sample = f"jsm_sample_{source.table}"
-    selected = ", ".join(ident(name) for name in columns)
-    key = f"hash({selected}, {int(seed)})"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(sample)} AS "
-                f"{seeded_sample(selected, ident(source.table), key, source.row_count, sample_rows)}")
+    """Sample the text columns once (seeded, see :func:`seeded_sample`), then count valid values per parser.
+
+    A sample the reader drew while it read the file (``source.sample``, see :func:`reader_sampling`)
+    is used instead of drawing one: drawing it here would parse a delimited file once more.
+    """
+    sample = source.sample or f"jsm_sample_{source.table}"
+    if source.sample is None:
+        selected = ", ".join(ident(name) for name in columns)
+        key = f"hash({selected}, {int(seed)})"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(sample)} AS "
+                    f"{seeded_sample(selected, ident(source.table), key, source.row_count, sample_rows)}")
     try:
         verdicts: dict[str, _Verdict] = {}
         for start in range(0, len(columns), CHUNK):

@@ -61,14 +61,15 @@ def profile(ctx: context.JobContext) -> None:
 def run(source_file: pathlib.Path, ctx: context.JobContext, options: ProfileOptions,
         display_name: str | None = None) -> model.ProfileResult:
     """The whole profile of ``source_file``; shared by the worker and ``jobsmith profile``."""
-    from jobsmith.processes.profile import analyse, readers
+    from jobsmith.processes.profile import analyse, infer, readers
 
     ctx.work_dir.mkdir(parents=True, exist_ok=True)
     with concurrent.futures.ThreadPoolExecutor(1) as hasher, open_duckdb(ctx.work_dir, options) as con:
         digest = hasher.submit(files.sha256_of, source_file)  # hashlib releases the GIL: free while DuckDB reads
         with ctx.step("read") as step:
             sources = readers.read(source_file, con, display_name=display_name or source_file.name,
-                                   work_dir=ctx.work_dir)
+                                   work_dir=ctx.work_dir,
+                                   sampling=infer.reader_sampling(options.inference_sample_rows, options.seed))
             step.message = describe_sources(sources)
         ctx.check_cancelled()
         with ctx.step("analyse") as step:

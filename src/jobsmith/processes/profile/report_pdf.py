@@ -7,8 +7,11 @@ M" footers, tables whose cells wrap, and every plot scaled to the page width.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
+import hashlib
 import pathlib
+import struct
 from collections.abc import Iterator
 from typing import Any
 from xml.sax import saxutils
@@ -17,7 +20,7 @@ import matplotlib
 from reportlab import platypus, rl_config  # type: ignore[import-untyped]
 from reportlab.lib import colors, pagesizes, styles, units  # type: ignore[import-untyped]
 from reportlab.lib.fonts import addMapping  # type: ignore[import-untyped]
-from reportlab.pdfbase import pdfmetrics, ttfonts  # type: ignore[import-untyped]
+from reportlab.pdfbase import pdfdoc, pdfmetrics, ttfonts  # type: ignore[import-untyped]
 from reportlab.pdfgen import canvas  # type: ignore[import-untyped]
 
 from jobsmith.processes.profile import model, plots
@@ -26,6 +29,7 @@ from jobsmith.processes.profile.report_view import Plot, Section, Table, View, b
 FONT = "DejaVuSans"
 BOLD = "DejaVuSans-Bold"
 MARGIN = 1.8 * units.cm
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def write_pdf(result: model.ProfileResult, output_dir: pathlib.Path) -> pathlib.Path:
@@ -170,7 +174,78 @@ def _image(plot: Plot, output_dir: pathlib.Path, max_width: float, max_height: f
     scale = min(1.0, max_width / natural_width, max_height / (plot.height * 72 / plots.DPI))
     width = natural_width * scale
     path = plots.resolve(output_dir, plot.path)
-    return platypus.Image(str(path), width=width, height=width * plot.height / plot.width)
+    png = _PngRows.read(path)
+    if png is None:
+        return platypus.Image(str(path), width=width, height=width * plot.height / plot.width)
+    return _Png(png, width, width * plot.height / plot.width)
+
+
+@dataclasses.dataclass(frozen=True)
+class _PngRows:
+    """The compressed rows of an 8-bit RGB PNG, which a PDF image stream can hold as they are."""
+
+    width: int
+    height: int
+    rows: bytes
+
+    @classmethod
+    def read(cls, path: pathlib.Path) -> _PngRows | None:
+        """The rows of ``path``; None unless it is a non-interlaced 8-bit RGB PNG (as plots draws them)."""
+        data = path.read_bytes()
+        if data[:8] != PNG_SIGNATURE:
+            return None
+        header, rows, at = b"", [], 8
+        while at + 8 <= len(data):
+            (length,), kind = struct.unpack(">I", data[at:at + 4]), data[at + 4:at + 8]
+            chunk = data[at + 8:at + 8 + length]
+            header = chunk if kind == b"IHDR" else header
+            if kind == b"IDAT":
+                rows.append(chunk)
+            at += 12 + length
+        if len(header) != 13 or header[8:13] != b"\x08\x02\x00\x00\x00" or not rows:
+            return None  # not 8 bits, RGB, deflate, adaptive filters, no interlace
+        width, height = struct.unpack(">II", header[:8])
+        return cls(width, height, b"".join(rows))
+
+
+class _PngXObject(pdfdoc.PDFImageXObject):  # type: ignore[misc]
+    """An image XObject whose stream is a PNG's compressed rows: PDF's Flate filter undoes the PNG
+    row filters itself (``/Predictor 15``), so the pixels are never decoded and compressed again.
+
+    reportlab's own path decodes every PNG, recompresses it at zlib's default level and hashes
+    it: two thirds of the PDF's build time (0.35 of 0.54 CPU-s for the 200 MB benchmark's 32 plots).
+    """
+
+    def __init__(self, name: str, png: _PngRows) -> None:
+        super().__init__(name)
+        self.width, self.height, self.streamContent = png.width, png.height, png.rows
+        self.bitsPerComponent, self.colorSpace, self._filters, self.mask = 8, "DeviceRGB", ("FlateDecode",), None
+
+    def format(self, document: Any) -> Any:
+        stream = pdfdoc.PDFStream(content=self.streamContent)
+        stream.dictionary.dict.update({
+            "Type": pdfdoc.PDFName("XObject"), "Subtype": pdfdoc.PDFName("Image"), "Width": self.width,
+            "Height": self.height, "BitsPerComponent": 8, "ColorSpace": pdfdoc.PDFName("DeviceRGB"),
+            "Filter": pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")]), "Length": len(self.streamContent),
+            "DecodeParms": pdfdoc.PDFDictionary({"Predictor": 15, "Colors": 3, "BitsPerComponent": 8,
+                                                 "Columns": self.width}),
+        })
+        return stream.format(document)
+
+
+class _Png(platypus.Flowable):  # type: ignore[misc]
+    """A plot drawn at ``width`` x ``height`` points from its PNG rows (see :class:`_PngXObject`)."""
+
+    def __init__(self, png: _PngRows, width: float, height: float) -> None:
+        super().__init__()
+        self._png, self.drawWidth, self.drawHeight = png, width, height
+        self.hAlign = "CENTER"
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.drawWidth, self.drawHeight
+
+    def draw(self) -> None:
+        self.canv.draw_png(self._png, self.drawWidth, self.drawHeight)
 
 
 class _NumberedCanvas(canvas.Canvas):  # type: ignore[misc]
@@ -191,6 +266,22 @@ class _NumberedCanvas(canvas.Canvas):  # type: ignore[misc]
             self._draw_footer(number, len(self._held))
             super().showPage()
         super().save()
+
+    def draw_png(self, png: _PngRows, width: float, height: float) -> None:
+        """Draw ``png`` at the origin, registered once as an XObject as ``drawImage`` registers images."""
+        name = f"jsm-png-{hashlib.sha256(png.rows).hexdigest()[:32]}"
+        registered = self._doc.getXObjectName(name)
+        if registered not in self._doc.idToObject:
+            image = _PngXObject(name, png)
+            self._setXObjects(image)
+            self._doc.Reference(image, registered)
+            self._doc.addForm(name, image)
+        self._currentPageHasImages = 1
+        self.saveState()
+        self.scale(width, height)
+        self._code.append(f"/{registered} Do")
+        self.restoreState()
+        self._formsinuse.append(name)
 
     def _draw_footer(self, number: int, total: int) -> None:
         width, _ = self._pagesize

@@ -2,7 +2,8 @@
 
 The order of work, and the scans it costs:
 
-1. type inference on a seeded sample (one pass over the source to draw the sample);
+1. type inference on a seeded sample (drawn by the reader of a delimited file in the pass that
+   counts its rows, else by one pass over the source);
 2. the typed table, written once (the only other pass over the source): a temporary table, or,
    when it would not fit in DuckDB's memory limit, a table in a scratch database file
    (:func:`sqlbits.scratch_store`), compressed and cheap to read back;

@@ -21,9 +21,14 @@ from typing import Any
 import duckdb
 
 from jobsmith.processes.profile.infer import ColumnPlan
-from jobsmith.processes.profile.sqlbits import Aggregates
+from jobsmith.processes.profile.sqlbits import Aggregates, number
 
 MIN_UNIQUE = 15
+ROUNDING = 1.5 * 2**52
+"""A double below :data:`ROUNDING_REACH` in magnitude plus this is rounded by IEEE arithmetic to a whole
+number, halves to even: ``x + ROUNDING`` equals ``y + ROUNDING`` exactly when ``round_even(x, 0)``
+equals ``round_even(y, 0)``."""
+ROUNDING_REACH = 2**50
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
 
 
@@ -126,13 +131,10 @@ def measure_scales(con: duckdb.DuckDBPyConnection, table: str, summary: Datetime
     exactly when the row ids increase along that sort, so monotonicity costs no second sort.
     """
     c = summary.plan.column
+    reach = max(abs(summary.first_us), abs(summary.last_us))
     scales = []
     for g in GRANULARITIES:
-        bucket = f"round_even(e / {g.micros}, 0)"
-        previous = f"round_even((e - d) / {g.micros}, 0)"
-        # Timestamps a whole scale apart always round apart: only closer ones need the divisions.
-        changed = "d > 0" if g.micros == 1 else f"d >= {g.micros} OR (d > 0 AND {bucket} <> {previous})"
-        scales.append(f"count(*) FILTER (d IS NULL OR {changed})")
+        scales.append(f"count(*) FILTER (d IS NULL OR {_bucket_changed(g.micros, reach)})")
         scales.append(f"count(*) FILTER (d > {g.micros})")
     row = con.execute(
         f"WITH w AS (SELECT e, e - lag(e) OVER o AS d, r < lag(r) OVER o AS back "
@@ -145,6 +147,23 @@ def measure_scales(con: duckdb.DuckDBPyConnection, table: str, summary: Datetime
                                                   and _never_rises(con, table, c))
     if summary.unique >= MIN_UNIQUE:
         summary.scales = [(g.name, int(row[2 + 2 * i]), int(row[3 + 2 * i])) for i, g in enumerate(GRANULARITIES)]
+
+
+def _bucket_changed(micros: int, reach: int) -> str:
+    """SQL true when a timestamp ``e`` rounds to another multiple of ``micros`` than its predecessor ``e - d``.
+
+    Timestamps a whole scale apart always round apart: only closer ones need the divisions. The
+    rounding is ``round_even(e / micros, 0)``'s, but where the quotients stay below
+    :data:`ROUNDING_REACH` it is done by adding :data:`ROUNDING`: the same integers (halves to
+    even), and the scales' part of the window query in half its CPU time (0.6 of 1.1 s at 200 MB).
+    """
+    if micros == 1:
+        return "d > 0"
+    if reach // micros < ROUNDING_REACH:
+        now, before = f"e / {micros} + {number(ROUNDING)}", f"(e - d) / {micros} + {number(ROUNDING)}"
+    else:
+        now, before = f"round_even(e / {micros}, 0)", f"round_even((e - d) / {micros}, 0)"
+    return f"d >= {micros} OR (d > 0 AND {now} <> {before})"
 
 
 def _never_rises(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:

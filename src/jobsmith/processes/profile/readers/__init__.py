@@ -21,6 +21,7 @@ from jobsmith.processes.profile.readers import context, dispatch, duck
 from jobsmith.processes.profile.readers.sources import (
     ArchiveLimits,
     OtherSource,
+    Sampling,
     SemiStructuredSource,
     Source,
     TabularSource,
@@ -30,6 +31,7 @@ from jobsmith.processes.profile.readers.sources import (
 __all__ = [
     "ArchiveLimits",
     "OtherSource",
+    "Sampling",
     "SemiStructuredSource",
     "Source",
     "TabularSource",
@@ -45,13 +47,17 @@ def read(
     display_name: str | None = None,
     work_dir: pathlib.Path,
     limits: ArchiveLimits = ArchiveLimits(),
+    sampling: Sampling | None = None,
 ) -> list[Source]:
     """All datasets in the file; raises UnreadableData (a ValueError subclass, defined in the package)
-    with a sentence saying what and where (file, line) when it cannot be read."""
+    with a sentence saying what and where (file, line) when it cannot be read.
+
+    With ``sampling``, readers that parse a whole file anyway (delimited text) draw that sample of
+    its rows in the same pass (``TabularSource.sample``)."""
     name = display_name or path.name
     if not path.is_file():
         raise UnreadableData(f"'{name}' does not exist or is not a regular file.")
-    ctx = context.Context(con, work_dir, limits, duck.TableNames(con))
+    ctx = context.Context(con, work_dir, limits, duck.TableNames(con), sampling=sampling)
     try:
         return dispatch.read_file(path, name, ctx)
     except duckdb.Error as error:

@@ -31,6 +31,7 @@ class Context:
     limits: sources.ArchiveLimits
     tables: duck.TableNames
     depth: int = 0
+    sampling: sources.Sampling | None = None  # drawn by readers that parse the whole file anyway
     unpacked: Unpacked = dataclasses.field(default_factory=Unpacked)
     _files: itertools.count[int] = dataclasses.field(default_factory=itertools.count)
 

@@ -4,10 +4,12 @@ The view reads the file itself, in parallel and in bounded memory, with every pa
 from our own sniffing (:mod:`.dialect`); nothing is copied unless DuckDB cannot decode the
 encoding, in which case a UTF-8 copy is streamed into the work directory.
 
-Counting the rows is the first full read. It starts strict and, if the file breaks the rules
-further down than the sample reached, retries with the relaxation DuckDB's error calls for:
-padding short rows, reading sequentially (DuckDB cannot pad rows in parallel when fields hold
-line breaks), and finally lenient parsing. Each relaxation is reported in the notes.
+Counting the rows is the first full read, and with ``Context.sampling`` the only one before
+the analysis' typed copy: it also draws the seeded sample the analysis infers types on (parsing
+is most of the cost of either). It starts strict and, if the file breaks the rules further down
+than the sniffed head reached, retries with the relaxation DuckDB's error calls for: padding
+short rows, reading sequentially (DuckDB cannot pad rows in parallel when fields hold line
+breaks), and finally lenient parsing. Each relaxation is reported in the notes.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ SAMPLE_BYTES = 1024 * 1024
 # profile's memory limit on files over 1 GiB. A record longer than 8 MiB is refused with a sentence.
 MAX_LINE_BYTES = 8 * 1024 * 1024
 MAX_ATTEMPTS = 5
+SAMPLE_HEADROOM = 4
+"""The hash slice keeps about this many times the wanted sample rows by the estimated row count,
+so the sample is full unless the file has under a quarter of the rows its head suggests."""
 _MISMATCH = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
 
@@ -51,7 +56,8 @@ def read(path: pathlib.Path, name: str, ctx: context.Context) -> sources.Tabular
         raise sources.UnreadableData(f"'{name}' holds no data: it is empty or blank.")
     plan = dialect.plan(sample, complete)
     table = ctx.tables.next()
-    row_count, notes = _create_and_count(ctx.con, table, text, plan, name)
+    draw = _Draw.of(ctx.sampling, text.path, sample, complete)
+    row_count, drawn, notes = _create_and_count(ctx.con, table, text, plan, name, draw)
     return sources.TabularSource(
         name=name,
         table=table,
@@ -61,6 +67,7 @@ def read(path: pathlib.Path, name: str, ctx: context.Context) -> sources.Tabular
         thousands=plan.separators.thousands,
         notes=text.notes + plan.notes + notes,
         row_count=row_count,
+        sample=drawn,
     )
 
 
@@ -76,21 +83,70 @@ def _decodable(path: pathlib.Path, ctx: context.Context) -> _Text:
 
 
 def _create_and_count(
-    con: duckdb.DuckDBPyConnection, table: str, text: _Text, plan: dialect.Plan, name: str
-) -> tuple[int, list[str]]:
+    con: duckdb.DuckDBPyConnection, table: str, text: _Text, plan: dialect.Plan, name: str, draw: _Draw | None
+) -> tuple[int, str | None, list[str]]:
+    """The view, its row count and (with ``draw``) the sample table, read strictly or relaxed as needed."""
     options = _Options(null_padding=plan.ragged)
     notes: list[str] = []
     for _ in range(MAX_ATTEMPTS):
         con.execute(_view_sql(table, text, plan, options))
         try:
-            count = duck.count_rows(con, table)
+            count, drawn = _count_and_sample(con, table, plan.names, draw)
         except duckdb.Error as error:
             _relax(error, options, notes, name)
             continue
         if options.null_padding:
             notes.append("Some rows have fewer fields than the table has columns; their missing fields are empty.")
-        return count, notes
+        return count, drawn, notes
     raise sources.UnreadableData(f"'{name}' could not be read as delimited text.")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Draw:
+    """The sample to draw while counting: ``rows`` of the smallest seeded hashes within one hash slice."""
+
+    rows: int
+    seed: int
+    slices: int
+
+    @classmethod
+    def of(cls, sampling: sources.Sampling | None, path: pathlib.Path, head: str, complete: bool) -> _Draw | None:
+        """Size the slice from the rows the file's head suggests (lines per byte times the file's bytes)."""
+        if sampling is None:
+            return None
+        lines = max(1, head.count("\n"))
+        estimate = lines if complete else lines * path.stat().st_size // SAMPLE_BYTES
+        return cls(sampling.rows, sampling.seed, max(1, estimate // (SAMPLE_HEADROOM * max(1, sampling.rows))))
+
+
+def _count_and_sample(
+    con: duckdb.DuckDBPyConnection, table: str, names: list[str], draw: _Draw | None
+) -> tuple[int, str | None]:
+    """The row count, and the sample table drawn in the same scan; None when it came out short.
+
+    ``min_by(row, key, n)`` keeps the ``n`` rows of smallest key in a bounded heap, beside
+    ``count(*)``: one parse of the file serves both. A sample short of its rows (the estimate was
+    far too high) is dropped, and the analysis draws its own from the counted rows.
+    """
+    if draw is None or not names:
+        return duck.count_rows(con, table), None
+    columns = ", ".join(duck.ident(name) for name in names)
+    row = ", ".join(f"{duck.literal(name)}: {duck.ident(name)}" for name in names)
+    key = f"hash({columns}, {int(draw.seed)})"
+    keep = f" FILTER (WHERE {key} % {draw.slices} = 0)" if draw.slices > 1 else ""
+    scan, sample = duck.ident(f"jsm_scan_{table}"), f"jsm_sample_{table}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {scan} AS SELECT count(*) AS n, "
+                f"min_by({{{row}}}, {key}, {int(draw.rows)}){keep} AS s FROM {duck.ident(table)}")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {duck.ident(sample)} AS "
+                    f"SELECT u.* FROM (SELECT unnest(s) AS u FROM {scan})")
+        count = int(con.execute(f"SELECT n FROM {scan}").fetchall()[0][0])
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {scan}")
+    if duck.count_rows(con, sample) >= min(draw.rows, count):
+        return count, sample
+    con.execute(f"DROP TABLE {duck.ident(sample)}")
+    return count, None
 
 
 def _relax(error: duckdb.Error, options: _Options, notes: list[str], name: str) -> None:

@@ -36,6 +36,24 @@ class TabularSource:
     thousands: str | None
     notes: list[str]
     row_count: int
+    sample: str | None = None
+    """A temporary table holding the seeded sample of rows the analysis infers types on, when the
+    reader drew it during its own full read (see :class:`Sampling`); the analysis drops it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Sampling:
+    """The seeded sample of rows a reader may draw while it reads a file whole anyway.
+
+    Parsing a CSV is the expensive part of sampling it: drawing the sample in the reader's own
+    pass (which counts the rows and checks the file) saves the analysis a second parse of the
+    file. The rule is the analysis' (``sqlbits.seeded_sample``: the ``rows`` smallest of a seeded
+    hash of every column, within a slice of the hash space), so the same file always gives the
+    same sample; only the slice is sized from an estimate of the rows, as they are not counted yet.
+    """
+
+    rows: int
+    seed: int
 
 
 @dataclasses.dataclass
