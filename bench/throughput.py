@@ -171,16 +171,25 @@ class Server:
     def cpu_seconds(self) -> tuple[float, float]:
         """CPU seconds (user + system) used so far by the API process and by all its descendants."""
         assert self.process is not None
-        api = psutil.Process(self.process.pid)
-        times = api.cpu_times()
-        own, others = times.user + times.system, times.children_user + times.children_system
-        for child in api.children(recursive=True):
-            try:
-                t = child.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            others += t.user + t.system + t.children_user + t.children_system
-        return own, others
+        own = sum(psutil.Process(self.process.pid).cpu_times()[:2])
+        return own, tree_cpu_seconds(self.process.pid) - own
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of a process and all its descendants, reaped children included."""
+    try:
+        root = psutil.Process(pid)
+        members = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for member in members:
+        try:
+            t = member.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
 
 
 # -- the client ---------------------------------------------------------------------------------
@@ -586,15 +595,7 @@ class ClusterServer(Server):
         """CPU seconds so far of the API process, and of every worker process tree."""
         assert self.process is not None
         own = sum(psutil.Process(self.process.pid).cpu_times()[:2])
-        others = 0.0
-        for worker in self.worker_processes:
-            for member in [psutil.Process(worker.pid), *psutil.Process(worker.pid).children(recursive=True)]:
-                try:
-                    t = member.cpu_times()
-                except psutil.NoSuchProcess:
-                    continue
-                others += t.user + t.system + t.children_user + t.children_system
-        return own, others
+        return own, sum(tree_cpu_seconds(worker.pid) for worker in self.worker_processes)
 
 
 def cluster_main(args: argparse.Namespace, n: int) -> None:

@@ -32,7 +32,7 @@ async def owned_job(job_id: JobId, services: ServicesDep, caller: CallerDep) -> 
 
 
 async def owned_job_row(job_id: JobId, services: ServicesDep, caller: CallerDep) -> records.JobRecord:
-    """As :func:`owned_job`, without the steps, inputs and results (one query instead of four)."""
+    """As :func:`owned_job`, without the steps, inputs and results (the job's row alone)."""
     return await services.read(functools.partial(services.jobs.get, str(job_id), owner=caller.scope(),
                                                  details=False))
 

@@ -23,6 +23,7 @@ from multiprocessing.synchronize import Semaphore
 from typing import Any
 
 from jobsmith.config import Settings
+from jobsmith.store import notices
 
 log = logging.getLogger(__name__)
 _SPAWN = multiprocessing.get_context("spawn")
@@ -44,7 +45,7 @@ def worker_main(settings: Settings, wake: Semaphore, changes: Connection, parent
     node = worker.Worker(settings, database, blobs.BlobStore(settings.resolved_storage),
                          registry.load(settings.processes), lambda timeout: _wait(wake, timeout),
                          parent_pid=parent_pid,
-                         announce=lambda job_id, state: changes.send_bytes(f"{job_id} {state or ''}".encode()))
+                         announce=lambda job_id, state: changes.send_bytes(notices.encode(job_id, state).encode()))
     node.install_signal_handlers()
     node.run()
     database.dispose()
@@ -96,8 +97,7 @@ class LocalExecutor:
         pipe = self._announcements[pid]
         try:
             while pipe.poll(0):
-                job_id, _, state = pipe.recv_bytes().decode().partition(" ")
-                self._on_change(job_id, state or None)
+                self._on_change(*notices.decode(pipe.recv_bytes().decode()))
         except (EOFError, OSError):
             self._forget(pid)
 

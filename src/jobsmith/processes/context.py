@@ -79,6 +79,7 @@ class JobContext:
         self.metadata = metadata
         self.output_dir = output_dir
         self._work_dir = work_dir or output_dir.parent / "work"
+        self._work_dir_made = False
         self.log = logger
         self._reporter = reporter
         self._cancelled = cancelled
@@ -88,7 +89,9 @@ class JobContext:
     def work_dir(self) -> pathlib.Path:
         """Scratch space of this attempt, removed when it ends. Made on first use: most jobs need none,
         and a directory made and removed per job is a measurable part of a small job's cost."""
-        self._work_dir.mkdir(parents=True, exist_ok=True)
+        if not self._work_dir_made:
+            self._work_dir.mkdir(parents=True, exist_ok=True)
+            self._work_dir_made = True
         return self._work_dir
 
     @property

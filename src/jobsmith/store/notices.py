@@ -1,10 +1,10 @@
 """Hearing of job state changes made anywhere: PostgreSQL's LISTEN/NOTIFY.
 
-A trigger (migration 0002) notifies :data:`CHANNEL` with a job's id and new state (``<id> <state>``)
-whenever its state changes,
-delivered when the changing transaction commits, whichever machine made it. An API server in
-cluster mode listens on one connection of its own and wakes the long-polls waiting on that job,
-so a client hears of a finished job at once instead of at the next periodic re-read.
+A trigger (migration 0002) notifies :data:`CHANNEL` with a job's id and new state (``<id> <state>``,
+the same form as the embedded workers' announcements: :func:`encode`, :func:`decode`) whenever its
+state changes, delivered when the changing transaction commits, whichever machine made it. An API
+server in cluster mode listens on one connection of its own and wakes the long-polls waiting on
+that job, so a client hears of a finished job at once instead of at the next periodic re-read.
 
 Notices are a shortcut, never the source of truth: one missed while the connection is down
 (a database restart) only delays an answer until the waiter's own re-read.
@@ -22,6 +22,17 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "jobsmith_job_state"
 RETRY_S = 2.0
+
+
+def encode(job_id: str, state: str | None) -> str:
+    """A change notice: the job's id and the state it went to (empty when not known)."""
+    return f"{job_id} {state or ''}"
+
+
+def decode(notice: str) -> tuple[str, str | None]:
+    """``(job_id, state)`` of a change notice; the state is None when not known."""
+    job_id, _, state = notice.partition(" ")
+    return job_id, state or None
 
 
 class NoticeListener:
@@ -57,8 +68,7 @@ class NoticeListener:
                     self.listening.set()
                     while not self._stop.is_set():
                         for notice in connection.notifies(timeout=1.0):
-                            job_id, _, state = notice.payload.partition(" ")
-                            self._on_change(job_id, state or None)
+                            self._on_change(*decode(notice.payload))
             except psycopg.Error as problem:
                 log.warning("listening for job changes failed (%s); trying again in %g s",
                             str(problem).strip() or type(problem).__name__, RETRY_S)
