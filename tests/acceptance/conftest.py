@@ -1,4 +1,4 @@
-"""Fixtures shared by the acceptance tests: a private broker that a test may stop and start."""
+"""Fixtures shared by the acceptance tests: private brokers that a test may crash and start again."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.cluster import RedisServer
+from tests.support.cluster import RabbitMQServer, RedisServer
 
 
 @pytest.fixture
@@ -16,3 +16,11 @@ def redis(tmp_path: pathlib.Path) -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def rabbitmq() -> Iterator[RabbitMQServer]:
+    server = RabbitMQServer()
+    server.start()
+    yield server
+    server.remove()

@@ -1,7 +1,7 @@
 """Cluster mode while its services restart under load: PostgreSQL, and the broker.
 
-Each test runs its own PostgreSQL server or redis-server (started by the fixture) so that
-stopping it disturbs nobody else's tests.
+Each test runs its own PostgreSQL server, redis-server or RabbitMQ node (started by the fixture)
+so that stopping it disturbs nobody else's tests.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.support import waiting
-from tests.support.cluster import Cluster, PrivatePostgres, RedisServer, submit
+from tests.support.cluster import Cluster, PostgresSchema, PrivatePostgres, RabbitMQServer, RedisServer, submit
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 LOAD = 24
@@ -77,19 +77,19 @@ def test_job_reads_answer_503_while_postgresql_is_down(tmp_path: pathlib.Path, p
         cluster.stop()
 
 
-def test_broker_restart_under_load(tmp_path: pathlib.Path, redis: RedisServer) -> None:
-    from tests.support.cluster import PostgresSchema
-
+@pytest.mark.parametrize("broker_kind", ["redis", "rabbitmq"])
+def test_broker_restart_under_load(tmp_path: pathlib.Path, broker_kind: str, request: pytest.FixtureRequest) -> None:
+    broker: RedisServer | RabbitMQServer = request.getfixturevalue(broker_kind)
     with PostgresSchema() as schema:
-        cluster = Cluster(tmp_path, schema.url, redis.url)
+        cluster = Cluster(tmp_path, schema.url, broker.url)
         try:
             cluster.start(workers=2, concurrency=1)
             with cluster.client() as client:
                 jobs = load(client)
-                redis.stop()  # a crash: every message it held is lost
+                broker.stop()  # a crash: redis loses every message it held, RabbitMQ what it had not synced
                 more = [submit(client, "sleep", parameters={"seconds": 0}) for _ in range(3)]
                 time.sleep(2)
-                redis.start()
+                broker.start()
                 all_complete(client, jobs + more)
         finally:
             cluster.stop()

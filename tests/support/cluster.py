@@ -1,7 +1,8 @@
 """A jobsmith cluster on this machine, started exactly as the README's "Running on a cluster" says.
 
 PostgreSQL (a fresh schema of the test database), a broker (a private ``redis-server`` on a free
-port by default, so that stopping it disturbs no one; or the machine's RabbitMQ), a shared
+port by default, so that stopping it disturbs no one; the machine's RabbitMQ; or a private RabbitMQ
+node for a test that crashes it), a shared
 directory, ``jobsmith migrate``, one ``jobsmith serve`` and any number of ``jobsmith worker``
 subprocesses, each in its own session so that a test can kill -9 one whole worker.
 """
@@ -13,6 +14,7 @@ import os
 import pathlib
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -88,6 +90,76 @@ class RedisServer:
             self.process.kill()
             self.process.wait(10)
         self.process = None
+
+
+class RabbitMQServer:
+    """A private RabbitMQ node (its own name, port and data directory) that a test may crash and restart.
+
+    ``rabbitmq-server`` run as root switches to the ``rabbitmq`` user, so the node's directory is
+    its own under the system's temporary directory (pytest's are private to root) and handed to
+    that user. The node keeps its durable queues across a restart, like a real broker.
+    """
+
+    def __init__(self) -> None:
+        self.port, self.dist_port = free_port(), free_port()
+        self.node = f"jsmtest{uuid.uuid4().hex[:8]}@localhost"
+        self.directory = pathlib.Path(tempfile.mkdtemp(prefix="jsm-rabbitmq-"))
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.port}//"
+
+    def start(self, timeout: float = 60) -> None:
+        (self.directory / "mnesia").mkdir(parents=True, exist_ok=True)
+        (self.directory / "log").mkdir(exist_ok=True)
+        (self.directory / "plugins").write_text("[].\n")
+        (self.directory / "rabbitmq.conf").write_text(
+            f"listeners.tcp.local = 127.0.0.1:{self.port}\nloopback_users = none\n")
+        if os.geteuid() == 0:
+            shutil.chown(self.directory, "rabbitmq", "rabbitmq")
+            for path in self.directory.rglob("*"):
+                shutil.chown(path, "rabbitmq", "rabbitmq")
+        env = {**os.environ, "RABBITMQ_NODENAME": self.node, "RABBITMQ_DIST_PORT": str(self.dist_port),
+               "RABBITMQ_CONFIG_FILE": str(self.directory / "rabbitmq.conf"),
+               "RABBITMQ_MNESIA_BASE": str(self.directory / "mnesia"), "RABBITMQ_LOG_BASE": str(self.directory / "log"),
+               "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.directory / "plugins"),
+               "RABBITMQ_PID_FILE": str(self.directory / "node.pid")}
+        with (self.directory / "server.log").open("ab") as log:
+            self.process = subprocess.Popen(["rabbitmq-server"], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while not _accepts(self.port):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self.stop()
+                raise RuntimeError(f"RabbitMQ node {self.node} did not start: see {self.directory / 'server.log'}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        """Like a crash of the broker: the node is killed, not shut down."""
+        if self.process is None:
+            return
+        with contextlib.suppress(psutil.Error):
+            tree = psutil.Process(self.process.pid)
+            for process in [tree, *tree.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    process.kill()
+        self.process.wait(10)
+        self.process = None
+
+    def remove(self) -> None:
+        """Stop the node and delete its data, printing its log's tail for a failing test's report."""
+        self.stop()
+        log = self.directory / "server.log"
+        if log.exists():
+            print(log.read_text(errors="replace")[-2000:])
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _accepts(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        return True
+    return False
 
 
 class Process:
