@@ -20,8 +20,8 @@ import pytest
 from jobsmith.config import Settings
 from jobsmith.execution import celery_app, dispatch
 from tests.support import waiting
-from tests.support.cluster import (RABBITMQ_URL, Cluster, PostgresSchema, RedisServer, attempts_of, live, owner_of,
-                                   submit)
+from tests.support.cluster import (RABBITMQ_URL, Cluster, PostgresSchema, RabbitMQServer, RedisServer, attempts_of,
+                                   live, owner_of, submit)
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
@@ -206,3 +206,27 @@ def test_rabbitmq_as_the_broker(tmp_path: pathlib.Path, schema: PostgresSchema) 
         with app.connection_for_write() as connection:
             connection.default_channel.queue_delete(queue)
         app.close()
+
+
+def test_jobs_longer_than_rabbitmqs_consumer_timeout_run_once(tmp_path: pathlib.Path, schema: PostgresSchema) -> None:
+    """RabbitMQ closes a channel whose delivery stays unacknowledged past ``consumer_timeout`` (30
+    minutes by default) and delivers the message again. A running job's message is acknowledged
+    when it starts, and the message a busy worker holds behind it names no job: every job runs once.
+    """
+    broker = RabbitMQServer({"consumer_timeout": "2000"}, "[{rabbit, [{channel_tick_interval, 500}]}].")
+    broker.start()
+    cluster = Cluster(tmp_path, schema.url, broker.url)
+    try:
+        cluster.start(workers=1, concurrency=1)
+        with cluster.client() as client:
+            jobs = [submit(client, "sleep", parameters={"seconds": 4}) for _ in range(3)]
+            for job_id in jobs:
+                done = waiting.final(client, job_id, timeout=90)
+                assert done["state"] == "COMPLETED" and done["attempts"] == 1, done
+                assert [a for a, _, _ in attempts_of(client, job_id)] == [1]
+                assert claims(client, job_id) == 1
+        assert "acknowledgement" in broker.log() and "timed out" in broker.log()  # the timeout did strike
+    finally:
+        cluster.stop()
+        print(cluster.logs())
+        broker.remove()

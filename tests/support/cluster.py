@@ -100,10 +100,12 @@ class RabbitMQServer:
     that user. The node keeps its durable queues across a restart, like a real broker.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, settings: dict[str, str] | None = None, advanced: str = "[].") -> None:
         self.port, self.dist_port = free_port(), free_port()
         self.node = f"jsmtest{uuid.uuid4().hex[:8]}@localhost"
         self.directory = pathlib.Path(tempfile.mkdtemp(prefix="jsm-rabbitmq-"))
+        self.settings = {"listeners.tcp.local": f"127.0.0.1:{self.port}", "loopback_users": "none", **(settings or {})}
+        self.advanced = advanced  # Erlang terms, for settings rabbitmq.conf does not take
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -114,14 +116,15 @@ class RabbitMQServer:
         (self.directory / "mnesia").mkdir(parents=True, exist_ok=True)
         (self.directory / "log").mkdir(exist_ok=True)
         (self.directory / "plugins").write_text("[].\n")
-        (self.directory / "rabbitmq.conf").write_text(
-            f"listeners.tcp.local = 127.0.0.1:{self.port}\nloopback_users = none\n")
+        (self.directory / "rabbitmq.conf").write_text("".join(f"{k} = {v}\n" for k, v in self.settings.items()))
+        (self.directory / "advanced.config").write_text(self.advanced + "\n")
         if os.geteuid() == 0:
             shutil.chown(self.directory, "rabbitmq", "rabbitmq")
             for path in self.directory.rglob("*"):
                 shutil.chown(path, "rabbitmq", "rabbitmq")
         env = {**os.environ, "RABBITMQ_NODENAME": self.node, "RABBITMQ_DIST_PORT": str(self.dist_port),
                "RABBITMQ_CONFIG_FILE": str(self.directory / "rabbitmq.conf"),
+               "RABBITMQ_ADVANCED_CONFIG_FILE": str(self.directory / "advanced.config"),
                "RABBITMQ_MNESIA_BASE": str(self.directory / "mnesia"), "RABBITMQ_LOG_BASE": str(self.directory / "log"),
                "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.directory / "plugins"),
                "RABBITMQ_PID_FILE": str(self.directory / "node.pid")}
@@ -146,6 +149,11 @@ class RabbitMQServer:
                     process.kill()
         self.process.wait(10)
         self.process = None
+
+    def log(self) -> str:
+        """The node's own log (its file under ``log/``)."""
+        found = self.directory / "log" / f"{self.node}.log"
+        return found.read_text(errors="replace") if found.exists() else ""
 
     def remove(self) -> None:
         """Stop the node and delete its data, printing its log's tail for a failing test's report."""
@@ -363,6 +371,11 @@ class PrivatePostgres:
 
     def stop(self) -> None:
         self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.directory / "data"), "-m", "fast", "-w", "stop")
+
+    def log(self) -> str:
+        """The node's own log (its file under ``log/``)."""
+        found = self.directory / "log" / f"{self.node}.log"
+        return found.read_text(errors="replace") if found.exists() else ""
 
     def remove(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
