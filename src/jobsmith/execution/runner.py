@@ -32,6 +32,10 @@ from jobsmith.store.database import Database
 
 log = logging.getLogger(__name__)
 S = states.Status
+# Built once: a statement made per job costs more CPU than SQLite spends running it.
+_UPLOADED_INPUTS = (sa.select(models.JobInput.input, models.JobInput.name)
+                    .where(models.JobInput.job_seq == sa.bindparam("job_seq"))
+                    .order_by(models.JobInput.uploaded_at))
 
 
 class Attempt:
@@ -89,11 +93,9 @@ class Runner:
     def _spec(self, job: records.JobRecord) -> child.ChildSpec:
         process = self.processes.get(job.process)
         uploaded: list[Any] = []
-        if process.inputs:
-            with self.db.begin() as tx:
-                uploaded = list(tx.execute(sa.select(models.JobInput.input, models.JobInput.name)
-                                           .where(models.JobInput.job_seq == job.seq)
-                                           .order_by(models.JobInput.uploaded_at)))
+        if process.inputs:  # the claim locked the job, so its inputs no longer change: a plain read
+            with self.db.read() as connection:
+                uploaded = list(connection.execute(_UPLOADED_INPUTS, {"job_seq": job.seq}))
         inputs: dict[str, list[Any]] = {i.name: [] for i in process.inputs}
         for item in uploaded:
             path = self.blobs.input_path(job.id, item.name)

@@ -94,10 +94,11 @@ class BlobStore:
 
     def __init__(self, root: pathlib.Path) -> None:
         self.root = root
-        (root / "jobs").mkdir(parents=True, exist_ok=True)
+        self._jobs = root / "jobs"
+        self._jobs.mkdir(parents=True, exist_ok=True)
 
     def job_dir(self, job_id: str) -> pathlib.Path:
-        return self.root / "jobs" / job_id
+        return self._jobs / job_id
 
     def inputs_dir(self, job_id: str) -> pathlib.Path:
         return self.job_dir(job_id) / "inputs"
