@@ -31,7 +31,9 @@ How
     (HTTP/1.1 keep-alive); they take job numbers from a shared counter so that no process idles while
     another still has work, and they start together after a barrier, so process start-up is not timed.
     The machine's cores are shared by client and server: the client's CPU per job is printed so that its
-    share can be subtracted by the reader.
+    share can be subtracted by the reader. ``ref ms`` is a fixed piece of pure-Python work timed right
+    after each scenario: this machine's speed drifts (up to 2x within minutes), and the reference says
+    how fast it was at the time.
 
     /work/venv/bin/python bench/throughput.py              # N=1000, C=16 and C=1, then with 100 000 jobs stored
     /work/venv/bin/python bench/throughput.py --quick      # N=200, a smoke run
@@ -319,6 +321,23 @@ def machine_busy_seconds() -> float:
     return times.user + times.nice + times.system + getattr(times, "irq", 0.0) + getattr(times, "softirq", 0.0)
 
 
+def machine_reference_ms() -> float:
+    """Milliseconds a fixed piece of pure-Python work takes on one core right now (best of three).
+
+    This machine's speed drifts: the same code and scenario gave 2 885 and 1 265 healthz requests/s
+    fifteen minutes apart, with the CPU per request moving alike. Each scenario's figures carry this
+    reference, measured right after it on the idle machine, so rates from different moments can be
+    read against the machine's speed at the time (a higher figure: a slower machine).
+    """
+    best = math.inf
+    for _ in range(3):
+        began, total = time.perf_counter(), 0
+        for i in range(300_000):
+            total += i * i % 7
+        best = min(best, time.perf_counter() - began)
+    return round(best * 1000, 1)
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """Nearest-rank percentile of sorted ``values``."""
     return values[max(0, math.ceil(q / 100 * len(values)) - 1)]
@@ -359,6 +378,7 @@ def run_scenario(server: Server, plan: Plan, client_processes: int) -> dict[str,
                    "client": round(client_cpu / plan.n * 1000, 2)},
         # cores busy with anything else on the machine meanwhile (other users' work): noise to know of
         "other_cores": round(max(0.0, (busy1 - busy0) - server_cpu - client_cpu) / elapsed, 2),
+        "machine_ref_ms": machine_reference_ms(),
     }
     if server_cpu > 0:
         # what the server alone could do on these cores if the client cost nothing: all cores busy with
@@ -703,7 +723,7 @@ def show_round(title: str, figures: Sequence[dict[str, Any]]) -> None:
     print(f"\n{title}  (milliseconds; per s = jobs/s, or requests/s for healthz and get)")
     head = (f"{'scenario':<8} {'C':>3} {'N':>5} {'per s':>7}  {'create p50/95/99':>16} {'upload p50/95/99':>16} "
             f"{'wait p50/95/99':>15} {'download p50/95/99':>18} {'total p50/95/99':>16} {'polls/job':>9} "
-            f"{'cpu ms/job api+workers+client':>30} {'other cores':>11} {'server bound':>12}")
+            f"{'cpu ms/job api+workers+client':>30} {'other cores':>11} {'server bound':>12} {'ref ms':>6}")
     print(head)
     print("-" * len(head))
     for f in figures:
@@ -712,7 +732,7 @@ def show_round(title: str, figures: Sequence[dict[str, Any]]) -> None:
               f"{stage_cell(f, 'upload'):>16} {stage_cell(f, 'wait'):>15} {stage_cell(f, 'download'):>18} "
               f"{stage_cell(f, 'total'):>16} {f.get('polls_per_job', '-'):>9} "
               f"{cpu['api']:>9.1f} + {cpu['workers']:>5.1f} + {cpu['client']:>5.1f} {f['other_cores']:>11} "
-              f"{f.get('server_bound_per_s', '-'):>12}")
+              f"{f.get('server_bound_per_s', '-'):>12} {f.get('machine_ref_ms', '-'):>6}")
 
 
 def rate_cell(figures: dict[str, Any]) -> str:
