@@ -22,6 +22,7 @@ from jobsmith.processes.profile.readers import context, detect, duck, encoding, 
 
 MAX_TABLES = 50
 MAX_OBJECT_BYTES = 256 * 1024 * 1024
+MIN_OBJECT_BYTES = 1024 * 1024
 LOCATE_BYTES = 64 * 1024 * 1024  # re-parse with Python to name the line of a syntax error
 _FORMATS = {"array": "array", "object": "unstructured", "lines": "newline_delimited", "concatenated": "unstructured"}
 
@@ -45,12 +46,22 @@ def _utf8(path: pathlib.Path, ctx: context.Context) -> pathlib.Path:
     return encoding.transcode(path, found, ctx.scratch(".json"))
 
 
+def _object_bytes(path: pathlib.Path) -> int:
+    """DuckDB's ``maximum_object_size`` for this file: no object is larger than the file itself.
+
+    DuckDB allocates a read buffer of twice this size up front, whatever the file's size, so the
+    fixed maximum alone (a 512 MiB buffer) fails every JSON file under the process's default
+    512 MB memory limit; sized by the file, small files need small buffers.
+    """
+    return min(MAX_OBJECT_BYTES, max(MIN_OBJECT_BYTES, path.stat().st_size + 1))
+
+
 def _scan(path: pathlib.Path, layout: str, sample_size: int, kind: str | None = None) -> str:
     options = [
         duck.literal(str(path)),
         f"format={duck.literal(_FORMATS[layout])}",
         "records=false",
-        f"maximum_object_size={MAX_OBJECT_BYTES}",
+        f"maximum_object_size={_object_bytes(path)}",
         f"sample_size={sample_size}",
     ]
     if kind is not None:
