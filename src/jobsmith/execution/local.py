@@ -60,7 +60,7 @@ class LocalExecutor:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._wake: Semaphore = _SPAWN.Semaphore(0)
+        self._wake: Semaphore | None = _SPAWN.Semaphore(0)
         self._on_change: Callable[[str, str | None], None] = lambda job_id, state: None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._announcements: dict[int, Connection] = {}  # by the worker's pid
@@ -70,7 +70,8 @@ class LocalExecutor:
 
     def notify(self) -> None:
         """A job was queued: wake one idle worker."""
-        self._wake.release()
+        if self._wake is not None:
+            self._wake.release()
 
     def start(self, on_change: Callable[[str, str | None], None] | None = None) -> None:
         """Start the workers; ``on_change(job_id, state)`` hears, on the event loop, of every job they claim or
@@ -82,6 +83,7 @@ class LocalExecutor:
         self._watcher = self._loop.create_task(self._watch())
 
     def _spawn(self) -> BaseProcess:
+        assert self._wake is not None, "workers are only started before stop()"
         receiving, sending = _SPAWN.Pipe(duplex=False)
         process = _SPAWN.Process(target=worker_main, args=(self.settings, self._wake, sending, os.getpid()),
                                  name="jobsmith-worker", daemon=False)
@@ -129,11 +131,15 @@ class LocalExecutor:
             if process.is_alive():
                 process.terminate()
         for _ in range(len(self._processes)):
-            self._wake.release()
+            self.notify()
         deadline = self.settings.shutdown_grace_s + self.settings.cancel_grace_s + 10
         await asyncio.to_thread(self._join_all, deadline)
         for pid in list(self._announcements):
             self._forget(pid)
+        # Dropping the last reference runs the semaphore's finalizer, which removes the named
+        # semaphore now: uvicorn ends the process by raising SIGTERM again after a clean shutdown,
+        # which skips exit-time finalizers, and the resource tracker would then warn of a leak.
+        self._wake = None
 
     def _join_all(self, timeout: float) -> None:
         end = time.monotonic() + timeout

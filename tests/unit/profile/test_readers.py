@@ -433,6 +433,19 @@ def test_json_uploaded_as_csv_is_json(tmp_path: pathlib.Path, con: duckdb.DuckDB
 # --- JSON ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("document", ["test.json", "test_with_normalization.json", "test_without_structured_data.json"])
+def test_json_reads_under_the_process_memory_limit(document: str, work: pathlib.Path) -> None:
+    """The process opens DuckDB with a 512 MB memory limit by default (128 MB at least); DuckDB sizes
+    its JSON read buffer from ``maximum_object_size``, so a fixed large maximum failed every JSON file."""
+    connection = duckdb.connect(config={"memory_limit": "128MB", "autoinstall_known_extensions": False,
+                                        "autoload_known_extensions": False})
+    try:
+        found = read(TESTDATA / document, connection, work)
+    finally:
+        connection.close()
+    assert any(isinstance(source, readers.SemiStructuredSource) for source in found)
+
+
 def test_nested_json_gives_a_schema_and_a_table_per_record_array(con: duckdb.DuckDBPyConnection, work: pathlib.Path) -> None:
     found = read(TESTDATA / "test.json", con, work)
     semi = found[0]
