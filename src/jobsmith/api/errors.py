@@ -53,10 +53,14 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
     return problem(422, f"invalid request: {sentences}", "invalid")
 
 
-async def _http(_: Request, exc: Exception) -> JSONResponse:
+async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    return problem(exc.status_code, str(exc.detail), _HTTP_CODES.get(exc.status_code, "http_error"),
-                   dict(exc.headers) if exc.headers else None)
+    headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 400 and not request.url.path.startswith(DATASPACE_PREFIX):
+        # The framework's own 400s are bodies it could not parse (not UTF-8, nested too deep, a form
+        # without a boundary): an invalid body, which the contract answers with 422.
+        return problem(422, f"invalid request body: {exc.detail}", "invalid_body", headers)
+    return problem(exc.status_code, str(exc.detail), _HTTP_CODES.get(exc.status_code, "http_error"), headers)
 
 
 async def _integrity(request: Request, exc: Exception) -> JSONResponse:

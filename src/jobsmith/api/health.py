@@ -18,11 +18,13 @@ from jobsmith.domain import errors
 router = APIRouter(tags=["health"])
 
 
+@router.head("/healthz", include_in_schema=False)
 @router.get("/healthz", summary="Liveness: the process answers")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+@router.head("/readyz", include_in_schema=False)
 @router.get("/readyz", summary="Readiness: database and storage reachable",
             responses={503: {"description": "a dependency is down"}})
 def readyz(services: ServicesDep) -> JSONResponse:

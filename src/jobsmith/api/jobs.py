@@ -100,6 +100,10 @@ def list_page(request: Request, services: Services, where: repository.JobFilter,
 def _filter(caller: Caller, state: str | None, process: str | None, target: str | None, owner: str | None,
             label: list[str], active: bool | None, created_after: dt.datetime | None,
             created_before: dt.datetime | None) -> repository.JobFilter:
+    if any("\x00" in text for text in (state or "", process or "", target or "", owner or "", *label)):
+        raise errors.Invalid("a filter holds a NUL character", code="bad_filter")
+    for moment in (created_after, created_before):
+        _check_utc(moment)
     wanted_states = []
     for name in _split(state):
         try:
@@ -118,6 +122,17 @@ def _filter(caller: Caller, state: str | None, process: str | None, target: str 
         owner=scope if scope is not None else owner, states=wanted_states, processes=_split(process),
         targets=_split(target), labels=labels, active=active, created_after=created_after,
         created_before=created_before)
+
+
+def _check_utc(moment: dt.datetime | None) -> None:
+    """A time filter must have a UTC equivalent (``0001-01-01T00:00+14:00`` has none)."""
+    if moment is None:
+        return
+    try:
+        moment.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        raise errors.Invalid(f"the time {moment.isoformat()} is out of range once converted to UTC",
+                             code="bad_time") from None
 
 
 def _split(value: str | None) -> list[str]:
@@ -213,8 +228,8 @@ def job_log(job: OwnedJobRow, services: ServicesDep) -> PlainTextResponse:
     return PlainTextResponse(services.blobs.read_log(job.id))
 
 
-@router.get("/{job_id}/results", response_class=FileResponse, responses=PROBLEMS,
-            summary="All results as one zip")
+@router.head("/{job_id}/results", include_in_schema=False)
+@router.get("/{job_id}/results", response_class=FileResponse, responses=PROBLEMS, summary="All results as one zip")
 async def results_zip(job: OwnedJobRow, services: ServicesDep) -> FileResponse:
     service.ensure_results(job)
     path = services.blobs.zip_path(job.id)
@@ -223,8 +238,10 @@ async def results_zip(job: OwnedJobRow, services: ServicesDep) -> FileResponse:
     return StoredFileResponse(path, media_type="application/zip", filename=f"{job.id}-results.zip")
 
 
-@router.get("/{job_id}/results/{path:path}", response_class=FileResponse, responses=PROBLEMS,
-            summary="One result file", description="With its media type, an ETag (its sha256) and Range support.")
+@router.head("/{job_id}/results/{path:path}", include_in_schema=False)
+@router.get("/{job_id}/results/{path:path}", response_class=FileResponse, responses=PROBLEMS, summary="One result file",
+            description="With its media type, an ETag (its sha256), `If-None-Match` / `If-Modified-Since` (304), "
+                        "HEAD, and Range support (an unsatisfiable range: 416).")
 def result_file(job: OwnedJob, path: str, services: ServicesDep) -> FileResponse:
     service.ensure_results(job)
     entry = next((r for r in job.results if r.path == path), None)
@@ -234,6 +251,7 @@ def result_file(job: OwnedJob, path: str, services: ServicesDep) -> FileResponse
                               headers={"ETag": f'"{entry.sha256}"'})
 
 
+@router.head("/{job_id}/inputs/{filename}", include_in_schema=False)
 @router.get("/{job_id}/inputs/{filename}", response_class=FileResponse, responses=PROBLEMS,
             summary="Download an uploaded input")
 def input_file(job: OwnedJob, filename: str, services: ServicesDep) -> FileResponse:

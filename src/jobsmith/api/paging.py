@@ -22,7 +22,9 @@ def decode(cursor: str) -> tuple[int | None, int | None]:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
         direction, seq = data["d"], int(data["s"])
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        if not 0 <= seq < 2**63:  # a position a database integer holds, else the query itself fails
+            raise ValueError(seq)
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError, OverflowError):
         raise errors.Invalid("the cursor is not valid; use the next or previous URL of a list response",
                              code="bad_cursor") from None
     if direction == "n":

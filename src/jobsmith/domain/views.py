@@ -6,6 +6,7 @@ These are API schemas, kept apart from the database rows in :mod:`jobsmith.store
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any, Literal
 
 import pydantic
@@ -21,6 +22,42 @@ def _z(value: dt.datetime | None) -> str | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def storable(value: Any, where: str = "body") -> None:
+    """Refuse what JSON parsers accept but no database stores or no client reads back.
+
+    Lone UTF-16 surrogates (``"\\ud800"``) are valid JSON escapes but not text: stored, they make
+    every later read of the job fail. NUL characters cannot be stored by PostgreSQL, so SQLite must
+    refuse them too or a job's fate would depend on the database. ``NaN`` and ``Infinity`` are not
+    JSON numbers; kept, they would come back as ``null``. Raises ValueError naming where it is.
+    """
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"{where} holds a NUL character")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"{where} holds an unpaired surrogate (\\ud800-\\udfff), which is not text") from None
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{where} holds {value}, which is not a JSON number")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            storable(key, f"{where} key")
+            storable(item, f"{where}.{key}" if isinstance(key, str) and key.isprintable() else where)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            storable(item, f"{where}[]")
+
+
+class _Storable(pydantic.BaseModel):
+    """A request body whose every text and number can be stored and read back (:func:`storable`)."""
+
+    @pydantic.model_validator(mode="after")
+    def _storable(self) -> Any:
+        for name in type(self).model_fields:
+            storable(getattr(self, name), name)
+        return self
 
 
 class _View(pydantic.BaseModel):
@@ -137,7 +174,7 @@ class InputReference(pydantic.BaseModel):
     path: str | None = None
 
 
-class JobCreate(pydantic.BaseModel):
+class JobCreate(_Storable):
     """Body of ``POST /v1/jobs``."""
 
     model_config = pydantic.ConfigDict(
@@ -170,7 +207,7 @@ class JobCreate(pydantic.BaseModel):
         return labels
 
 
-class JobPatch(pydantic.BaseModel):
+class JobPatch(_Storable):
     """Body of ``PATCH /v1/jobs/{id}``: only what is given changes."""
 
     model_config = pydantic.ConfigDict(
@@ -231,7 +268,7 @@ class Maintenance(_View):
     updated_by: str | None
 
 
-class MaintenanceChange(pydantic.BaseModel):
+class MaintenanceChange(_Storable):
     model_config = pydantic.ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"paused": True, "message": "database upgrade"}]}
     )
@@ -253,7 +290,7 @@ class Problem(pydantic.BaseModel):
 Order = Literal["asc", "desc"]
 
 
-class DataspaceCreate(pydantic.BaseModel):
+class DataspaceCreate(_Storable):
     """Body of ``POST /v1/dataspace/analysisjob``: what a dataspace connector sends (EDPS-compatible)."""
 
     model_config = pydantic.ConfigDict(json_schema_extra={"examples": [{

@@ -127,4 +127,4 @@ class JobContext:
     def check_cancelled(self) -> None:
         """Raise :class:`Cancelled` once the job was asked to stop."""
         if self._cancelled():
-            raise Cancelled("the job was cancelled")
+            raise Cancelled("the job was asked to stop")

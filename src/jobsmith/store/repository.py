@@ -218,7 +218,7 @@ class Repository:
         if where.targets:
             conditions.append(Job.target.in_(where.targets))
         for key, value in where.labels:
-            conditions.append(Job.labels[key].as_string() == value)
+            conditions.append(db.label_equals(Job.labels, sa.literal(key), sa.literal(value)))
         if where.created_after is not None:
             conditions.append(Job.created_at > _naive_utc(where.created_after))
         if where.created_before is not None:

@@ -56,7 +56,7 @@ def _wait(ctx: context.JobContext, params: SleepParameters, started: float) -> N
     while (now := time.monotonic()) < end:
         if ctx.cancelled():
             ctx.log.info("cancelled after %.2f of %.2f seconds", now - started, params.seconds)
-            raise context.Cancelled("the job was cancelled")
+            raise context.Cancelled("the job was asked to stop")
         if params.cpu:
             _spin(min(SLICE_S, end - now))
         else:
