@@ -73,6 +73,12 @@ def test_delete_of_a_running_job_stops_its_work(client: httpx.Client) -> None:
     waiting.until(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in busy),
                   timeout=5, what="the deleted job's process to be gone")
     assert client.get(f"/v1/jobs/{job_id}").json()["state"] == "DELETED"
+    history = [(h["from"], h["to"]) for h in client.get(f"/v1/jobs/{job_id}/history").json()]
+    assert history[-2:] == [("PROCESSING", "CANCELLATION_REQUESTED"), ("CANCELLATION_REQUESTED", "DELETED")]
+    waiting_job = client.post("/v1/jobs", json={"process": "test-files"}).json()["id"]
+    assert client.delete(f"/v1/jobs/{waiting_job}").json()["state"] == "DELETED"
+    history = [(h["from"], h["to"]) for h in client.get(f"/v1/jobs/{waiting_job}/history").json()]
+    assert history == [(None, "WAITING_FOR_DATA"), ("WAITING_FOR_DATA", "CANCELLED"), ("CANCELLED", "DELETED")]
 
 
 def test_nothing_a_finished_job_started_outlives_it(client: httpx.Client) -> None:

@@ -6,6 +6,7 @@ all go through :func:`jobsmith.store.transitions.transition`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import uuid
@@ -310,8 +311,20 @@ class Repository:
                               code="state_conflict")
 
     def delete(self, job_id: str, *, actor: str = states.Actor.CLIENT) -> records.JobRecord:
-        """Mark the job DELETED (again: no change). A running job's worker sees it and stops."""
+        """Mark the job DELETED (again: no change). A running job's worker sees it and stops.
+
+        A job that is not final is cancelled first, in the same transaction, as the contract's state
+        table says: its history shows the cancel (or, while it runs, the request to stop) and then
+        the deletion, so nobody reads a deletion as the work's outcome.
+        """
         with self.db.begin() as tx:
+            for to, allowed in ((S.CANCELLED, [S.WAITING_FOR_DATA, S.QUEUED]),
+                                (S.CANCELLATION_REQUESTED, [S.PROCESSING])):
+                with contextlib.suppress(errors.TransitionConflict):
+                    transitions.transition(tx, job_id, to, allowed=allowed, actor=actor,
+                                           reason="the job is being deleted",
+                                           values={"finished_at": db.now()} if to == S.CANCELLED else None)
+                    break
             try:
                 transitions.transition(
                     tx, job_id, S.DELETED, allowed=set(S) - {S.DELETED}, actor=actor,
