@@ -24,6 +24,11 @@ def test_keys_are_required_except_for_health(client: httpx.Client) -> None:
     assert missing.status_code == 401 and missing.json()["code"] == "missing_credentials"
     assert client.get("/v1/jobs", headers=as_("wrong")).status_code == 401
     assert client.get("/v1/jobs", headers={"X-API-Key": "alice-key"}).status_code == 200
+    for path in ("/openapi.json", "/docs", "/redoc"):  # the document describes a private server
+        assert client.get(path).status_code == 401, path
+        assert client.get(path, headers=as_("bob-key")).status_code == 200, path
+    schemes = client.get("/openapi.json", headers=as_("bob-key")).json()["components"]["securitySchemes"]
+    assert schemes["bearer"]["scheme"] == "bearer" and schemes["apiKey"]["name"] == "X-API-Key"
 
 
 def test_owners_see_only_their_own_jobs(client: httpx.Client) -> None:

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 import jobsmith
 from jobsmith.api import errors as api_errors
-from jobsmith.api import dataspace, health, jobs, maintenance, processes
+from jobsmith.api import dataspace, docs, health, jobs, maintenance, processes
 from jobsmith.api.changes import ChangeFeed
 from jobsmith.api.deps import Executor, Services
 from jobsmith.config import Settings
@@ -91,9 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await executor.stop()
             services.database.dispose()
 
-    app = FastAPI(title="jobsmith", version=jobsmith.__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="jobsmith", version=jobsmith.__version__, description=DESCRIPTION, lifespan=lifespan,
+                  openapi_url=None, docs_url=None, redoc_url=None)  # served by api.docs, behind the API keys
     api_errors.install(app)
     api_errors.document(app)
-    for router in (jobs.router, processes.router, maintenance.router, dataspace.router, health.router):
+    for router in (jobs.router, processes.router, maintenance.router, dataspace.router, health.router, docs.router):
         app.include_router(router)
     return app

@@ -95,6 +95,11 @@ def document(app: FastAPI) -> None:
             problem_schema = views.Problem.model_json_schema()
             schema.setdefault("components", {}).setdefault("schemas", {})["HTTPValidationError"] = problem_schema
             schema["components"]["schemas"].pop("ValidationError", None)
+            # API keys, when the server has any: either header; without keys, no credentials at all.
+            schema["components"]["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "An API key (JOBSMITH_API_KEYS)."},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}
+            schema["security"] = [{"bearer": []}, {"apiKey": []}, {}]
             app.openapi_schema = schema
         return app.openapi_schema
 
