@@ -138,3 +138,21 @@ def test_job_views_have_the_edps_fields_only(client: httpx.Client) -> None:
     assert set(job) == {"job_id", "state", "state_detail"}  # no upload_url without x-service-base-url
     status = client.get(f"{BASE}/{job['job_id']}/status").json()
     assert status == {"job_id": job["job_id"], "state": "WAITING_FOR_DATA", "state_detail": None}
+
+
+def test_an_upload_without_a_file_name_is_a_400_not_a_redirect(client: httpx.Client) -> None:
+    job = create(client)
+    nameless = client.post(f"{BASE}/{job['job_id']}/data/", content=b"a,b\n1,2\n")
+    assert nameless.status_code == 400, nameless.text
+    assert "file name" in nameless.json()["detail"]
+    assert client.get(f"{BASE}/{job['job_id']}/status").json()["state"] == "WAITING_FOR_DATA"
+    unknown = client.post(f"{BASE}/{uuid.uuid4()}/data/", content=b"a,b\n1,2\n")
+    assert unknown.status_code == 400 and "detail" in unknown.json()
+
+
+def test_a_long_non_ascii_file_name_is_accepted(client: httpx.Client) -> None:
+    job = create(client)
+    uploaded = client.post(f"{BASE}/{job['job_id']}/data/{'%C3%A9' * 200}.csv",
+                           content=(TESTDATA / "test_counts.csv").read_bytes())
+    assert uploaded.status_code == 200, uploaded.text
+    assert uploaded.json()["state"] in {"QUEUED", "PROCESSING", "COMPLETED"}

@@ -3,8 +3,8 @@
 A dataspace job is an ordinary ``profile`` job (``metadata`` = the user's EDP data, ``parameters``
 = the config), so it is also listed and readable under ``/v1/jobs``, and any ``profile`` job can be
 read here. What differs is the surface the connectors were written against: their paths and
-bodies, a 400 with ``detail`` for every refusal (unknown job, wrong state, empty upload, metadata
-without ``assetRefs``), and a result zip laid out as dataspace catalogues ingest it.
+bodies, a 400 with ``detail`` for every refusal (unknown job, wrong state, missing file name, empty
+upload, metadata without ``assetRefs``), and a result zip laid out as dataspace catalogues ingest it.
 """
 
 from __future__ import annotations
@@ -102,6 +102,18 @@ async def upload(job_id: JobId, filename: str, request: Request, services: Servi
     await run_in_threadpool(dataspace_job, job_id, services, caller)
     with refusals_as_400():
         return job_view(await uploads.receive_body(services, caller, job_id, filename, request, None))
+
+
+@router.post("/analysisjob/{job_id}/data/", response_model=None, include_in_schema=False)
+def upload_without_name(job: DataspaceJobDep) -> Response:
+    """A raw upload whose file name is empty: a 400, as in EDPS.
+
+    Without this route the router would answer 307 to ``/data`` (the multipart route), which a
+    connector either does not follow or follows with a raw body that route cannot read.
+    """
+    raise errors.JobsmithError(f"the upload to job {job.id} has no file name; post the file's bytes to "
+                               f".../data/<file name>, or post a multipart form to .../data",
+                               code="missing_filename", status=400)
 
 
 @router.post("/analysisjob/{job_id}/data", response_model=views.DataspaceJob, responses=PROBLEMS,

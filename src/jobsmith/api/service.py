@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
+import functools
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from jobsmith.api.deps import Caller, Services
 from jobsmith.domain import errors, filenames, states, views
@@ -64,38 +66,112 @@ def choose_input(process: registry.Process, requested: str | None, filled: set[s
 
 def check_digest(upload: blobs.Upload, headers: Mapping[str, str]) -> None:
     """Verify a client checksum (``Digest: sha-256=<base64>`` or ``X-Checksum-SHA256: <hex>``)."""
-    expected: str | None = None
-    if header := headers.get("x-checksum-sha256"):
-        expected = header.strip().lower()
-    elif header := headers.get("digest"):
-        for part in header.split(","):
-            algorithm, _, value = part.strip().partition("=")
-            if algorithm.lower() == "sha-256":
-                try:
-                    expected = base64.b64decode(value, validate=True).hex()
-                except (binascii.Error, ValueError):
-                    raise errors.Invalid("the Digest header's sha-256 value is not base64",
-                                         code="bad_digest") from None
+    expected = _expected_sha256(headers)
     if expected is not None and expected != upload.sha256:
         raise errors.Invalid(f"the upload's sha256 is {upload.sha256}, not {expected} as the client said; "
                              "the file was discarded", code="checksum_mismatch")
 
 
-def accept_upload(services: Services, job: records.JobRecord, filename: str, upload: blobs.Upload,
-                  requested_input: str | None) -> records.JobRecord:
-    """Record a streamed upload as an input of ``job``; the upload that completes it queues it."""
+def check_one_checksum(headers: Mapping[str, str], files: int) -> None:
+    """Refuse (422) a checksum header on a request of several files, before any of them is stored.
+
+    A header checksum describes one body; guessing which file it means (the first? all of them
+    concatenated?) would verify the wrong thing, and ignoring it would tell the client its data was
+    checked when it was not.
+    """
+    if files > 1 and _expected_sha256(headers) is not None:
+        raise errors.Invalid(f"the request has {files} files but one checksum header, and a single checksum "
+                             "cannot describe several files; send each file in its own request with its "
+                             "checksum, or send them without one", code="ambiguous_checksum")
+
+
+def _expected_sha256(headers: Mapping[str, str]) -> str | None:
+    """The sha256 (hex) the client announced, if any; a malformed ``Digest`` value is a 422."""
+    if header := headers.get("x-checksum-sha256"):
+        return header.strip().lower()
+    for part in (headers.get("digest") or "").split(","):
+        algorithm, _, value = part.strip().partition("=")
+        if algorithm.lower() == "sha-256":
+            try:
+                return base64.b64decode(value, validate=True).hex()
+            except (binascii.Error, ValueError):
+                raise errors.Invalid("the Digest header's sha-256 value is not base64", code="bad_digest") from None
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Placement:
+    """Where one file of an upload request goes: the input it fills and the name it is stored under."""
+
+    input: str
+    name: str
+
+
+def plan_uploads(services: Services, job: records.JobRecord, raw_names: Sequence[str],
+                 requested_input: str | None) -> list[Placement]:
+    """The input and stored name of every file of one request, decided together before any is stored.
+
+    Files fill ``requested_input``, else each the first required input still empty (counting the
+    request's earlier files), as a sequence of single uploads would. Refused with a 422, so that the
+    request changes nothing: a name that sanitises to nothing, an unknown input, two files of the
+    request with one name (the second would silently replace the first), and more files for a
+    single-file input than it takes.
+    """
     process = services.processes.get(job.process)
-    name = filenames.sanitise(filename)
-    target = choose_input(process, requested_input, {i.input for i in job.inputs})
-    stored = repository.StoredInput(input=target.name, name=name, size=upload.size, sha256=upload.sha256,
-                                    media_type=blobs.media_type_of(name))
+    names = [filenames.sanitise(raw) for raw in raw_names]
+    _refuse_duplicates(names)
+    filled = {i.input for i in job.inputs}
+    placements: list[Placement] = []
+    for name in names:
+        target = choose_input(process, requested_input, filled)
+        filled.add(target.name)
+        placements.append(Placement(input=target.name, name=name))
+    _check_counts(process, job, placements)
+    return placements
+
+
+def _refuse_duplicates(names: Sequence[str]) -> None:
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise errors.Invalid(f"the request has several files named {', '.join(map(repr, repeated))} (after "
+                             "unsafe characters are replaced); give every file its own name",
+                             code="duplicate_filename")
+
+
+def _check_counts(process: registry.Process, job: records.JobRecord, placements: Sequence[Placement]) -> None:
+    """422 if a single-file input would hold more than one file once ``placements`` are recorded.
+
+    A file of the job with the same name as one of the request is replaced (whatever its input), so
+    it does not count; any other file already in the input does.
+    """
+    incoming = {p.name for p in placements}
+    after = [(i.input, i.name) for i in job.inputs if i.name not in incoming]
+    after += [(p.input, p.name) for p in placements]
+    for single in (i for i in process.inputs if not i.multiple):
+        held = [name for input_name, name in after if input_name == single.name]
+        if len(held) > 1:
+            raise errors.Invalid(f"input {single.name!r} takes one file, but would hold {len(held)}: "
+                                 f"{', '.join(held)}; send one file for it (the same name again replaces it)",
+                                 code="too_many_files")
+
+
+def accept_uploads(services: Services, job: records.JobRecord,
+                   staged: Sequence[tuple[Placement, blobs.Upload]]) -> records.JobRecord:
+    """Record the files of one request as inputs of ``job``, all in one transaction; the request
+    that completes the job queues it.
+
+    The caller MUST have checked every file first (:func:`plan_uploads`, not empty, checksum), so
+    that nothing is recorded unless everything can be; should the job have left WAITING_FOR_DATA
+    meanwhile (a concurrent cancel, delete or upload that queued it), none is (409).
+    """
+    process = services.processes.get(job.process)
     required = {i.name for i in process.inputs if i.required}
-
-    def complete(filled: set[str]) -> bool:
-        return process.queues_on_upload and required <= filled
-
-    updated = services.jobs.add_input(job.id, stored, lambda: services.blobs.place_input(upload, job.id, name),
-                                      complete)
+    files = [(repository.StoredInput(input=placement.input, name=placement.name, size=upload.size,
+                                     sha256=upload.sha256, media_type=blobs.media_type_of(placement.name)),
+              functools.partial(services.blobs.place_input, upload, job.id, placement.name))
+             for placement, upload in staged]
+    updated = services.jobs.add_inputs(job.id, files,
+                                       lambda filled: process.queues_on_upload and required <= filled)
     if updated.state == S.QUEUED:
         services.executor.notify()
         services.changes.publish(job.id, S.QUEUED.value)
@@ -135,11 +211,12 @@ def cancel(services: Services, job: records.JobRecord) -> records.JobRecord:
 
 def ensure_files(job: records.JobRecord, what: str) -> None:
     """410 for the files of a deleted or expired job (its view stays readable)."""
+    verb = "is" if what == "log" else "are"
     if job.state == S.DELETED:
-        raise errors.Gone(f"job {job.id} was deleted; its {what} are gone", code="job_deleted")
+        raise errors.Gone(f"job {job.id} was deleted; its {what} {verb} gone", code="job_deleted")
     if job.files_removed:
-        raise errors.Gone(f"the {what} of job {job.id} expired with its retention period and were removed",
-                          code="job_expired")
+        raise errors.Gone(f"the {what} of job {job.id} expired with its retention period and "
+                          f"{'was' if what == 'log' else 'were'} removed", code="job_expired")
 
 
 def ensure_results(job: records.JobRecord) -> None:

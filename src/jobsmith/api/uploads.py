@@ -2,13 +2,15 @@
 
 A body is streamed to a temporary file in bounded memory (hashed and counted as it arrives, writes
 off the event loop), checked (not empty, the client's checksum), and only then recorded as an
-input; whatever goes wrong before that leaves the job as it was and no file behind.
+input; whatever goes wrong before that leaves the job as it was and no file behind. A request is
+all or nothing: every file of a multipart request is checked before the first is recorded.
 """
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import anyio
 from fastapi import Request
@@ -42,9 +44,13 @@ def check_length(request: Request, services: Services) -> None:
 
 async def receive_body(services: Services, caller: Caller, job_id: uuid.UUID | str, filename: str,
                        request: Request, requested_input: str | None) -> records.JobRecord:
-    """Stream the raw request body into an input of the job; the job as it is afterwards."""
+    """Stream the raw request body into an input of the job; the job as it is afterwards.
+
+    Name and input are decided before the body is read, so a bad name costs the client no upload.
+    """
     job = await services.read(lambda: waiting_job(services, caller, job_id))
     check_length(request, services)
+    placements = service.plan_uploads(services, job, [filename], requested_input)
     stream = services.blobs.start_upload(job.id, services.settings.upload_limit_bytes)
     try:
         buffer = bytearray()
@@ -54,51 +60,62 @@ async def receive_body(services: Services, caller: Caller, job_id: uuid.UUID | s
                 await anyio.to_thread.run_sync(stream.write, bytes(buffer))
                 buffer.clear()
         rest = bytes(buffer)
-        return await run_in_threadpool(_finish, services, job, filename, stream, rest, request.headers,
-                                       requested_input)
+        return await run_in_threadpool(_finish, services, job, placements[0], stream, rest, request.headers)
     finally:
         stream.abort()  # no-op once the file was moved into place
 
 
 async def receive_form(services: Services, caller: Caller, job_id: uuid.UUID | str, request: Request,
                        field: str, requested_input: str | None) -> records.JobRecord:
-    """Every file of a multipart form field, in order, into inputs of the job."""
+    """Every file of a multipart form field into inputs of the job: all of them, or none.
+
+    Checks that need no bytes (a checksum header for several files, names, inputs, how many files an
+    input takes) come first; then every file is staged to a temporary file and checked (not empty,
+    the checksum of a lone file); only then is any recorded. A refusal leaves the job as it was and
+    no file behind.
+    """
     job = await services.read(lambda: waiting_job(services, caller, job_id))
     check_length(request, services)
     async with request.form(max_files=100) as form:
         files = [f for f in form.getlist(field) if isinstance(f, UploadFile)]
         if not files:
             raise errors.Invalid(f"the form has no file in field {field!r}", code="missing_file")
-        for item in files:
-            job = await _receive_part(services, job, item, requested_input)
-    return job
+        service.check_one_checksum(request.headers, len(files))
+        placements = service.plan_uploads(services, job, [f.filename or "" for f in files], requested_input)
+        with contextlib.ExitStack() as cleanup:
+            staged: list[tuple[service.Placement, blobs.Upload]] = []
+            for placement, item in zip(placements, files, strict=True):
+                upload = services.blobs.start_upload(job.id, services.settings.upload_limit_bytes)
+                cleanup.callback(upload.abort)  # no-op for a file moved into place
+                await _stage(item, upload)
+                staged.append((placement, upload))
+            return await run_in_threadpool(_accept, services, job, staged, request.headers)
 
 
-async def _receive_part(services: Services, job: records.JobRecord, item: UploadFile,
-                        requested_input: str | None) -> records.JobRecord:
-    stream = services.blobs.start_upload(job.id, services.settings.upload_limit_bytes)
-    try:
-        while chunk := await item.read(WRITE_CHUNK):
-            await anyio.to_thread.run_sync(stream.write, chunk)
-        await anyio.to_thread.run_sync(stream.close)
-        return await run_in_threadpool(_record, services, job, item.filename or "", stream, {}, requested_input)
-    finally:
-        stream.abort()
+async def _stage(item: UploadFile, upload: blobs.Upload) -> None:
+    """Copy one form part into its temporary file (writes off the event loop)."""
+    while chunk := await item.read(WRITE_CHUNK):
+        await anyio.to_thread.run_sync(upload.write, chunk)
+    await anyio.to_thread.run_sync(upload.close)
 
 
-def _finish(services: Services, job: records.JobRecord, filename: str, stream: blobs.Upload, rest: bytes,
-            headers: Mapping[str, str], requested_input: str | None) -> records.JobRecord:
+def _finish(services: Services, job: records.JobRecord, placement: service.Placement, stream: blobs.Upload,
+            rest: bytes, headers: Mapping[str, str]) -> records.JobRecord:
     """The body's last bytes, fsync, checks and the record, in one trip to a thread: a small upload
     (the common case) costs one thread hop in all."""
     if rest:
         stream.write(rest)
     stream.close()
-    return _record(services, job, filename, stream, headers, requested_input)
+    return _accept(services, job, [(placement, stream)], headers)
 
 
-def _record(services: Services, job: records.JobRecord, filename: str, stream: blobs.Upload,
-            headers: Mapping[str, str], requested_input: str | None) -> records.JobRecord:
-    if stream.size == 0:
-        raise errors.Invalid("the upload is empty; send the file's bytes as the request body", code="empty_upload")
-    service.check_digest(stream, headers)
-    return service.accept_upload(services, job, filename, stream, requested_input)
+def _accept(services: Services, job: records.JobRecord, staged: Sequence[tuple[service.Placement, blobs.Upload]],
+            headers: Mapping[str, str]) -> records.JobRecord:
+    """Check every staged file, then record them all. A checksum header reaches here only with one
+    file (:func:`service.check_one_checksum` refused it for several)."""
+    for placement, upload in staged:
+        if upload.size == 0:
+            raise errors.Invalid(f"the upload {placement.name!r} is empty; send the file's bytes",
+                                 code="empty_upload")
+        service.check_digest(upload, headers)
+    return service.accept_uploads(services, job, staged)

@@ -247,14 +247,17 @@ class Repository:
             )
         return self.get(job_id)
 
-    def add_input(self, job_id: str, stored: StoredInput, place: Callable[[], None],
-                  complete: Callable[[set[str]], bool]) -> records.JobRecord:
-        """Record an uploaded input while the job waits for data; queue it if that completes it.
+    def add_inputs(self, job_id: str, files: Sequence[tuple[StoredInput, Callable[[], None]]],
+                   complete: Callable[[set[str]], bool]) -> records.JobRecord:
+        """Record the uploaded files of one request while the job waits for data, all or none; queue
+        the job if that completes it.
 
-        ``place`` moves the file into place; it runs after the job row is locked by the guard, so
-        an upload never changes the files of a job that is already queued. ``complete`` says, from
-        the names of the inputs now filled, whether the job is ready; then it is queued in the same
-        transaction. Returns the job with its inputs.
+        Each ``(stored, place)`` pair is an input row and the call that moves its file into place;
+        the calls run after the job row is locked by the guard, so an upload never changes the files
+        of a job that is already queued, and a request whose job left WAITING_FOR_DATA meanwhile
+        records none of its files. ``complete`` says, from the names of the inputs now filled,
+        whether the job is ready; then it is queued in the same transaction. Returns the job with
+        its inputs.
         """
         with self.db.begin() as tx:
             row = tx.execute(_LOCK_WAITING_JOB, {"job_id": job_id}).one_or_none()
@@ -265,9 +268,10 @@ class Repository:
                     code="state_conflict",
                 )
             job = records.job(row)
-            place()
-            tx.execute(_DELETE_INPUT, {"of_job": job.seq, "named": stored.name})
-            tx.execute(_INSERT_INPUT, {"job_seq": job.seq, **dataclasses.asdict(stored)})
+            for stored, place in files:
+                place()
+                tx.execute(_DELETE_INPUT, {"of_job": job.seq, "named": stored.name})
+                tx.execute(_INSERT_INPUT, {"job_seq": job.seq, **dataclasses.asdict(stored)})
             job = records.with_details(tx, [job])[0]
             if complete({i.input for i in job.inputs}):
                 queued = transitions.apply(tx, _QUEUE, job_id, S.QUEUED, actor=states.Actor.CLIENT)
