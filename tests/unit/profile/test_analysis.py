@@ -553,3 +553,40 @@ def test_aggregates_run_distinct_apart_and_keep_positions(con: duckdb.DuckDBPyCo
     slot = only.add("count(DISTINCT a)")
     only.run(con, "agg")
     assert only.value(slot) == 7
+
+
+def test_a_wide_table_fits_the_process_memory_limit(tmp_path: pathlib.Path) -> None:
+    """120 numeric columns: one statement with a ``count(DISTINCT)`` and a ``histogram`` per column
+    ran DuckDB out of memory under the process's default 512 MB limit, whatever the row count."""
+    width = 120
+    path = write_csv(tmp_path, [f"c{j}" for j in range(width)],
+                     [[str(i * (j + 1)) for j in range(width)] for i in range(20)])
+    connection = duckdb.connect(config={"memory_limit": "512MB", "threads": 2})
+    try:
+        options = analyse.AnalysisOptions(distribution=False, seasonality=False)
+        dataset = structured(run(connection, [csv_table(connection, path)], options=options))
+    finally:
+        connection.close()
+    assert dataset["numericColumnCount"] == width
+    last = column(dataset, f"c{width - 1}")
+    assert (last["numberUnique"], last["min"], last["max"]) == (20, 0, 19 * width)
+
+
+def test_aggregates_of_many_columns_run_under_the_smallest_memory_limit() -> None:
+    """``memory_limit_mb`` may be as low as 128: 96 ``histogram`` and 96 ``count(DISTINCT)``
+    aggregates must still give every value, in the positions they were added at."""
+    columns = 96
+    connection = duckdb.connect(config={"memory_limit": "128MB", "threads": 2})
+    try:
+        connection.execute(f"CREATE TABLE wide AS SELECT {', '.join(f'(i * {j})::DOUBLE AS c{j}' for j in range(columns))} "
+                           "FROM range(10) r(i)")
+        batch = sqlbits.Aggregates()
+        histograms = [batch.add(f"histogram(c{j})") for j in range(columns)]
+        distincts = [batch.add(f"count(DISTINCT c{j})") for j in range(columns)]
+        plain = batch.add("count(*)")
+        batch.run(connection, "wide")
+    finally:
+        connection.close()
+    assert batch.value(plain) == 10
+    assert [batch.value(slot) for slot in distincts] == [1] + [10] * (columns - 1)
+    assert batch.value(histograms[1]) == {float(i): 1 for i in range(10)}

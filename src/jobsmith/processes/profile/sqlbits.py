@@ -26,6 +26,14 @@ NULL_TOKENS: tuple[str, ...] = (
 
 _DISTINCT = re.compile(r"(?i)\(\s*DISTINCT\b")
 
+_HASHED = re.compile(r"(?i)\bhistogram\s*\(")
+
+HASHED_PER_STATEMENT = 16
+"""DuckDB gives every ``DISTINCT`` or ``histogram`` aggregate of a statement its own hash table, a
+few MiB each up front whatever the rows: 120 of them (a 120-column table) failed with
+out-of-memory under the process's 512 MB limit, 48 under its 128 MB minimum. So a statement holds
+at most this many; a table of up to 16 numeric columns still takes one scan per statement kind."""
+
 UNSAFE_OPTIMIZERS = ("type_pushdown",)
 """DuckDB 2.0 pushes ``TRY_CAST`` into ``read_csv(all_varchar=true)`` as a *strict* cast, so one bad
 cell aborts the query instead of becoming NULL. The analysis switches that rewrite off."""
@@ -77,19 +85,15 @@ class Aggregates:
     def run(self, con: duckdb.DuckDBPyConnection, relation: str) -> None:
         """Every registered aggregate over ``relation`` (a quoted SQL table reference).
 
-        One ``SELECT``, except that ``DISTINCT`` aggregates get one of their own: mixed into the
-        other aggregates they slow the whole statement down (measured on the 200 MB benchmark's
-        scan 1, same process: 2.8 CPU-s in one statement, 2.1 in two; 3.2 and 2.8 on a busy machine).
+        One ``SELECT``, except that ``DISTINCT`` aggregates get their own, at most
+        :data:`HASHED_PER_STATEMENT` in each: mixed into the other aggregates they slow the whole
+        statement down (measured on the 200 MB benchmark's scan 1, same process: 2.8 CPU-s in one
+        statement, 2.1 in two; 3.2 and 2.8 on a busy machine), and many of them exhaust DuckDB's memory.
         """
         if not self._expressions:
             return
-        distinct = [i for i, e in enumerate(self._expressions) if _DISTINCT.search(e)]
-        apart = set(distinct)
-        groups = [distinct, [i for i in range(len(self._expressions)) if i not in apart]]
-        if not groups[0] or not groups[1]:
-            groups = [list(range(len(self._expressions)))]
         values: list[Any] = [None] * len(self._expressions)
-        for group in groups:
+        for group in self._statements():
             row = con.execute(f"SELECT {', '.join(self._expressions[i] for i in group)} FROM {relation}").fetchone()
             if row is None:
                 self._row = ()
@@ -97,6 +101,27 @@ class Aggregates:
             for i, value in zip(group, row, strict=True):
                 values[i] = value
         self._row = tuple(values)
+
+    def _statements(self) -> list[list[int]]:
+        """Positions per ``SELECT``: ``DISTINCT`` aggregates apart from the others, and no statement
+        with more than :data:`HASHED_PER_STATEMENT` hash-table aggregates."""
+        distinct = [i for i, e in enumerate(self._expressions) if _DISTINCT.search(e)]
+        apart = set(distinct)
+        rest = [i for i in range(len(self._expressions)) if i not in apart]
+        if not distinct or not rest:
+            distinct, rest = [], distinct + rest
+        groups = [distinct[start:start + HASHED_PER_STATEMENT]
+                  for start in range(0, len(distinct), HASHED_PER_STATEMENT)]
+        current: list[int] = []
+        hashed = 0
+        for i in rest:
+            heavy = bool(_HASHED.search(self._expressions[i]) or _DISTINCT.search(self._expressions[i]))
+            if heavy and hashed == HASHED_PER_STATEMENT:
+                groups.append(current)
+                current, hashed = [], 0
+            current.append(i)
+            hashed += heavy
+        return groups + ([current] if current else [])
 
     def value(self, position: int) -> Any:
         return self._row[position]
