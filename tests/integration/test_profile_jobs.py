@@ -61,4 +61,6 @@ def test_unreadable_data_fails_the_job_with_a_sentence(client: httpx.Client) -> 
     done = profile(client, b"\x00\x01\x02garbage\xff" * 100, filename="data.csv")
     assert done["state"] == "FAILED"
     assert "data.csv" in done["state_detail"] and "Traceback" not in done["state_detail"]
+    assert done["state_detail"].startswith("'data.csv'")  # the sentence itself, no exception class in front
     assert client.get(f"/v1/jobs/{done['id']}/log").status_code == 200
+

@@ -115,7 +115,8 @@ def run_job(processes: registry.Registry, spec: ChildSpec, pipe: Connection, sto
     except BaseException as exc:  # noqa: BLE001 - every failure must reach the parent
         logger.error("the process failed:\n%s", traceback.format_exc().rstrip())
         message = str(exc).strip() or type(exc).__name__
-        return ("error", f"{type(exc).__name__}: {message}", isinstance(exc, context.RetryableError))
+        reason = message if isinstance(exc, context.JobFailed) else f"{type(exc).__name__}: {message}"
+        return ("error", reason, isinstance(exc, context.RetryableError))
     finally:
         logger.removeHandler(handler)
         handler.close()

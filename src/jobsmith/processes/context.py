@@ -29,6 +29,14 @@ class RetryableError(Exception):
     """Raise this from a process to ask for another attempt (while retries are left)."""
 
 
+class JobFailed(Exception):
+    """Raise this when the job cannot be done for a reason its user can act on (the data, a parameter).
+
+    Its message, one sentence saying what and where, becomes the job's ``state_detail`` as it is;
+    any other exception is shown with its class name, since it tells of a fault in the process.
+    """
+
+
 class Reporter(Protocol):
     """Receives a running job's steps and progress."""
 

@@ -27,7 +27,7 @@ import math
 import multiprocessing
 import pathlib
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from matplotlib import colormaps, dates, figure
@@ -39,6 +39,7 @@ from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.backends import backend_agg
 
+from jobsmith.processes import context
 from jobsmith.processes.profile import model
 
 DPI = 96
@@ -66,12 +67,14 @@ HEATMAP_GRID = 6.0
 """Inches the heatmap's cells take at most across; cells are at most 3/4 inch."""
 
 
-def render(requests: Sequence[model.PlotRequest], output_dir: pathlib.Path, *, workers: int = 2) -> list[str]:
+def render(requests: Sequence[model.PlotRequest], output_dir: pathlib.Path, *, workers: int = 2,
+           stop: Callable[[], bool] = lambda: False) -> list[str]:
     """Draw every request to ``output_dir / request.path``; return the paths drawn, in request order.
 
     Directories (``<dataset name>/``) are created. A request whose path would leave ``output_dir``,
     or that another request also names, is refused before anything is drawn. Errors in a worker
-    are raised here.
+    are raised here. Once ``stop()`` is true (the job was asked to stop), no further plot starts
+    and :class:`context.Cancelled` is raised: a wide table has hundreds of plots to draw.
     """
     targets = [resolve(output_dir, request.path) for request in requests]
     if len(set(targets)) < len(targets):
@@ -80,10 +83,10 @@ def render(requests: Sequence[model.PlotRequest], output_dir: pathlib.Path, *, w
         target.parent.mkdir(parents=True, exist_ok=True)
     jobs = list(zip(requests, targets))
     if workers <= 1 or len(jobs) < PARALLEL_MIN:
-        _draw_many(jobs)
+        _draw_many(jobs, stop)
     else:  # the first plot here loads fonts and fills text caches once, for every forked child
-        _draw_many(jobs[:1])
-        _draw_in_pool(jobs[1:], workers)
+        _draw_many(jobs[:1], stop)
+        _draw_in_pool(jobs[1:], workers, stop)
     return [request.path for request in requests]
 
 
@@ -95,17 +98,21 @@ def resolve(output_dir: pathlib.Path, path: str) -> pathlib.Path:
     return output_dir.joinpath(*relative.parts)
 
 
-def _draw_in_pool(jobs: list[tuple[model.PlotRequest, pathlib.Path]], workers: int) -> None:
+def _draw_in_pool(jobs: list[tuple[model.PlotRequest, pathlib.Path]], workers: int, stop: Callable[[], bool]) -> None:
     """Hand the plots out one at a time to ``workers`` forked processes, so a worker that got the
     slow plots does not hold up the rest (a request is a few KB to pickle)."""
-    context = multiprocessing.get_context("fork")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+    fork = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=fork) as pool:
         for _ in pool.map(draw, [request for request, _ in jobs], [target for _, target in jobs]):
-            pass
+            if stop():
+                pool.shutdown(wait=False, cancel_futures=True)  # the plots not yet started never start
+                raise context.Cancelled("the job was asked to stop")
 
 
-def _draw_many(jobs: list[tuple[model.PlotRequest, pathlib.Path]]) -> None:
+def _draw_many(jobs: list[tuple[model.PlotRequest, pathlib.Path]], stop: Callable[[], bool]) -> None:
     for request, target in jobs:
+        if stop():
+            raise context.Cancelled("the job was asked to stop")
         draw(request, target)
 
 

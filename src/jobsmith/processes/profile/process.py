@@ -61,9 +61,31 @@ def profile(ctx: context.JobContext) -> None:
 def run(source_file: pathlib.Path, ctx: context.JobContext, options: ProfileOptions,
         display_name: str | None = None) -> model.ProfileResult:
     """The whole profile of ``source_file``; shared by the worker and ``jobsmith profile``."""
-    from jobsmith.processes.profile import analyse, infer, readers
+    import duckdb
 
     ctx.work_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        result = _analyse(source_file, ctx, options, display_name)
+    except duckdb.OutOfMemoryException as error:
+        raise context.JobFailed(
+            f"the dataset needs more memory than the job's memory_limit_mb ({options.memory_limit_mb}) lets the "
+            f"analysis use ({_first_line(error)}); run it again with a larger memory_limit_mb") from error
+    ctx.check_cancelled()
+    write_outputs(result, ctx)
+    return result
+
+
+def _first_line(error: BaseException) -> str:
+    """DuckDB's own words without its multi-line advice: ``could not allocate block of size ...``."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text.removeprefix("Out of Memory Error: ").rstrip(".")
+
+
+def _analyse(source_file: pathlib.Path, ctx: context.JobContext, options: ProfileOptions,
+             display_name: str | None) -> model.ProfileResult:
+    """Read and analyse: every step that holds DuckDB's memory."""
+    from jobsmith.processes.profile import analyse, infer, readers
+
     with concurrent.futures.ThreadPoolExecutor(1) as hasher, open_duckdb(ctx.work_dir, options) as con:
         digest = hasher.submit(files.sha256_of, source_file)  # hashlib releases the GIL: free while DuckDB reads
         with ctx.step("read") as step:
@@ -82,8 +104,6 @@ def run(source_file: pathlib.Path, ctx: context.JobContext, options: ProfileOpti
                 ctx.log.info("note: %s", line)
             for line in result.warnings:
                 ctx.log.warning("data quality: %s", line)
-    ctx.check_cancelled()
-    write_outputs(result, ctx)
     return result
 
 
@@ -92,9 +112,11 @@ def write_outputs(result: model.ProfileResult, ctx: context.JobContext) -> None:
     from jobsmith.processes.profile import plots, report
 
     with ctx.step("plots") as step:
-        drawn = plots.render(result.plots, ctx.output_dir, workers=max(1, min(4, os.cpu_count() or 1)))
+        drawn = plots.render(result.plots, ctx.output_dir, workers=max(1, min(4, os.cpu_count() or 1)),
+                             stop=ctx.cancelled)
         step.message = f"{len(drawn)} plots"
     ctx.progress(0.9)
+    ctx.check_cancelled()
     with ctx.step("report"):
         (ctx.output_dir / "edp.json").write_text(json.dumps(result.edp, indent=2, ensure_ascii=False),
                                                  encoding="utf-8")

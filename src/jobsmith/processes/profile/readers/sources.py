@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 
+from jobsmith.processes.context import JobFailed
 
-class UnreadableData(ValueError):
+
+class UnreadableData(JobFailed, ValueError):
     """The file cannot be read; the message is a sentence for a person (what, and where).
 
     Raised instead of a library's exception so a failed job shows the user why, never a

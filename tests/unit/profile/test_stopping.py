@@ -1,0 +1,59 @@
+"""How a profile ends early: a request to stop while plots are drawn, and DuckDB out of memory."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import pathlib
+from typing import Any
+
+import duckdb
+import pytest
+
+from jobsmith.domain import states
+from jobsmith.processes import context
+from jobsmith.processes.profile import model, plots, process
+
+
+class _Quiet:
+    def step(self, position: int, name: str, state: states.StepState, at: dt.datetime, message: str | None) -> None:
+        pass
+
+    def progress(self, fraction: float) -> None:
+        pass
+
+
+def _boxes(count: int) -> list[model.PlotRequest]:
+    return [model.PlotRequest(f"d/box_{i}.png", f"Box {i}", model.BoxPlot(f"c{i}", 1, 2, 3, 0, 4, 2, ()))
+            for i in range(count)]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_no_plot_starts_once_the_job_is_asked_to_stop(tmp_path: pathlib.Path, workers: int) -> None:
+    asked = iter([False, False, True])  # asked to stop after the first plots
+
+    def stop() -> bool:
+        return next(asked, True)
+
+    with pytest.raises(context.Cancelled):
+        plots.render(_boxes(40), tmp_path, workers=workers, stop=stop)
+    drawn = list((tmp_path / "d").glob("*.png"))
+    assert 1 <= len(drawn) < 40
+
+
+def test_out_of_memory_fails_the_job_with_a_sentence_naming_the_parameter(tmp_path: pathlib.Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    def exhausted(*_: Any) -> Any:
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block of size 256.0 KiB "
+                                          "(127.9 MiB/128.0 MiB used)\n\nPossible solutions:\n* Reducing ...")
+
+    monkeypatch.setattr(process, "_analyse", exhausted)
+    options = process.ProfileOptions(memory_limit_mb=128)
+    ctx = context.JobContext(job_id="local", inputs={"data": [tmp_path / "data.csv"]}, parameters=options,
+                             metadata={}, output_dir=tmp_path / "out", logger=logging.getLogger("test"),
+                             reporter=_Quiet(), cancelled=lambda: False, work_dir=tmp_path / "work")
+    with pytest.raises(context.JobFailed) as failed:
+        process.run(tmp_path / "data.csv", ctx, options)
+    assert str(failed.value) == ("the dataset needs more memory than the job's memory_limit_mb (128) lets the analysis "
+                                 "use (could not allocate block of size 256.0 KiB (127.9 MiB/128.0 MiB used)); run it "
+                                 "again with a larger memory_limit_mb")
