@@ -94,3 +94,12 @@ def test_result_files_answer_conditional_head_and_range_requests(client: httpx.C
     beyond = client.get(url, headers={"Range": "bytes=100-200"})
     assert beyond.status_code == 416 and beyond.headers["content-range"] == "bytes */11"
     assert beyond.json()["code"] == "range_not_satisfiable"
+
+
+def test_the_openapi_document_names_headers_and_answers(client: httpx.Client) -> None:
+    spec = client.get("/openapi.json").json()
+    upload = spec["paths"]["/v1/jobs/{job_id}/inputs/{filename}"]["put"]
+    assert {"Digest", "X-Checksum-SHA256"} <= {p["name"] for p in upload["parameters"] if p["in"] == "header"}
+    assert "Location" in spec["paths"]["/v1/jobs"]["post"]["responses"]["201"]["headers"]
+    assert {"206", "304", "416"} <= set(spec["paths"]["/v1/jobs/{job_id}/results/{path}"]["get"]["responses"])
+    assert set(spec["components"]["securitySchemes"]) == {"bearer", "apiKey"}

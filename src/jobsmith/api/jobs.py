@@ -23,6 +23,17 @@ from jobsmith.store import records, repository
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     code: {"model": views.Problem} for code in (401, 403, 404, 409, 410, 422, 503)}
+_CHECKSUM_HEADERS = [
+    {"name": "Digest", "in": "header", "required": False, "schema": {"type": "string"},
+     "description": "`sha-256=<base64 of the file's sha256>`; a mismatch is a 422 and the file is discarded."},
+    {"name": "X-Checksum-SHA256", "in": "header", "required": False, "schema": {"type": "string"},
+     "description": "The file's sha256 in hex; a mismatch is a 422 and the file is discarded."}]
+_FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **PROBLEMS,
+    200: {"headers": {"ETag": {"description": "The file's sha256, quoted.", "schema": {"type": "string"}}}},
+    206: {"description": "The byte range asked for with `Range` (several ranges: multipart/byteranges)."},
+    304: {"description": "`If-None-Match` or `If-Modified-Since` says the client's copy is current."},
+    416: {"model": views.Problem, "description": "The range lies outside the file (`Content-Range: bytes */size`)."}}
 JobId = Annotated[uuid.UUID, Path(description="The job's id (a UUID).")]
 
 
@@ -45,7 +56,8 @@ def _view(request: Request, job: records.JobRecord) -> views.JobView:
     return presenters.job_view(job, str(request.base_url))
 
 
-@router.post("", status_code=201, response_model=views.JobView, responses=PROBLEMS,
+@router.post("", status_code=201, response_model=views.JobView, responses={**PROBLEMS, 201: {"headers": {
+    "Location": {"description": "The new job's URL.", "schema": {"type": "string"}}}}},
              summary="Create a job",
              description="QUEUED at once when the process needs no uploaded file, else WAITING_FOR_DATA. "
                          "With an `Idempotency-Key` header a retry with the same key and body returns the "
@@ -239,7 +251,8 @@ async def results_zip(job: OwnedJobRow, services: ServicesDep) -> FileResponse:
 
 
 @router.head("/{job_id}/results/{path:path}", include_in_schema=False)
-@router.get("/{job_id}/results/{path:path}", response_class=FileResponse, responses=PROBLEMS, summary="One result file",
+@router.get("/{job_id}/results/{path:path}", response_class=FileResponse, responses=_FILE_RESPONSES,
+            summary="One result file",
             description="With its media type, an ETag (its sha256), `If-None-Match` / `If-Modified-Since` (304), "
                         "HEAD, and Range support (an unsatisfiable range: 416).")
 def result_file(job: OwnedJob, path: str, services: ServicesDep) -> FileResponse:
@@ -269,8 +282,9 @@ def input_file(job: OwnedJob, filename: str, services: ServicesDep) -> FileRespo
                 "not yet filled; the same filename again replaces it. `Digest: sha-256=<base64>` or "
                 "`X-Checksum-SHA256: <hex>` is verified. Queues the job when its last required input arrives "
                 "(for processes taking one file per input).",
-    openapi_extra={"requestBody": {"content": {"application/octet-stream": {"schema": {"type": "string",
-                                                                                        "format": "binary"}}}}})
+    openapi_extra={"parameters": _CHECKSUM_HEADERS,
+                   "requestBody": {"content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                                       "format": "binary"}}}}})
 async def upload(job_id: JobId, filename: str, request: Request, services: ServicesDep, caller: CallerDep,
                  input: Annotated[str | None, Query(description="The process input to fill.")] = None,
                  ) -> views.JobView:
@@ -278,7 +292,10 @@ async def upload(job_id: JobId, filename: str, request: Request, services: Servi
 
 
 @router.post("/{job_id}/inputs", response_model=views.JobView, responses={**PROBLEMS, 413: {"model": views.Problem}},
-             summary="Upload input files as multipart form data (field `file`, repeatable)")
+             summary="Upload input files as multipart form data (field `file`, repeatable)",
+             description="Every file is checked before any is recorded: the request fills the inputs it names or "
+                         "changes nothing. A checksum header is verified when the form holds one file.",
+             openapi_extra={"parameters": _CHECKSUM_HEADERS})
 async def upload_form(job_id: JobId, request: Request, services: ServicesDep, caller: CallerDep,
                       input: Annotated[str | None, Query()] = None) -> views.JobView:
     return _view(request, await uploads.receive_form(services, caller, job_id, request, "file", input))
