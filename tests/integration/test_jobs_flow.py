@@ -108,6 +108,9 @@ def test_uploading_the_same_name_again_replaces_the_file(client: httpx.Client) -
     again = client.put(f"/v1/jobs/{job_id}/inputs/a.txt?input=left", content=b"second")
     assert [(i["name"], i["size"]) for i in again.json()["inputs"]] == [("a.txt", 6)]
     assert client.get(f"/v1/jobs/{job_id}/inputs/a.txt").content == b"second"
+    third = client.put(f"/v1/jobs/{job_id}/inputs/a.txt", content=b"third!!")  # no ?input: stays where it is
+    assert [(i["input"], i["name"], i["size"]) for i in third.json()["inputs"]] == [("left", "a.txt", 7)]
+    assert third.json()["state"] == "WAITING_FOR_DATA"  # 'right' is still empty
 
 
 def test_bad_uploads_are_refused_and_lose_nothing(client: httpx.Client) -> None:

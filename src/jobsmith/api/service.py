@@ -111,8 +111,9 @@ def plan_uploads(services: Services, job: records.JobRecord, raw_names: Sequence
                  requested_input: str | None) -> list[Placement]:
     """The input and stored name of every file of one request, decided together before any is stored.
 
-    Files fill ``requested_input``, else each the first required input still empty (counting the
-    request's earlier files), as a sequence of single uploads would. Refused with a 422, so that the
+    Files fill ``requested_input``; else a file named like one the job already has replaces it in its
+    input, and any other fills the first required input still empty (counting the request's earlier
+    files), as a sequence of single uploads would. Refused with a 422, so that the
     request changes nothing: a name that sanitises to nothing, an unknown input, two files of the
     request with one name (the second would silently replace the first), and more files for a
     single-file input than it takes.
@@ -121,9 +122,11 @@ def plan_uploads(services: Services, job: records.JobRecord, raw_names: Sequence
     names = [filenames.sanitise(raw) for raw in raw_names]
     _refuse_duplicates(names)
     filled = {i.input for i in job.inputs}
+    held = {i.name: i.input for i in job.inputs}
     placements: list[Placement] = []
     for name in names:
-        target = choose_input(process, requested_input, filled)
+        replaced = held.get(name) if requested_input is None else None
+        target = process.input(replaced) if replaced is not None else choose_input(process, requested_input, filled)
         filled.add(target.name)
         placements.append(Placement(input=target.name, name=name))
     _check_counts(process, job, placements)
