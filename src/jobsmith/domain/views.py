@@ -24,14 +24,22 @@ def _z(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def storable(value: Any, where: str = "body") -> None:
+MAX_NESTING = 32
+"""Levels of arrays and objects a stored value may have; the serializers refuse far deeper ones."""
+
+
+def storable(value: Any, where: str = "body", depth: int = 0) -> None:
     """Refuse what JSON parsers accept but no database stores or no client reads back.
 
     Lone UTF-16 surrogates (``"\\ud800"``) are valid JSON escapes but not text: stored, they make
     every later read of the job fail. NUL characters cannot be stored by PostgreSQL, so SQLite must
     refuse them too or a job's fate would depend on the database. ``NaN`` and ``Infinity`` are not
-    JSON numbers; kept, they would come back as ``null``. Raises ValueError naming where it is.
+    JSON numbers; kept, they would come back as ``null``. Nesting beyond :data:`MAX_NESTING` levels
+    is refused too: the JSON serializer of the answers stops at a depth of its own. Raises
+    ValueError naming where it is.
     """
+    if depth > MAX_NESTING and isinstance(value, dict | list | tuple):
+        raise ValueError(f"{where} is nested more than {MAX_NESTING} levels deep")
     if isinstance(value, str):
         if "\x00" in value:
             raise ValueError(f"{where} holds a NUL character")
@@ -43,11 +51,11 @@ def storable(value: Any, where: str = "body") -> None:
         raise ValueError(f"{where} holds {value}, which is not a JSON number")
     elif isinstance(value, dict):
         for key, item in value.items():
-            storable(key, f"{where} key")
-            storable(item, f"{where}.{key}" if isinstance(key, str) and key.isprintable() else where)
+            storable(key, f"{where} key", depth + 1)
+            storable(item, f"{where}.{key}" if isinstance(key, str) and key.isprintable() else where, depth + 1)
     elif isinstance(value, list | tuple):
         for item in value:
-            storable(item, f"{where}[]")
+            storable(item, f"{where}[]", depth + 1)
 
 
 class _Storable(pydantic.BaseModel):
