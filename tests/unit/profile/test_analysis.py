@@ -8,11 +8,13 @@ computed here with Python's ``statistics``.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
+import io
 import json
 import pathlib
 import statistics
+import tarfile
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,22 +24,19 @@ import pytest
 
 from jobsmith.processes import context
 from jobsmith.processes.profile import analyse, infer, model, paths, readers, sqlbits, stats, temporal
-from jobsmith.processes.profile.readers.sources import OtherSource, SemiStructuredSource, TabularSource
+from jobsmith.processes.profile.readers.sources import (
+    ArchiveSource,
+    FileProperties,
+    OtherSource,
+    SemiStructuredSource,
+    TabularSource,
+)
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 EDP_DIR = ROOT.parent / "shared" / "edp"
 TESTDATA = EDP_DIR / "testdata"
 SCHEMA = json.loads((EDP_DIR / "edp-schema-0.26.1.json").read_text(encoding="utf-8"))
 OPTIONS = analyse.AnalysisOptions()
-
-
-@dataclasses.dataclass
-class Archive:
-    """What a reader may hand over for an archive (the analysis only needs these three fields)."""
-
-    name: str
-    algorithm: str
-    extracted_size: int
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -450,7 +449,7 @@ def test_several_datasets_and_the_tree(con: duckdb.DuckDBPyConnection, tmp_path:
                        name="bundle.zip/book.xlsx/Sheet 1", table="t2")
     documents = SemiStructuredSource(name="bundle.zip/doc.json", json_schema={"type": "object"}, document_count=3)
     other = OtherSource(name="bundle.zip/photo.png", media_type="image/png")
-    result = run(con, [Archive("bundle.zip", "zip", 9999), first, second, documents, other],
+    result = run(con, [ArchiveSource("bundle.zip", "zip", 9999), first, second, documents, other],
                  file_name="bundle.zip")
     validate(result.edp)
     assert result.edp["dataTypes"] == ["archive", "structured", "semiStructured"]
@@ -464,6 +463,104 @@ def test_several_datasets_and_the_tree(con: duckdb.DuckDBPyConnection, tmp_path:
     sheet_plots = [r.path for r in result.plots if r.path.startswith("bundle.zip/book.xlsx/")]
     assert sheet_plots and all(path.startswith("bundle.zip/book.xlsx/Sheet 1/") for path in sheet_plots)
     assert f"bundle.zip/book.xlsx/Sheet 1/{paths.segment('a/b')}_box_plot.png" in sheet_plots
+
+
+TWO_CSVS = {"sales.csv": b"region,revenue\nNorth,100\nSouth,250\nEast,75\n",
+            "dir/costs.csv": b"item;cost\nrent;1200\npower;310\n"}
+
+
+def _zip_of_two_csvs(tmp_path: pathlib.Path) -> pathlib.Path:
+    path = tmp_path / "two.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for member, content in TWO_CSVS.items():
+            archive.writestr(member, content)
+    return path
+
+
+def _tar_gz_of_two_csvs(tmp_path: pathlib.Path) -> pathlib.Path:
+    path = tmp_path / "two.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        for member, content in TWO_CSVS.items():
+            info = tarfile.TarInfo(member)
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
+    return path
+
+
+@pytest.mark.parametrize(("build", "algorithm", "file_type"), [
+    (_zip_of_two_csvs, "zip", "zip"), (_tar_gz_of_two_csvs, "gzip", "tar.gz")])
+def test_an_archive_of_two_csvs_is_the_parent_of_both_in_the_tree(
+        build: Any, algorithm: str, file_type: str, con: duckdb.DuckDBPyConnection, tmp_path: pathlib.Path) -> None:
+    path: pathlib.Path = build(tmp_path)
+    sources = readers.read(path, con, work_dir=tmp_path / "work")
+    result = analyse.profile(sources, con, file_name=path.name, file_size=path.stat().st_size, sha256="ab" * 32,
+                             metadata=None, options=OPTIONS)
+    validate(result.edp)
+    assert result.edp["dataTypes"] == ["archive", "structured"]
+    assert result.edp["archiveDatasets"] == [{"algorithm": algorithm, "extractedSize": sum(map(len, TWO_CSVS.values()))}]
+    tree = result.edp["datasetTree"]
+    assert tree[0] == {"dataset": {"$ref": "#/archiveDatasets/0"}, "datasetType": "archive", "parent": None,
+                       "name": path.name,
+                       "fileProperties": {"name": path.name, "fileType": file_type, "size": path.stat().st_size}}
+    assert tree[1:] == [
+        {"dataset": {"$ref": f"#/structuredDatasets/{index}"}, "datasetType": "structured",
+         "parent": {"$ref": "#/datasetTree/0"}, "name": f"{path.name}/{member}",
+         "fileProperties": {"name": member.rsplit("/", 1)[-1], "fileType": "csv", "size": len(content)}}
+        for index, (member, content) in enumerate(TWO_CSVS.items())]
+    assert [dataset["rowCount"] for dataset in result.edp["structuredDatasets"]] == [3, 2]
+
+
+def test_nested_archives_nest_and_a_json_document_is_its_tables_parent(con: duckdb.DuckDBPyConnection) -> None:
+    inner_csv = csv_table(con, TESTDATA / "test.csv", name="outer.zip/inner.tar/test.csv", table="t1")
+    records = csv_table(con, TESTDATA / "test.csv", name="outer.zip/orders.json/items", table="t2")
+    document = SemiStructuredSource("outer.zip/orders.json", {"type": "object"}, 1,
+                                    FileProperties("orders.json", "json", 400))
+    sources = [ArchiveSource("outer.zip", "zip", 900), records, document,
+               ArchiveSource("outer.zip/inner.tar", "tar", 500, FileProperties("inner.tar", "tar", 600)), inner_csv]
+    result = run(con, sources, file_name="outer.zip")
+    validate(result.edp)
+    tree = result.edp["datasetTree"]
+    assert [(node["name"], node["parent"]) for node in tree] == [  # parents first, whatever the sources' order
+        ("outer.zip", None),
+        ("outer.zip/orders.json", {"$ref": "#/datasetTree/0"}),
+        ("outer.zip/orders.json/items", {"$ref": "#/datasetTree/1"}),
+        ("outer.zip/inner.tar", {"$ref": "#/datasetTree/0"}),
+        ("outer.zip/inner.tar/test.csv", {"$ref": "#/datasetTree/3"}),
+    ]
+    assert [node["dataset"]["$ref"] for node in tree] == [
+        "#/archiveDatasets/0", "#/semiStructuredDatasets/0", "#/structuredDatasets/0", "#/archiveDatasets/1",
+        "#/structuredDatasets/1"]
+    assert [node["fileProperties"] for node in tree] == [
+        {"name": "outer.zip", "fileType": "zip", "size": 1234}, {"name": "orders.json", "fileType": "json", "size": 400},
+        None, {"name": "inner.tar", "fileType": "tar", "size": 600}, None]
+    assert result.edp["archiveDatasets"] == [{"algorithm": "zip", "extractedSize": 900},
+                                             {"algorithm": "tar", "extractedSize": 500}]
+
+
+def test_workbook_sheets_and_json_tables_in_a_zip_hang_from_the_right_nodes(
+        con: duckdb.DuckDBPyConnection, tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "mixed.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.write(TESTDATA / "test.xlsx", "test.xlsx")
+        archive.write(TESTDATA / "test.json", "test.json")
+    sources = readers.read(path, con, work_dir=tmp_path / "work")
+    result = analyse.profile(sources, con, file_name=path.name, file_size=path.stat().st_size, sha256="ab" * 32,
+                             metadata=None, options=OPTIONS)
+    validate(result.edp)
+    tree = result.edp["datasetTree"]
+    names = [node["name"] for node in tree]
+    parents = {node["name"]: names[int(node["parent"]["$ref"].rsplit("/", 1)[1])] if node["parent"] else None
+               for node in tree}
+    assert parents == {"mixed.zip": None, "mixed.zip/test.xlsx/test1": "mixed.zip", "mixed.zip/test.xlsx/test2": "mixed.zip",
+                       "mixed.zip/test.json": "mixed.zip", "mixed.zip/test.json/donuts": "mixed.zip/test.json",
+                       "mixed.zip/test.json/donuts.batters.batter": "mixed.zip/test.json",
+                       "mixed.zip/test.json/donuts.topping": "mixed.zip/test.json"}
+    files = {node["name"]: node["fileProperties"] for node in tree}
+    workbook = {"name": "test.xlsx", "fileType": "xlsx", "size": (TESTDATA / "test.xlsx").stat().st_size}
+    assert files["mixed.zip/test.xlsx/test1"] == files["mixed.zip/test.xlsx/test2"] == workbook
+    assert files["mixed.zip/test.json"] == {"name": "test.json", "fileType": "json",
+                                            "size": (TESTDATA / "test.json").stat().st_size}
+    assert files["mixed.zip/test.json/donuts"] is None
 
 
 def test_same_input_same_profile(tmp_path: pathlib.Path) -> None:

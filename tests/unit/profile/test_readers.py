@@ -343,6 +343,8 @@ def test_excel_workbook_uploaded_as_csv_reads_every_sheet_typed(
     assert sheet.native_types == {"einfahrt": "TIMESTAMP", "ausfahrt": "TIMESTAMP", "aufenthalt": "BIGINT", "parkhaus": "BIGINT"}
     assert rows(con, sheet)[0] == ("9E2E4B00-A729-4C72-AF75-CC58DE750D8C", dt.datetime(2016, 1, 1, 0, 3, 14),
                                    dt.datetime(2016, 1, 1, 6, 15, 18), 22324, 3)
+    workbook = readers.FileProperties("file.csv", "xlsx", path.stat().st_size)
+    assert [table.file for table in found.values()] == [workbook, workbook]  # no dataset stands for the workbook
 
 
 def test_old_excel_workbook(con: duckdb.DuckDBPyConnection, work: pathlib.Path) -> None:
@@ -461,6 +463,8 @@ def test_nested_json_gives_a_schema_and_a_table_per_record_array(con: duckdb.Duc
     assert columns(con, donuts) == ["id", "type", "name", "ppu", "batters.batter", "topping", "extras", "details"]
     assert donuts.native_types == {"ppu": "DOUBLE"}
     assert rows(con, found_tables["test.json/donuts.topping"])[1] == ("5002", "Glazed")
+    assert semi.file == readers.FileProperties("test.json", "json", (TESTDATA / "test.json").stat().st_size)
+    assert [table.file for table in found_tables.values()] == [None] * 3  # the document node carries the file
 
 
 def test_array_of_nested_records_is_flattened(con: duckdb.DuckDBPyConnection, work: pathlib.Path) -> None:
@@ -545,15 +549,24 @@ def test_zip_members_are_datasets_named_by_their_path(tmp_path: pathlib.Path, co
         archive.writestr(link, "/etc/passwd")
     found = read(path, con, work)
     assert [(source.name, type(source).__name__) for source in found] == [
+        ("upload.zip", "ArchiveSource"),
         ("upload.zip/data/sales.csv", "TabularSource"),
         ("upload.zip/data/events.ndjson", "TabularSource"),
         ("upload.zip/img/logo.png", "OtherSource"),
+        ("upload.zip/inner.zip", "ArchiveSource"),
         ("upload.zip/inner.zip/deep.csv", "TabularSource"),
         ("upload.zip/data/passwd.csv", "OtherSource"),
     ]
     assert found[-1] == readers.OtherSource("upload.zip/data/passwd.csv", "inode/symlink")
     assert not [file for file in work.rglob("*") if file.is_symlink() or file.name == "passwd.csv"]
-    assert found[2] == readers.OtherSource("upload.zip/img/logo.png", "image/png")
+    assert found[3] == readers.OtherSource("upload.zip/img/logo.png", "image/png")
+    nested = found[4]
+    assert isinstance(nested, readers.ArchiveSource) and nested.extracted_size == len(b"x;y\n1;2\n")
+    assert nested.file == readers.FileProperties("inner.zip", "zip", inner.stat().st_size)
+    outer = found[0]
+    assert isinstance(outer, readers.ArchiveSource)
+    assert outer.extracted_size == sum(len(content) for content in (
+        b"region,revenue\nNorth,100\nSouth,250\n", b'{"e": "open"}\n{"e": "close"}\n', PNG, inner.read_bytes()))
     sales = tables(found)["upload.zip/data/sales.csv"]
     assert rows(con, sales) == [("North", "100"), ("South", "250")]
 
@@ -562,7 +575,10 @@ def test_archives_nested_deeper_than_one_level_are_only_listed(tmp_path: pathlib
     level2 = zip_with(tmp_path / "level2.zip", {"a.csv": b"a,b\n1,2\n"})
     level1 = zip_with(tmp_path / "level1.zip", {"level2.zip": level2.read_bytes()})
     path = zip_with(tmp_path / "top.zip", {"level1.zip": level1.read_bytes()})
-    assert read(path, con, work) == [readers.OtherSource("top.zip/level1.zip/level2.zip", "application/zip")]
+    found = read(path, con, work)
+    assert [(source.name, type(source).__name__) for source in found] == [
+        ("top.zip", "ArchiveSource"), ("top.zip/level1.zip", "ArchiveSource"), ("top.zip/level1.zip/level2.zip", "OtherSource")]
+    assert found[-1] == readers.OtherSource("top.zip/level1.zip/level2.zip", "application/zip")
 
 
 def test_zip_slip_member_refuses_the_archive_and_writes_nothing_outside(
@@ -603,8 +619,10 @@ def test_tar_gz_members_symlinks_listed_not_followed(tmp_path: pathlib.Path, con
         link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
         archive.addfile(link)
     found = read(path, con, work)
-    assert found[1] == readers.OtherSource("bundle.tgz/dir/passwd.csv", "inode/symlink")
-    values = found[0]
+    assert found[0] == readers.ArchiveSource("bundle.tgz", "gzip", len(content),
+                                             readers.FileProperties("bundle.tgz", "tar.gz", path.stat().st_size))
+    assert found[2] == readers.OtherSource("bundle.tgz/dir/passwd.csv", "inode/symlink")
+    values = found[1]
     assert isinstance(values, readers.TabularSource) and values.name == "bundle.tgz/dir/werte.csv"
     assert (rows(con, values), values.decimal_comma) == ([("1", "2,5"), ("2", "3,75")], True)
     assert not [file for file in work.rglob("*") if file.is_symlink()]
@@ -624,9 +642,35 @@ def test_gzipped_csv(tmp_path: pathlib.Path, con: duckdb.DuckDBPyConnection, wor
     named, connector = tmp_path / "data.csv.gz", tmp_path / "file.csv"
     for path in (named, connector):
         path.write_bytes(gzip.compress(b"a,b\n1,2\n3,4\n"))
-    source = one_table(named, con, work)
+    archive, source = read(named, con, work)
+    assert archive == readers.ArchiveSource("data.csv.gz", "gzip", 12,
+                                            readers.FileProperties("data.csv.gz", "gz", named.stat().st_size))
+    assert isinstance(source, readers.TabularSource)
     assert (source.name, source.row_count, rows(con, source)) == ("data.csv.gz/data.csv", 2, [("1", "2"), ("3", "4")])
-    assert one_table(connector, con, work).name == "file.csv"
+    assert source.file == readers.FileProperties("data.csv", "csv", 12)
+    unnamed = one_table(connector, con, work)  # no suffix to strip: no member name, so no archive
+    assert (unnamed.name, unnamed.file) == ("file.csv", readers.FileProperties("file.csv", "csv", 12))
+
+
+def test_zip_and_tar_gz_of_two_csvs_hand_over_the_archive_before_its_members(
+    tmp_path: pathlib.Path, con: duckdb.DuckDBPyConnection, work: pathlib.Path
+) -> None:
+    members = {"sales.csv": b"region,revenue\nNorth,100\nSouth,250\n", "dir/costs.csv": b"item;cost\nrent;1200\n"}
+    packed = zip_with(tmp_path / "two.zip", members)
+    with tarfile.open(tmp_path / "two.tar.gz", "w:gz") as archive:
+        for member, content in members.items():
+            info = tarfile.TarInfo(member)
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
+    for path, algorithm, file_type in ((packed, "zip", "zip"), (tmp_path / "two.tar.gz", "gzip", "tar.gz")):
+        found = read(path, con, work)
+        assert found[0] == readers.ArchiveSource(path.name, algorithm, sum(map(len, members.values())),
+                                                 readers.FileProperties(path.name, file_type, path.stat().st_size))
+        assert [(source.name, source.file) for source in found[1:] if isinstance(source, readers.TabularSource)] == [
+            (f"{path.name}/sales.csv", readers.FileProperties("sales.csv", "csv", len(members["sales.csv"]))),
+            (f"{path.name}/dir/costs.csv", readers.FileProperties("costs.csv", "csv", len(members["dir/costs.csv"]))),
+        ]
+        assert len(found) == 3
 
 
 # --- bad input ------------------------------------------------------------------------------------------

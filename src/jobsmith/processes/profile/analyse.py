@@ -8,7 +8,7 @@ requests carry small aggregates only, so drawing needs neither the data nor this
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import duckdb
 
@@ -18,24 +18,9 @@ from jobsmith.processes.profile.analysis_options import AnalysisOptions
 from jobsmith.processes.profile.readers import sources as reader_sources
 from jobsmith.processes.profile.sqlbits import safe_casts
 
-__all__ = ["AnalysisOptions", "ArchiveLike", "profile"]
+__all__ = ["AnalysisOptions", "profile"]
 
-
-@runtime_checkable
-class ArchiveLike(Protocol):
-    """An archive the readers opened (its members are datasets named ``<archive name>/<member>``)."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def algorithm(self) -> str: ...
-
-    @property
-    def extracted_size(self) -> int: ...
-
-
-Source = reader_sources.TabularSource | reader_sources.SemiStructuredSource | reader_sources.OtherSource | ArchiveLike
+Source = reader_sources.Source
 
 
 def profile(sources: Sequence[Source], con: duckdb.DuckDBPyConnection, *, file_name: str, file_size: int,
@@ -48,19 +33,19 @@ def profile(sources: Sequence[Source], con: duckdb.DuckDBPyConnection, *, file_n
     stops at its next step with :class:`context.Cancelled`. Temporary tables are dropped either way.
     """
     tables = [d for d in sources if isinstance(d, reader_sources.TabularSource)]
-    entries: list[edp.Dataset] = []
+    profiled_tables: dict[int, edp.Dataset] = {}
     result = model.ProfileResult(edp={})
     datetimes: list[temporal.DatetimeSummary] = []
     with safe_casts(con):
         for done, table in enumerate(tables):
             step = _stepper(done, len(tables), progress, cancelled)
             profiled = stats.profile_table(con, table, options, step)
-            entries.append(edp.Dataset("structured", table.name, profiled.edp, table.format, _size(table)))
+            profiled_tables[id(table)] = edp.Dataset("structured", table.name, profiled.edp, table.format, table.file)
             result.plots += profiled.plots
             result.notes += profiled.notes
             result.warnings += profiled.warnings
             datetimes += profiled.datetimes
-    entries += _other_datasets(sources, result.notes)
+    entries = _datasets(sources, profiled_tables, result.notes)
     result.edp, metadata_notes = edp.assemble(file_name=file_name, file_size=file_size, sha256=sha256,
                                               metadata=metadata, datasets=entries, datetimes=datetimes)
     result.notes += metadata_notes
@@ -69,26 +54,23 @@ def profile(sources: Sequence[Source], con: duckdb.DuckDBPyConnection, *, file_n
     return result
 
 
-def _other_datasets(datasets: Sequence[Source], notes: list[str]) -> list[edp.Dataset]:
-    """Archives and semi-structured documents; files we do not profile are named in the notes."""
+def _datasets(sources: Sequence[Source], tables: dict[int, edp.Dataset], notes: list[str]) -> list[edp.Dataset]:
+    """Every dataset for the EDP in the readers' order (an archive before its members, a document
+    before its tables), which the dataset tree keeps; files we do not profile go to the notes."""
     found = []
-    for dataset in datasets:
-        if isinstance(dataset, reader_sources.SemiStructuredSource):
+    for dataset in sources:
+        if isinstance(dataset, reader_sources.TabularSource):
+            found.append(tables[id(dataset)])
+        elif isinstance(dataset, reader_sources.SemiStructuredSource):
             body = edp.semi_structured_body(dataset.json_schema)
-            found.append(edp.Dataset("semiStructured", dataset.name, body, "json", _size(dataset)))
+            found.append(edp.Dataset("semiStructured", dataset.name, body, "json", dataset.file))
             notes.append(f"{dataset.name}: {dataset.document_count:,} JSON documents described by their schema")
-        elif isinstance(dataset, reader_sources.OtherSource):
-            notes.append(f"{dataset.name}: {dataset.media_type} is not profiled")
-        elif isinstance(dataset, ArchiveLike) and not isinstance(dataset, reader_sources.TabularSource):
+        elif isinstance(dataset, reader_sources.ArchiveSource):
             body = {"algorithm": dataset.algorithm, "extractedSize": int(dataset.extracted_size)}
-            found.append(edp.Dataset("archive", dataset.name, body, dataset.algorithm, _size(dataset)))
+            found.append(edp.Dataset("archive", dataset.name, body, dataset.algorithm, dataset.file))
+        else:
+            notes.append(f"{dataset.name}: {dataset.media_type} is not profiled")
     return found
-
-
-def _size(dataset: object) -> int | None:
-    """A member's size in bytes when the reader knows it (an optional ``size`` attribute)."""
-    size = getattr(dataset, "size", None)
-    return int(size) if isinstance(size, int) else None
 
 
 def _stepper(done: int, total: int, progress: Callable[[float], None] | None,

@@ -15,6 +15,7 @@ from typing import Any
 
 import jobsmith
 from jobsmith.processes.profile import temporal
+from jobsmith.processes.profile.readers import sources
 
 SCHEMA_VERSION = "0.26.1"
 KEY_ORDER = (
@@ -37,13 +38,17 @@ LISTS = {"archive": "archiveDatasets", "structured": "structuredDatasets", "semi
 
 @dataclasses.dataclass(frozen=True)
 class Dataset:
-    """One dataset of the asset: its EDP list, its object there, and the file it is, if it is one."""
+    """One dataset of the asset: its EDP list, its object there, and the file it was read from, if any.
+
+    ``file_type`` is the dataset's format, used when a hand-made dataset named like the upload
+    has no ``file`` of its own; readers always give ``file`` for the dataset that is a whole file.
+    """
 
     kind: str  # archive, structured or semiStructured
     name: str
     body: dict[str, Any]
     file_type: str | None = None
-    size: int | None = None
+    file: sources.FileProperties | None = None
 
 
 def assemble(*, file_name: str, file_size: int, sha256: str, metadata: dict[str, Any] | None,
@@ -103,36 +108,72 @@ def overall_periodicity(datetimes: Sequence[temporal.DatetimeSummary]) -> str | 
     return max(totals, key=lambda name: (totals[name][0] - totals[name][1], -order.index(name)))
 
 
+CONTAINERS = ("archive", "semiStructured")
+
+
 def dataset_tree(datasets: Sequence[Dataset], file_name: str, file_size: int) -> list[dict[str, Any]]:
-    """A node per dataset, archives first so a member can point at its archive's node."""
-    index, counters = {}, dict.fromkeys(LISTS, 0)
-    for dataset in datasets:  # a dataset's position in its own EDP list
-        index[id(dataset)], counters[dataset.kind] = counters[dataset.kind], counters[dataset.kind] + 1
-    ordered = sorted(datasets, key=lambda d: (d.kind != "archive", d.name.count("/") if d.kind == "archive" else 0))
-    positions: dict[str, int] = {}
-    nodes: list[dict[str, Any]] = []
+    """A node per dataset, mirroring the upload: each node follows its parent, children in reader order.
+
+    A dataset's parent is the innermost archive or JSON document whose name is a path prefix of
+    its own (``bundle.zip`` of ``bundle.zip/data.csv``, ``orders.json`` of ``orders.json/items``).
+    A workbook has no dataset of its own, so its sheets hang from whatever holds the workbook.
+    """
+    positions = _list_positions(datasets)
+    parents = {id(d): _parent(d, datasets) for d in datasets}
+    ordered = _parents_first(datasets, parents)
+    node_of = {id(d): number for number, d in enumerate(ordered)}
+    nodes = []
     for dataset in ordered:
-        parent = _parent(dataset.name, positions)
-        nodes.append({"dataset": {"$ref": f"#/{LISTS[dataset.kind]}/{index[id(dataset)]}"}, "datasetType": dataset.kind,
-                      "parent": {"$ref": f"#/datasetTree/{parent}"} if parent is not None else None,
+        parent = parents[id(dataset)]
+        nodes.append({"dataset": {"$ref": f"#/{LISTS[dataset.kind]}/{positions[id(dataset)]}"},
+                      "datasetType": dataset.kind,
+                      "parent": {"$ref": f"#/datasetTree/{node_of[id(parent)]}"} if parent is not None else None,
                       "name": dataset.name, "fileProperties": _file_properties(dataset, file_name, file_size)})
-        if dataset.kind == "archive":
-            positions[dataset.name] = len(nodes) - 1
     return nodes
 
 
-def _parent(name: str, archives: dict[str, int]) -> int | None:
-    """The node of the innermost archive whose name is a path prefix of ``name``."""
-    prefixes = [archive for archive in archives if name.startswith(archive + "/")]
-    return archives[max(prefixes, key=len)] if prefixes else None
+def _list_positions(datasets: Sequence[Dataset]) -> dict[int, int]:
+    """Each dataset's index in its own EDP list (``archiveDatasets``, ``structuredDatasets``, ...)."""
+    counters = dict.fromkeys(LISTS, 0)
+    positions = {}
+    for dataset in datasets:
+        positions[id(dataset)], counters[dataset.kind] = counters[dataset.kind], counters[dataset.kind] + 1
+    return positions
+
+
+def _parent(dataset: Dataset, datasets: Sequence[Dataset]) -> Dataset | None:
+    """The innermost container whose name is a path prefix of the dataset's name."""
+    holders = [d for d in datasets if d.kind in CONTAINERS and dataset.name.startswith(d.name + "/")]
+    return max(holders, key=lambda d: len(d.name)) if holders else None
+
+
+def _parents_first(datasets: Sequence[Dataset], parents: dict[int, Dataset | None]) -> list[Dataset]:
+    """Depth first from the roots, so a node's parent always comes before it and siblings keep their order."""
+    children: dict[int | None, list[Dataset]] = {}
+    for dataset in datasets:
+        parent = parents[id(dataset)]
+        children.setdefault(id(parent) if parent is not None else None, []).append(dataset)
+    ordered: list[Dataset] = []
+    pending = list(reversed(children.get(None, [])))
+    while pending:
+        dataset = pending.pop()
+        ordered.append(dataset)
+        pending += reversed(children.get(id(dataset), []))
+    return ordered
 
 
 def _file_properties(dataset: Dataset, file_name: str, file_size: int) -> dict[str, Any] | None:
-    """Set for a dataset that is a whole file: the upload itself, or a member whose size the reader gave."""
-    size = file_size if dataset.name == file_name else dataset.size
-    if size is None:
-        return None
-    return {"name": dataset.name.rsplit("/", 1)[-1], "fileType": dataset.file_type or "unknown", "size": int(size)}
+    """The file the dataset was read from, when it stands for a whole file (or is a workbook's sheet).
+
+    Datasets derived from a file that has a node of its own (a JSON document's record tables)
+    get None: their parent node carries the file.
+    """
+    if dataset.file is not None:
+        return {"name": dataset.file.name, "fileType": dataset.file.file_type, "size": int(dataset.file.size)}
+    if dataset.name == file_name:
+        return {"name": file_name.rsplit("/", 1)[-1], "fileType": dataset.file_type or "unknown",
+                "size": int(file_size)}
+    return None
 
 
 def semi_structured_body(json_schema: object) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 :func:`read` recognises the format from the content (connectors upload everything as
 ``file.csv``) and returns one :class:`Source` per dataset: tables as DuckDB views or tables in
-the caller's connection, nested JSON as a schema, anything else as a name and media type for
-the dataset tree. Nothing is loaded into Python memory whole and nothing is evaluated.
+the caller's connection, nested JSON as a schema, an archive as itself (before its members),
+anything else as a name and media type for the notes. Nothing is loaded into Python memory whole and nothing is evaluated.
 
 The caller owns the connection and the work directory: views read the uploaded file (or
 UTF-8 copies and unpacked archive members in ``work_dir``), so both must outlive the analysis.
@@ -20,6 +20,8 @@ import duckdb
 from jobsmith.processes.profile.readers import context, dispatch, duck
 from jobsmith.processes.profile.readers.sources import (
     ArchiveLimits,
+    ArchiveSource,
+    FileProperties,
     OtherSource,
     Sampling,
     SemiStructuredSource,
@@ -30,6 +32,8 @@ from jobsmith.processes.profile.readers.sources import (
 
 __all__ = [
     "ArchiveLimits",
+    "ArchiveSource",
+    "FileProperties",
     "OtherSource",
     "Sampling",
     "SemiStructuredSource",

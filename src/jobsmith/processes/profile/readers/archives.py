@@ -1,5 +1,8 @@
 """Archives (.zip, .tar, .tar.gz/.tgz/.tar.bz2/.tar.xz, a lone .gz): each member is a dataset.
 
+The archive is a dataset too, handed over before its members (:class:`sources.ArchiveSource`),
+so the EDP's dataset tree can show which archive each member came from.
+
 Members are unpacked by us, never by ``extractall``: every name is checked (no absolute paths,
 drive letters or ``..``), links and devices are listed but not followed or created, and what is
 written is metered against :class:`ArchiveLimits` as it is written, because the sizes an archive
@@ -54,12 +57,49 @@ class _Meter:
 def read(
     path: pathlib.Path, name: str, found: detect.Detected, ctx: context.Context, read_member: ReadMember
 ) -> list[sources.Source]:
+    """The archive itself (an :class:`sources.ArchiveSource`, first) and then its members' datasets.
+
+    A lone compressed file whose name has no compression suffix to strip (a connector's
+    ``file.csv``) is read as the file it holds, without an archive: its one dataset keeps the
+    upload's name, so there would be no member name to put under the archive's.
+    """
     target = ctx.scratch("-unpacked")
     if found.format is detect.Format.ZIP:
-        return _zip(path, name, target, ctx, read_member)
+        members = _zip(path, name, target, ctx, read_member)
+    elif found.format is detect.Format.TAR:
+        members = _tar(path, name, target, ctx, read_member)
+    else:
+        members = _single(path, name, found.detail, target, ctx, read_member)
+        if not _inner_name(name, found.detail):
+            return members
+    return [sources.ArchiveSource(name, algorithm(found), _extracted_size(target)), *members]
+
+
+def algorithm(found: detect.Detected) -> str:
+    """How the archive was packed: ``zip``, ``tar`` (uncompressed), or the compression around a tar or file."""
+    if found.format is detect.Format.ZIP:
+        return "zip"
+    return found.detail or "tar"
+
+
+def file_type(found: detect.Detected) -> str:
+    """The archive's type as its usual suffix says it: ``zip``, ``tar``, ``tar.gz``, ``gz``, ..."""
+    if found.format is detect.Format.ZIP:
+        return "zip"
+    suffix = _SUFFIXES[found.detail][0].lstrip(".") if found.detail else ""
     if found.format is detect.Format.TAR:
-        return _tar(path, name, target, ctx, read_member)
-    return _single(path, name, found.detail, target, ctx, read_member)
+        return f"tar.{suffix}" if suffix else "tar"
+    return suffix
+
+
+def _extracted_size(target: pathlib.Path) -> int:
+    """Bytes the archive's own members unpacked to.
+
+    ``target`` is this archive's fresh scratch directory and holds its members only: nested
+    archives unpack into scratch directories of their own and UTF-8 copies are written beside
+    them, so a nested archive counts at its packed size, as the schema's ``extractedSize`` asks.
+    """
+    return sum(file.stat().st_size for file in target.rglob("*") if file.is_file())
 
 
 def safe_member_path(raw: str, archive: str) -> str | None:
@@ -172,8 +212,7 @@ def _single(
     Without a compression suffix to strip (a connector's ``file.csv``), the dataset keeps the
     upload's name.
     """
-    outer = name.rsplit("/", 1)[-1]
-    inner = next((outer[: -len(s)] for s in _SUFFIXES[compression] if outer.lower().endswith(s)), "")
+    inner = _inner_name(name, compression)
     _count_members(ctx, name, 1, increment=True)
     destination = target / (inner or "content")
     try:
@@ -184,6 +223,12 @@ def _single(
     except (OSError, EOFError, lzma.LZMAError) as error:
         raise sources.UnreadableData(f"'{name}' is damaged or truncated {compression} data: {error}.") from error
     return read_member(destination, f"{name}/{inner}" if inner else name, ctx.nested())
+
+
+def _inner_name(name: str, compression: str) -> str:
+    """The compressed file's name without its compression suffix; empty when it has none."""
+    outer = name.rsplit("/", 1)[-1]
+    return next((outer[: -len(s)] for s in _SUFFIXES[compression] if outer.lower().endswith(s)), "")
 
 
 def _copy(stream: typing.IO[bytes] | detect.Stream, destination: pathlib.Path, meter: _Meter, member: str) -> None:

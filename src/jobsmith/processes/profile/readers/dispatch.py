@@ -8,6 +8,7 @@ bytes in ``photo.heic`` are a file to list.
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 
 from jobsmith.processes.profile.readers import (
@@ -30,10 +31,17 @@ _WORKBOOKS = (detect.Format.XLSX, detect.Format.XLS, detect.Format.ODS)
 
 
 def read_file(path: pathlib.Path, name: str, ctx: context.Context) -> list[sources.Source]:
+    """The file's datasets, the one standing for the whole file carrying its :class:`sources.FileProperties`."""
     found = detect.detect(path)
     suffix = pathlib.PurePosixPath(name).suffix.lower()
     if found.format is detect.Format.DELIMITED and found.detail == "bracket" and suffix in JSON_SUFFIXES:
         found = detect.Detected(detect.Format.JSON, "application/json", _json_layout(path, suffix))
+    datasets = _read_file(path, name, found, ctx)
+    return _with_file(datasets, name, found, path.stat().st_size)
+
+
+def _read_file(path: pathlib.Path, name: str, found: detect.Detected, ctx: context.Context) -> list[sources.Source]:
+    suffix = pathlib.PurePosixPath(name).suffix.lower()
     if found.format is detect.Format.EMPTY:
         if ctx.depth:
             return [sources.OtherSource(name, "inode/x-empty")]
@@ -57,6 +65,39 @@ def _read_data(path: pathlib.Path, name: str, found: detect.Detected, ctx: conte
     if found.format is detect.Format.PARQUET:
         return [parquet.read(path, name, ctx)]
     return [sources.OtherSource(name, found.media_type)]
+
+
+def _with_file(datasets: list[sources.Source], name: str, found: detect.Detected, size: int) -> list[sources.Source]:
+    """Set the file's properties on the dataset named like the file or, for a workbook, on every sheet.
+
+    A dataset that already has them keeps them: an archive member read as its own file was
+    stamped one call deeper, with its own size. Datasets named below the file (a JSON document's
+    record tables) do not get them: the dataset tree reaches the file through their parent.
+    """
+    named = [d for d in datasets if d.name == name]
+    if not named and found.format in _WORKBOOKS:
+        named = datasets  # every sheet is read from the workbook, and none stands for it alone
+    properties = sources.FileProperties(name.rsplit("/", 1)[-1], _file_type(found), size)
+    chosen = {id(d) for d in named}
+    return [_stamped(d, properties) if id(d) in chosen else d for d in datasets]
+
+
+def _stamped(dataset: sources.Source, properties: sources.FileProperties) -> sources.Source:
+    """Files we do not profile are not in the dataset tree, so they need no file properties."""
+    if isinstance(dataset, sources.OtherSource) or dataset.file is not None:
+        return dataset
+    return dataclasses.replace(dataset, file=properties)
+
+
+def _file_type(found: detect.Detected) -> str:
+    """The type of file we read, named as a person would (``csv``, ``xlsx``, ``ndjson``, ``tar.gz``)."""
+    if found.format in _ARCHIVES:
+        return archives.file_type(found)
+    if found.format is detect.Format.DELIMITED:
+        return "csv"
+    if found.format is detect.Format.JSON:
+        return "ndjson" if found.detail in ("lines", "concatenated") else "json"
+    return str(found.format.value)
 
 
 def _binary(name: str, suffix: str) -> sources.OtherSource:

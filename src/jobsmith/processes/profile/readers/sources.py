@@ -20,6 +20,22 @@ class UnreadableData(JobFailed, ValueError):
     """
 
 
+@dataclasses.dataclass(frozen=True)
+class FileProperties:
+    """The file in the upload a dataset was read from: what the EDP's dataset tree calls ``fileProperties``.
+
+    ``name`` is the file's own name (the last segment of its dataset name), ``size`` its bytes as
+    uploaded or as unpacked from its archive. Set by :mod:`.dispatch`, the one place that knows
+    which file it is reading, on the dataset that stands for the whole file (the table of a CSV,
+    the document of a JSON file, the archive itself) or, as a workbook has no dataset of its own,
+    on each of its sheets. Tables derived from a JSON document carry none: their parent does.
+    """
+
+    name: str
+    file_type: str
+    size: int
+
+
 @dataclasses.dataclass
 class TabularSource:
     """Rows and columns, ready for the analysis in a DuckDB table or view.
@@ -41,6 +57,7 @@ class TabularSource:
     sample: str | None = None
     """A temporary table holding the seeded sample of rows the analysis infers types on, when the
     reader drew it during its own full read (see :class:`Sampling`); the analysis drops it."""
+    file: FileProperties | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,17 +82,36 @@ class SemiStructuredSource:
     name: str
     json_schema: dict[str, object]
     document_count: int
+    file: FileProperties | None = None
+
+
+@dataclasses.dataclass
+class ArchiveSource:
+    """An archive the readers unpacked; its members are the datasets named ``<name>/<member path>``.
+
+    Handed over *before* its members, so the dataset tree can mirror the upload: the archive a
+    node, each member a child pointing at it, nested archives nested. ``algorithm`` is how the
+    archive was packed (``zip``, ``tar``, ``gzip``, ``bzip2``, ``xz``; a ``.tar.gz`` is ``gzip``
+    with ``file.file_type`` ``tar.gz``). ``extracted_size`` counts the bytes of its own members as
+    unpacked, a nested archive at its packed size (the schema's ``extractedSize`` does not include
+    recursive archives).
+    """
+
+    name: str
+    algorithm: str
+    extracted_size: int
+    file: FileProperties | None = None
 
 
 @dataclasses.dataclass
 class OtherSource:
-    """A file we do not profile (image, PDF, unknown binary): it appears in the dataset tree only."""
+    """A file we do not profile (image, PDF, unknown binary): the notes name it; the EDP has no dataset for it."""
 
     name: str
     media_type: str
 
 
-Source = TabularSource | SemiStructuredSource | OtherSource
+Source = TabularSource | SemiStructuredSource | ArchiveSource | OtherSource
 
 
 @dataclasses.dataclass(frozen=True)
