@@ -31,9 +31,9 @@ How
     (HTTP/1.1 keep-alive); they take job numbers from a shared counter so that no process idles while
     another still has work, and they start together after a barrier, so process start-up is not timed.
     The machine's cores are shared by client and server: the client's CPU per job is printed so that its
-    share can be subtracted by the reader. ``ref ms`` is a fixed piece of pure-Python work timed right
-    after each scenario: this machine's speed drifts (up to 2x within minutes), and the reference says
-    how fast it was at the time.
+    share can be subtracted by the reader. ``ref ms`` is a fixed piece of pure-Python work run on every
+    core at once right after each scenario (the slowest core's time): this machine's speed drifts (up
+    to 2x within minutes), and the reference gives a rough idea of how fast it was at the time.
 
     /work/venv/bin/python bench/throughput.py              # N=1000, C=16 and C=1, then with 100 000 jobs stored
     /work/venv/bin/python bench/throughput.py --quick      # N=200, a smoke run
@@ -321,21 +321,38 @@ def machine_busy_seconds() -> float:
     return times.user + times.nice + times.system + getattr(times, "irq", 0.0) + getattr(times, "softirq", 0.0)
 
 
-def machine_reference_ms() -> float:
-    """Milliseconds a fixed piece of pure-Python work takes on one core right now (best of three).
-
-    This machine's speed drifts: the same code and scenario gave 2 885 and 1 265 healthz requests/s
-    fifteen minutes apart, with the CPU per request moving alike. Each scenario's figures carry this
-    reference, measured right after it on the idle machine, so rates from different moments can be
-    read against the machine's speed at the time (a higher figure: a slower machine).
-    """
+def _reference_work(barrier: Barrier, out: mp.Queue[float]) -> None:
+    """A fixed piece of pure-Python work, best of three, started together with the other cores'."""
+    barrier.wait()
     best = math.inf
     for _ in range(3):
         began, total = time.perf_counter(), 0
         for i in range(300_000):
             total += i * i % 7
         best = min(best, time.perf_counter() - began)
-    return round(best * 1000, 1)
+    out.put(best)
+
+
+def machine_reference_ms() -> float:
+    """Milliseconds a fixed piece of pure-Python work takes with every core doing it at once (the slowest).
+
+    This machine's speed drifts: the same code and scenario gave 2 885 and 1 265 healthz requests/s
+    fifteen minutes apart, with the CPU per request moving alike. Each scenario's figures carry this
+    reference, measured right after it on the idle machine, so rates from different moments can be
+    read against the machine's speed at the time (a higher figure: a slower machine). A rough
+    indicator: one process alone did not show the drift at all (11.6-12.6 ms while the rates moved
+    1.4x), all cores at once show some of it and vary by themselves (13-23 ms in six runs).
+    """
+    ctx = mp.get_context("spawn")
+    cores = os.cpu_count() or 1
+    barrier, out = ctx.Barrier(cores), ctx.Queue()
+    workers = [ctx.Process(target=_reference_work, args=(barrier, out)) for _ in range(cores)]
+    for worker in workers:
+        worker.start()
+    times = [out.get(timeout=60) for _ in workers]
+    for worker in workers:
+        worker.join()
+    return round(max(times) * 1000, 1)
 
 
 def percentile(values: Sequence[float], q: float) -> float:
