@@ -57,3 +57,23 @@ def test_out_of_memory_fails_the_job_with_a_sentence_naming_the_parameter(tmp_pa
     assert str(failed.value) == ("the dataset needs more memory than the job's memory_limit_mb (128) lets the analysis "
                                  "use (could not allocate block of size 256.0 KiB (127.9 MiB/128.0 MiB used)); run it "
                                  "again with a larger memory_limit_mb")
+
+
+def test_numbers_beyond_double_precision_fail_with_a_sentence(tmp_path: pathlib.Path) -> None:
+    source = tmp_path / "data.csv"
+    source.write_text("x,y\n0,1\n0,2\n1e308,3\n1e308,4\n")
+    options = process.ProfileOptions()
+    (tmp_path / "out").mkdir()
+    ctx = context.JobContext(job_id="local", inputs={"data": [source]}, parameters=options, metadata={},
+                             output_dir=tmp_path / "out", logger=logging.getLogger("test"), reporter=_Quiet(),
+                             cancelled=lambda: False, work_dir=tmp_path / "work")
+    with pytest.raises(context.JobFailed, match=r"column 'x' holds numbers so large \(up to 1e\+308\)"):
+        process.run(source, ctx, options)
+
+
+def test_plot_text_from_the_data_is_drawn_literally(tmp_path: pathlib.Path) -> None:
+    assert plots.literal("a\nb\tc\x1b $x^{$") == "a b c\ufffd \\$x^{\\$"
+    odd = model.TopValues("line\nbreak $x^{$", ("two\nlines", "$a_{$", "ok"), (3, 2, 1), False, 6)
+    plots.render([model.PlotRequest("d/top.png", "Most frequent values of line\nbreak $x^{$", odd)], tmp_path,
+                 workers=1)  # warnings are errors in this suite: a missing glyph or a mathtext error fails it
+    assert (tmp_path / "d" / "top.png").read_bytes().startswith(b"\x89PNG")

@@ -23,6 +23,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from jobsmith.processes import context
 from jobsmith.processes.profile.infer import ColumnPlan
 from jobsmith.processes.profile.sqlbits import Aggregates, number
 
@@ -128,6 +129,8 @@ class NumericAnalysis:
         s.minimum, s.maximum = _plain(get("min"), s.integral), _plain(get("max"), s.integral)
         s.mean = float(get("sum")) / s.count
         s.spread = math.sqrt(float(get("var") or 0.0))
+        if not (math.isfinite(s.mean) and math.isfinite(s.spread)):
+            raise _beyond_doubles(s, "sum")
         if self.quantiles_in_scan:
             self.set_quantiles(get("quantiles"))
 
@@ -154,7 +157,8 @@ class NumericAnalysis:
         }
         if s.unique > DISTRIBUTION_MIN_UNIQUE:
             s.edges = histogram_edges(s)
-            expressions["histogram"] = _histogram_expression(c, s.edges)
+            if s.edges:
+                expressions["histogram"] = _histogram_expression(c, s.edges)
         self._known = {key: value for key, value in expressions.items() if not isinstance(value, str)}
         self._slots = {key: batch.add(value) for key, value in expressions.items() if isinstance(value, str)}
 
@@ -171,6 +175,8 @@ class NumericAnalysis:
             return
         s.outliers = {key: int(get(key)) for key in ("percentile", "quantile", "z", "iqr")}
         s.variance = float(get("squares")) / (s.count - 1) if s.count > 1 else 0.0
+        if not all(math.isfinite(v) for v in (s.variance, *s.z_fences, *s.iqr_fences)):
+            raise _beyond_doubles(s, "spread")
         low, high = get("whisker_low"), get("whisker_high")
         s.whiskers = (float(low if low is not None else s.quantiles[1]),
                       float(high if high is not None else s.quantiles[3]))
@@ -180,9 +186,21 @@ class NumericAnalysis:
             s.counts = tuple(int(found.get(i, 0)) for i in range(len(s.edges) - 1))
 
 
+def _beyond_doubles(s: NumericSummary, what: str) -> context.JobFailed:
+    """The sentence for a column whose figures leave double precision (values near 1e308)."""
+    largest = max(abs(s.minimum), abs(s.maximum))
+    return context.JobFailed(
+        f"column {s.plan.name!r} holds numbers so large (up to {largest:.3g}) that their {what} exceeds what a "
+        "64-bit floating-point number holds; express them in a larger unit to profile them")
+
+
 def histogram_edges(s: NumericSummary) -> tuple[float, ...]:
-    """Freedman–Diaconis bins over the fit range, 10 to 100 of them; one per integer for small integer ranges."""
+    """Freedman–Diaconis bins over the fit range, 10 to 100 of them; one per integer for small integer ranges.
+
+    None when the range itself is wider than a double holds (from -1e308 to 1e308)."""
     low, high = s.fit_range
+    if not math.isfinite(high - low):
+        return ()
     if s.integral and high - low <= MAX_BINS:
         start, stop = math.floor(low) - 0.5, math.ceil(high) + 0.5
         return tuple(start + i for i in range(int(stop - start) + 1))

@@ -27,6 +27,7 @@ import math
 import multiprocessing
 import pathlib
 import textwrap
+import unicodedata
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -144,7 +145,7 @@ def _figure_for(request: model.PlotRequest) -> figure.Figure:
     else:
         fig = _series(data)
     width, height = fig.get_size_inches()
-    title = textwrap.fill(request.title, width=int(width * 9.5))
+    title = textwrap.fill(literal(request.title), width=int(width * 9.5))
     fig.suptitle(title, fontsize=12)
     if fig.get_layout_engine() is None:  # fixed margins: the top leaves room for the title's lines
         fig.subplots_adjust(top=1 - (0.3 + 0.21 * (title.count("\n") + 1)) / height)
@@ -178,8 +179,22 @@ def _compact_numbers(*axes: Axis, bins: int = 7) -> None:
 
 
 def shorten(text: str, limit: int = LABEL_CHARS) -> str:
-    """Cut ``text`` to ``limit`` characters with an ellipsis, so long labels cannot overlap."""
+    """Cut ``text`` to ``limit`` characters with an ellipsis, so long labels cannot overlap; drawn
+    literally (:func:`literal`)."""
+    text = literal(text)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+_BREAKS_AS_SPACES = str.maketrans({"\n": " ", "\r": " ", "\t": " ", "\v": " ", "\f": " "})
+
+
+def literal(text: str) -> str:
+    """Text from the data (names, values) as a plot should show it: line breaks and tabs as spaces,
+    other control and unassigned characters as U+FFFD (no font has a glyph for them), and ``$``
+    escaped, since matplotlib reads ``$...$`` as mathematics and fails on what does not parse."""
+    text = text.translate(_BREAKS_AS_SPACES)
+    text = "".join("\ufffd" if unicodedata.category(ch) in ("Cc", "Cn", "Cs") else ch for ch in text)
+    return text.replace("$", r"\$")
 
 
 def _no_data(axes: Axes, message: str) -> None:

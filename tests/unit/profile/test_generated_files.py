@@ -1,0 +1,80 @@
+"""Generated delimited files (hypothesis) through the whole profile: read, analyse, plots, EDP, report.
+
+Whatever the bytes, the profile either completes with an EDP valid against the published schema and
+a PDF report, or fails with :class:`context.JobFailed`: a sentence for the user. Any other exception
+would reach the job as a bare ``SomeError: ...``, which the issue rules out.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import pathlib
+import tempfile
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jobsmith.domain import states
+from jobsmith.processes import context
+from jobsmith.processes.profile import process
+
+SCHEMA = json.loads((pathlib.Path(__file__).resolve().parents[3].parent / "shared" / "edp" /
+                     "edp-schema-0.26.1.json").read_text(encoding="utf-8"))
+_CELLS = st.one_of(
+    st.integers(min_value=-10**15, max_value=10**15).map(str),
+    st.floats(allow_nan=True, allow_infinity=True, width=32).map(repr),
+    st.dates().map(lambda d: d.isoformat()),
+    st.datetimes().map(lambda d: d.isoformat(sep=" ")),
+    st.dates().map(lambda d: d.strftime("%d.%m.%Y")),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=10),
+    st.sampled_from(["", "NA", "null", "n/a", "1,5", "1.234,5", "1,234.5", "12:30", "ä", '"a, b"', '"', "-",
+                     "0", "1e308", "-0.0", "TRUE", "false"]),
+)
+
+
+class _Quiet:
+    def step(self, position: int, name: str, state: states.StepState, at: Any, message: str | None) -> None:
+        pass
+
+    def progress(self, fraction: float) -> None:
+        pass
+
+
+@st.composite
+def _delimited(draw: st.DrawFn) -> bytes:
+    delimiter = draw(st.sampled_from([",", ";", "\t", "|"]))
+    width = draw(st.integers(min_value=1, max_value=5))
+    rows = draw(st.lists(st.lists(_CELLS, min_size=width, max_size=width), max_size=40))
+    lines = [delimiter.join(f"c{i}" for i in range(width))] if draw(st.booleans()) else []
+    lines += [delimiter.join(row) for row in rows]
+    text = draw(st.sampled_from(["\n", "\r\n"])).join(lines) + draw(st.sampled_from(["", "\n"]))
+    codec = draw(st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]))
+    return text.encode(codec, errors="replace")
+
+
+# A character no installed font has (a private-use code point, say) is drawn as a box: matplotlib warns,
+# and this suite turns warnings into errors; the plot and the report are still made.
+@pytest.mark.filterwarnings("ignore:Glyph")
+@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(content=_delimited())
+def test_any_delimited_file_is_profiled_or_refused_with_a_sentence(content: bytes) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        root = pathlib.Path(scratch)
+        source = root / "data.csv"
+        source.write_bytes(content)
+        (root / "out").mkdir()
+        options = process.ProfileOptions(memory_limit_mb=256)
+        ctx = context.JobContext(job_id="generated", inputs={"data": [source]}, parameters=options, metadata={},
+                                 output_dir=root / "out", logger=logging.getLogger("generated"), reporter=_Quiet(),
+                                 cancelled=lambda: False, work_dir=root / "work")
+        try:
+            result = process.run(source, ctx, options)
+        except context.JobFailed as refused:
+            assert str(refused) and "\n" not in str(refused).strip()
+            return
+        jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(result.edp)
+        assert (root / "out" / "report.pdf").read_bytes().startswith(b"%PDF")
