@@ -44,6 +44,26 @@ class _Quiet:
         pass
 
 
+def _profile_or_refusal(content: bytes) -> None:
+    """Profile ``content`` uploaded as ``data.csv`` (connectors name everything so: the content decides)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        root = pathlib.Path(scratch)
+        source = root / "data.csv"
+        source.write_bytes(content)
+        (root / "out").mkdir()
+        options = process.ProfileOptions(memory_limit_mb=256)
+        ctx = context.JobContext(job_id="generated", inputs={"data": [source]}, parameters=options, metadata={},
+                                 output_dir=root / "out", logger=logging.getLogger("generated"), reporter=_Quiet(),
+                                 cancelled=lambda: False, work_dir=root / "work")
+        try:
+            result = process.run(source, ctx, options)
+        except context.JobFailed as refused:
+            assert str(refused) and "\n" not in str(refused).strip()
+            return
+        jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(result.edp)
+        assert (root / "out" / "report.pdf").read_bytes().startswith(b"%PDF")
+
+
 @st.composite
 def _delimited(draw: st.DrawFn) -> bytes:
     delimiter = draw(st.sampled_from([",", ";", "\t", "|"]))
@@ -62,19 +82,32 @@ def _delimited(draw: st.DrawFn) -> bytes:
 @settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(content=_delimited())
 def test_any_delimited_file_is_profiled_or_refused_with_a_sentence(content: bytes) -> None:
-    with tempfile.TemporaryDirectory() as scratch:
-        root = pathlib.Path(scratch)
-        source = root / "data.csv"
-        source.write_bytes(content)
-        (root / "out").mkdir()
-        options = process.ProfileOptions(memory_limit_mb=256)
-        ctx = context.JobContext(job_id="generated", inputs={"data": [source]}, parameters=options, metadata={},
-                                 output_dir=root / "out", logger=logging.getLogger("generated"), reporter=_Quiet(),
-                                 cancelled=lambda: False, work_dir=root / "work")
-        try:
-            result = process.run(source, ctx, options)
-        except context.JobFailed as refused:
-            assert str(refused) and "\n" not in str(refused).strip()
-            return
-        jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(result.edp)
-        assert (root / "out" / "report.pdf").read_bytes().startswith(b"%PDF")
+    _profile_or_refusal(content)
+
+
+_JSON_LEAF = (st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+              | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8)
+              | st.dates().map(lambda d: d.isoformat()))
+_RECORD = st.dictionaries(st.sampled_from(["a", "b", "c", "when", "nested"]),
+                          st.recursive(_JSON_LEAF, lambda inner: st.lists(inner, max_size=3)
+                                       | st.dictionaries(st.sampled_from(["x", "y"]), inner, max_size=2),
+                                       max_leaves=4), max_size=5)
+
+
+@st.composite
+def _json_documents(draw: st.DrawFn) -> bytes:
+    """A JSON array of records, NDJSON, or one nested document."""
+    records = draw(st.lists(_RECORD, max_size=30))
+    shape = draw(st.sampled_from(["array", "ndjson", "document"]))
+    if shape == "array":
+        return json.dumps(records).encode()
+    if shape == "ndjson":
+        return "\n".join(json.dumps(r) for r in records).encode()
+    return json.dumps({"meta": {"n": len(records)}, "items": records}).encode()
+
+
+@pytest.mark.filterwarnings("ignore:Glyph")
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(content=_json_documents())
+def test_any_json_document_is_profiled_or_refused_with_a_sentence(content: bytes) -> None:
+    _profile_or_refusal(content)
