@@ -8,19 +8,17 @@ would reach the job as a bare ``SomeError: ...``, which the issue rules out.
 from __future__ import annotations
 
 import json
-import logging
 import pathlib
 import tempfile
-from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobsmith.domain import states
 from jobsmith.processes import context
 from jobsmith.processes.profile import process
+from tests.support.contexts import local_context
 
 SCHEMA = json.loads((pathlib.Path(__file__).resolve().parents[3].parent / "shared" / "edp" /
                      "edp-schema-0.26.1.json").read_text(encoding="utf-8"))
@@ -36,27 +34,15 @@ _CELLS = st.one_of(
 )
 
 
-class _Quiet:
-    def step(self, position: int, name: str, state: states.StepState, at: Any, message: str | None) -> None:
-        pass
-
-    def progress(self, fraction: float) -> None:
-        pass
-
-
 def _profile_or_refusal(content: bytes) -> None:
     """Profile ``content`` uploaded as ``data.csv`` (connectors name everything so: the content decides)."""
     with tempfile.TemporaryDirectory() as scratch:
         root = pathlib.Path(scratch)
         source = root / "data.csv"
         source.write_bytes(content)
-        (root / "out").mkdir()
         options = process.ProfileOptions(memory_limit_mb=256)
-        ctx = context.JobContext(job_id="generated", inputs={"data": [source]}, parameters=options, metadata={},
-                                 output_dir=root / "out", logger=logging.getLogger("generated"), reporter=_Quiet(),
-                                 cancelled=lambda: False, work_dir=root / "work")
         try:
-            result = process.run(source, ctx, options)
+            result = process.run(source, local_context(root, source, options), options)
         except context.JobFailed as refused:
             assert str(refused) and "\n" not in str(refused).strip()
             return

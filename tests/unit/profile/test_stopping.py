@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
 import pathlib
 from typing import Any
 
 import duckdb
 import pytest
 
-from jobsmith.domain import states
 from jobsmith.processes import context
 from jobsmith.processes.profile import model, plots, process
-
-
-class _Quiet:
-    def step(self, position: int, name: str, state: states.StepState, at: dt.datetime, message: str | None) -> None:
-        pass
-
-    def progress(self, fraction: float) -> None:
-        pass
+from tests.support.contexts import local_context
 
 
 def _boxes(count: int) -> list[model.PlotRequest]:
@@ -49,11 +39,8 @@ def test_out_of_memory_fails_the_job_with_a_sentence_naming_the_parameter(tmp_pa
 
     monkeypatch.setattr(process, "_analyse", exhausted)
     options = process.ProfileOptions(memory_limit_mb=128)
-    ctx = context.JobContext(job_id="local", inputs={"data": [tmp_path / "data.csv"]}, parameters=options,
-                             metadata={}, output_dir=tmp_path / "out", logger=logging.getLogger("test"),
-                             reporter=_Quiet(), cancelled=lambda: False, work_dir=tmp_path / "work")
     with pytest.raises(context.JobFailed) as failed:
-        process.run(tmp_path / "data.csv", ctx, options)
+        process.run(tmp_path / "data.csv", local_context(tmp_path, tmp_path / "data.csv", options), options)
     assert str(failed.value) == ("the dataset needs more memory than the job's memory_limit_mb (128) lets the analysis "
                                  "use (could not allocate block of size 256.0 KiB (127.9 MiB/128.0 MiB used)); run it "
                                  "again with a larger memory_limit_mb")
@@ -63,12 +50,8 @@ def test_numbers_beyond_double_precision_fail_with_a_sentence(tmp_path: pathlib.
     source = tmp_path / "data.csv"
     source.write_text("x,y\n0,1\n0,2\n1e308,3\n1e308,4\n")
     options = process.ProfileOptions()
-    (tmp_path / "out").mkdir()
-    ctx = context.JobContext(job_id="local", inputs={"data": [source]}, parameters=options, metadata={},
-                             output_dir=tmp_path / "out", logger=logging.getLogger("test"), reporter=_Quiet(),
-                             cancelled=lambda: False, work_dir=tmp_path / "work")
     with pytest.raises(context.JobFailed, match=r"column 'x' holds numbers so large \(up to 1e\+308\)"):
-        process.run(source, ctx, options)
+        process.run(source, local_context(tmp_path, source, options), options)
 
 
 def test_plot_text_from_the_data_is_drawn_literally(tmp_path: pathlib.Path) -> None:
