@@ -230,3 +230,41 @@ def test_jobs_longer_than_rabbitmqs_consumer_timeout_run_once(tmp_path: pathlib.
         cluster.stop()
         print(cluster.logs())
         broker.remove()
+
+
+@pytest.fixture
+def on_rabbitmq(tmp_path: pathlib.Path, schema: PostgresSchema, rabbitmq: RabbitMQServer) -> Iterator[Cluster]:
+    """The cluster with a private RabbitMQ node as its broker, which a test may crash and start again."""
+    made = Cluster(tmp_path, schema.url, rabbitmq.url)
+    try:
+        yield made
+    finally:
+        made.stop()
+        print(made.logs())
+
+
+def test_creating_never_depends_on_rabbitmq_either(on_rabbitmq: Cluster, rabbitmq: RabbitMQServer) -> None:
+    on_rabbitmq.start(workers=1, concurrency=1)
+    rabbitmq.stop()
+    with on_rabbitmq.client() as client:
+        started = time.monotonic()
+        queued = submit(client, "sleep", parameters={"seconds": 0})
+        assert time.monotonic() - started < 3, "the API must not wait for the broker"
+        rabbitmq.start()
+        done = waiting.final(client, queued, timeout=90)
+        assert done["state"] == "COMPLETED" and done["attempts"] == 1
+
+
+def test_kill_9_of_a_worker_mid_job_is_retried_elsewhere_on_rabbitmq(on_rabbitmq: Cluster) -> None:
+    """Whatever RabbitMQ hands on from the killed worker's channel names no job: the retry comes from
+    jobsmith's lease, once, with the attempt counted."""
+    on_rabbitmq.start(workers=2, concurrency=1)
+    with on_rabbitmq.client() as client:
+        job_id = submit(client, "test-ignore-cancel", parameters={"seconds": 3}, max_retries=2)
+        first = waiting.until(lambda: attempts_of(client, job_id), timeout=30, what="the first attempt")
+        victim = owner_of(first[0][2], on_rabbitmq.workers)
+        assert victim is not None
+        victim.kill9()
+        done = waiting.final(client, job_id, timeout=60)
+        assert done["state"] == "COMPLETED" and done["attempts"] == 2, done
+        assert claims(client, job_id) == 2
