@@ -444,19 +444,9 @@ class Run:
 
 def tree_rss(root: Any) -> int:
     """Bytes resident in ``root`` and all its descendants now (a process that just ended counts 0)."""
-    import psutil
+    from jobsmith.execution import osproc
 
-    total = 0
-    try:
-        members = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    for member in members:
-        try:
-            total += member.memory_info().rss
-        except psutil.Error:
-            continue
-    return total
+    return osproc.tree_rss(root.pid)
 
 
 def run_phase(phase: str, dataset: Dataset, python: str, scratch: pathlib.Path, timeout_s: float,

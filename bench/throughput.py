@@ -87,6 +87,8 @@ import httpx
 import psutil
 import sqlalchemy as sa
 
+from jobsmith.execution.osproc import tree_cpu_seconds
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 JOB_SCENARIOS = ("sleep", "inspect")
 BARE_SCENARIOS = ("healthz", "get")
@@ -175,23 +177,6 @@ class Server:
         assert self.process is not None
         own = sum(psutil.Process(self.process.pid).cpu_times()[:2])
         return own, tree_cpu_seconds(self.process.pid) - own
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) of a process and all its descendants, reaped children included."""
-    try:
-        root = psutil.Process(pid)
-        members = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0.0
-    for member in members:
-        try:
-            t = member.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += t.user + t.system + t.children_user + t.children_system
-    return total
 
 
 # -- the client ---------------------------------------------------------------------------------

@@ -32,14 +32,18 @@ def schema() -> Iterator[PostgresSchema]:
         yield fresh
 
 
-@pytest.fixture
-def cluster(tmp_path: pathlib.Path, schema: PostgresSchema, redis: RedisServer) -> Iterator[Cluster]:
-    made = Cluster(tmp_path, schema.url, redis.url)
+def stopped_after(made: Cluster) -> Iterator[Cluster]:
+    """Yield the cluster to the test; stop it after, printing its logs (shown when the test failed)."""
     try:
         yield made
     finally:
         made.stop()
-        print(made.logs())  # shown when the test failed
+        print(made.logs())
+
+
+@pytest.fixture
+def cluster(tmp_path: pathlib.Path, schema: PostgresSchema, redis: RedisServer) -> Iterator[Cluster]:
+    yield from stopped_after(Cluster(tmp_path, schema.url, redis.url))
 
 
 def state_of(client: httpx.Client, job_id: str) -> str:
@@ -235,12 +239,7 @@ def test_jobs_longer_than_rabbitmqs_consumer_timeout_run_once(tmp_path: pathlib.
 @pytest.fixture
 def on_rabbitmq(tmp_path: pathlib.Path, schema: PostgresSchema, rabbitmq: RabbitMQServer) -> Iterator[Cluster]:
     """The cluster with a private RabbitMQ node as its broker, which a test may crash and start again."""
-    made = Cluster(tmp_path, schema.url, rabbitmq.url)
-    try:
-        yield made
-    finally:
-        made.stop()
-        print(made.logs())
+    yield from stopped_after(Cluster(tmp_path, schema.url, rabbitmq.url))
 
 
 def test_creating_never_depends_on_rabbitmq_either(on_rabbitmq: Cluster, rabbitmq: RabbitMQServer) -> None:

@@ -7,6 +7,7 @@ import os
 import pathlib
 import signal
 import sys
+from collections.abc import Callable
 
 import psutil
 
@@ -50,20 +51,36 @@ def child_pids(pid: int) -> list[int]:
         return []
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants (0 once it is gone)."""
+def tree_total(pid: int, measure: Callable[[psutil.Process], float]) -> float:
+    """``measure`` summed over a process and all its descendants (0 once it is gone); a member that
+    ends meanwhile counts nothing."""
     try:
         root = psutil.Process(pid)
         members = [root, *root.children(recursive=True)]
     except psutil.Error:
         return 0
-    total = 0
+    total = 0.0
     for member in members:
         try:
-            total += member.memory_info().rss
+            total += measure(member)
         except psutil.Error:
             continue
     return total
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants (0 once it is gone)."""
+    return int(tree_total(pid, lambda member: member.memory_info().rss))
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of a process and all its descendants, reaped children included."""
+
+    def spent(member: psutil.Process) -> float:
+        t = member.cpu_times()
+        return float(t.user + t.system + t.children_user + t.children_system)
+
+    return tree_total(pid, spent)
 
 
 def pid_alive(pid: int) -> bool:
