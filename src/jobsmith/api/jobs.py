@@ -64,7 +64,8 @@ def _view(request: Request, job: records.JobRecord) -> views.JobView:
                          "first job with 200; the same key with another body is a 409.")
 async def create(body: views.JobCreate, request: Request, response: Response, services: ServicesDep,
                  caller: CallerDep, idempotency_key: Annotated[str | None, Header()] = None) -> views.JobView:
-    job, created = await run_in_threadpool(service.create_job, services, caller, body, idempotency_key)
+    job, created = await services.write(functools.partial(service.create_job, services, caller, body,
+                                                          idempotency_key))
     response.status_code = 201 if created else 200
     response.headers["Location"] = presenters.links(str(request.base_url), job.id).self
     return _view(request, job)

@@ -9,6 +9,7 @@ all or nothing: every file of a multipart request is checked before the first is
 from __future__ import annotations
 
 import contextlib
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 
@@ -59,8 +60,9 @@ async def receive_body(services: Services, caller: Caller, job_id: uuid.UUID | s
             if len(buffer) >= WRITE_CHUNK:
                 await anyio.to_thread.run_sync(stream.write, bytes(buffer))
                 buffer.clear()
-        rest = bytes(buffer)
-        return await run_in_threadpool(_finish, services, job, placements[0], stream, rest, request.headers)
+        await run_in_threadpool(_seal, stream, bytes(buffer))
+        return await services.write(functools.partial(_accept, services, job, [(placements[0], stream)],
+                                                      request.headers))
     finally:
         stream.abort()  # no-op once the file was moved into place
 
@@ -89,7 +91,7 @@ async def receive_form(services: Services, caller: Caller, job_id: uuid.UUID | s
                 cleanup.callback(upload.abort)  # no-op for a file moved into place
                 await _stage(item, upload)
                 staged.append((placement, upload))
-            return await run_in_threadpool(_accept, services, job, staged, request.headers)
+            return await services.write(functools.partial(_accept, services, job, staged, request.headers))
 
 
 async def _stage(item: UploadFile, upload: blobs.Upload) -> None:
@@ -99,14 +101,12 @@ async def _stage(item: UploadFile, upload: blobs.Upload) -> None:
     await anyio.to_thread.run_sync(upload.close)
 
 
-def _finish(services: Services, job: records.JobRecord, placement: service.Placement, stream: blobs.Upload,
-            rest: bytes, headers: Mapping[str, str]) -> records.JobRecord:
-    """The body's last bytes, fsync, checks and the record, in one trip to a thread: a small upload
-    (the common case) costs one thread hop in all."""
+def _seal(stream: blobs.Upload, rest: bytes) -> None:
+    """The body's last bytes and the fsync, in one trip to a thread: a small upload (the common case)
+    costs one thread hop in all."""
     if rest:
         stream.write(rest)
     stream.close()
-    return _accept(services, job, [(placement, stream)], headers)
 
 
 def _accept(services: Services, job: records.JobRecord, staged: Sequence[tuple[service.Placement, blobs.Upload]],
