@@ -86,6 +86,7 @@ import aiohttp
 import httpx
 import psutil
 import sqlalchemy as sa
+import uvloop
 
 from jobsmith.execution.osproc import tree_cpu_seconds
 
@@ -283,7 +284,7 @@ async def client_loop(plan: Plan, in_flight: int, counter: Synchronized[int]) ->
                 samples.append(await one_request(client, plan, counts))
 
     connector = aiohttp.TCPConnector(limit=in_flight, keepalive_timeout=60)
-    async with aiohttp.ClientSession(base_url=plan.url, connector=connector,
+    async with aiohttp.ClientSession(base_url=plan.url, connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
                                      timeout=aiohttp.ClientTimeout(total=120)) as client:
         await asyncio.gather(*(one_client(client) for _ in range(in_flight)))
     return samples, counts
@@ -294,7 +295,7 @@ def client_process(plan: Plan, in_flight: int, counter: Synchronized[int], barri
     """One client process: waits for the others, runs, reports its span, CPU and samples."""
     barrier.wait()
     began, cpu0 = time.monotonic(), resource.getrusage(resource.RUSAGE_SELF)
-    samples, counts = asyncio.run(client_loop(plan, in_flight, counter))
+    samples, counts = uvloop.run(client_loop(plan, in_flight, counter))  # the server's event loop too
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     out.put({"began": began, "ended": time.monotonic(), "samples": samples, "counts": counts,
              "cpu": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)})
