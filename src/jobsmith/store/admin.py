@@ -40,7 +40,7 @@ class Admin:
 
     # -- maintenance ---------------------------------------------------------------------
     def maintenance(self) -> MaintenanceState:
-        with self.db.begin() as tx:
+        with self.db.read() as tx:
             row = tx.execute(sa.select(models.Maintenance).where(models.Maintenance.id == 1)).one_or_none()
         if row is None:
             return MaintenanceState(paused=False, message="", updated_at=None, updated_by=None)
@@ -59,7 +59,7 @@ class Admin:
 
     def maintenance_history(self, limit: int = 1000) -> list[MaintenanceState]:
         table = models.MaintenanceHistory
-        with self.db.begin() as tx:
+        with self.db.read() as tx:
             rows = tx.execute(sa.select(table.paused, table.message, table.updated_at, table.updated_by)
                               .order_by(table.id.desc()).limit(limit)).all()
         return [MaintenanceState(r.paused, r.message, r.updated_at, r.updated_by) for r in rows]
@@ -84,7 +84,7 @@ class Admin:
 
     def live_workers_on(self, hostname: str) -> list[tuple[str, int]]:
         """Workers of ``hostname`` that never said they stopped: ``(id, pid)``."""
-        with self.db.begin() as tx:
+        with self.db.read() as tx:
             rows = tx.execute(sa.select(models.Worker.id, models.Worker.pid).where(
                 models.Worker.hostname == hostname, models.Worker.stopped_at.is_(None))).all()
         return [(r.id, r.pid) for r in rows]
@@ -102,7 +102,7 @@ class Admin:
         In cluster mode such a job has lost its wake-up message (the broker was down or restarted, or
         the message expired), and the sweeper announces it again. Served by the queue's partial index.
         """
-        with self.db.begin() as tx:
+        with self.db.read() as tx:
             rows = tx.execute(sa.select(Job.process, sa.func.count()).where(
                 Job.state == states.Status.QUEUED.value, Job.queued_at < db.now(-older_than_s))
                 .group_by(Job.process)).all()
@@ -112,14 +112,14 @@ class Admin:
     def expired_jobs(self, limit: int = 500) -> list[str]:
         """Final jobs whose retention ended and whose files are still there."""
         final = [s.value for s in states.FINAL]
-        with self.db.begin() as tx:
+        with self.db.read() as tx:
             return list(tx.execute(sa.select(Job.id).where(
                 Job.files_removed.is_(False), Job.state.in_(final), Job.expires_at < db.now()).limit(limit)
             ).scalars())
 
     def deleted_with_files(self, limit: int = 500) -> list[str]:
         """DELETED jobs whose files were not removed yet (a crash between the two)."""
-        with self.db.begin() as tx:
+        with self.db.read() as tx:
             return list(tx.execute(sa.select(Job.id).where(
                 Job.files_removed.is_(False), Job.state == states.Status.DELETED.value).limit(limit)).scalars())
 
@@ -127,7 +127,7 @@ class Admin:
     def stats(self) -> Stats:
         """Counts by state and a cumulative duration histogram, computed by the database."""
         finished = Job.duration_s.is_not(None)
-        with self.db.begin() as tx:
+        with self.db.read() as tx:
             by_state = {state: count for state, count in tx.execute(
                 sa.select(Job.state, sa.func.count()).group_by(Job.state))}
             columns = [sa.func.sum(sa.case((Job.duration_s <= b, 1), else_=0)) for b in DURATION_BUCKETS]

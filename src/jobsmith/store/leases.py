@@ -153,7 +153,7 @@ class Leases:
 
     def observe(self, job_id: str, token: str) -> S | None:
         """The job's state as its holder sees it (cheap, read-only); None if no longer held."""
-        with self.db.begin() as tx:
+        with self.db.read() as tx:
             row = tx.execute(sa.select(Job.state, Job.lease_token).where(Job.id == job_id)).one_or_none()
         if row is None or row.lease_token != token:
             return None
@@ -201,7 +201,7 @@ class Leases:
         Idempotent and safe to run anywhere at any time: each change is guarded by the lease token
         that was seen expired, so a worker that heartbeats in between keeps its job.
         """
-        with self.db.begin() as tx:
+        with self.db.read() as tx:
             stalled = tx.execute(
                 sa.select(Job.id, Job.state, Job.lease_token, Job.attempts, Job.max_retries)
                 .where(Job.state.in_(_RUNNING), Job.lease_expires_at < db.now()).limit(limit)).all()

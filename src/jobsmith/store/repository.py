@@ -146,7 +146,7 @@ class Repository:
         return job, True  # a new job has no steps, inputs or results yet
 
     def _idempotent_job(self, owner: str, key: str, body_sha256: str) -> records.JobRecord | None:
-        with self.db.begin() as tx:
+        with self.db.read() as tx:
             table = models.IdempotencyKey
             row = tx.execute(sa.select(table.body_sha256, table.job_id).where(
                 table.owner == owner, table.key == key)).one_or_none()
@@ -175,7 +175,7 @@ class Repository:
 
     def history(self, job_id: str) -> builtins.list[sa.Row[Any]]:
         """Rows with ``time, from_state, to_state, actor, attempt, reason``, oldest first."""
-        with self.db.begin() as tx:
+        with self.db.read() as tx:
             return builtins.list(tx.execute(
                 sa.select(*models.JobHistory.__table__.c).join(Job, Job.seq == models.JobHistory.job_seq)
                 .where(Job.id == job_id).order_by(models.JobHistory.id)
