@@ -373,8 +373,8 @@ class PrivatePostgres:
         self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.directory / "data"), "-m", "fast", "-w", "stop")
 
     def log(self) -> str:
-        """The node's own log (its file under ``log/``)."""
-        found = self.directory / "log" / f"{self.node}.log"
+        """The server's log (the file ``pg_ctl -l`` writes)."""
+        found = self.directory / "log"
         return found.read_text(errors="replace") if found.exists() else ""
 
     def remove(self) -> None:
