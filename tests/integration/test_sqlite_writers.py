@@ -5,17 +5,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pathlib
-import threading
 import time
 
-import httpx
 import pytest
 
-from jobsmith.config import Settings
 from jobsmith.domain import states
 from jobsmith.store import leases, migrate, repository
 from jobsmith.store.database import Database, WriterLock
-from tests.support import waiting
 
 _FORK = multiprocessing.get_context("fork")
 JOBS = 300
@@ -100,57 +96,3 @@ def test_a_database_without_a_file_needs_no_lock_file(database_path: str | None,
         pass
     lock.close()
     assert list(tmp_path.iterdir()) == []
-
-
-def test_the_lock_can_be_taken_in_one_thread_and_lent_to_another(tmp_path: pathlib.Path) -> None:
-    """What the API does when another writer holds the lock: a thread waits for it, then the event
-    loop's thread writes under that hold without taking the lock again."""
-    lock = WriterLock(str(tmp_path / "jobsmith.db"))
-    assert lock.try_acquire()
-    waiter = threading.Thread(target=lock.acquire)  # a second taker waits ...
-    waiter.start()
-    waiter.join(0.3)
-    assert waiter.is_alive()
-    lock.release()  # ... and gets it once it is free, for this thread to use
-    waiter.join(5)
-    assert not waiter.is_alive() and not lock.try_acquire()
-    with lock.lent_to_this_thread():
-        with lock:  # a transaction begun under the lent hold does not wait for itself
-            pass
-    lock.release()
-    assert lock.try_acquire()
-    lock.release()
-    lock.close()
-
-
-@pytest.fixture
-def database_url() -> None:
-    """The embedded SQLite database only: the writer lock is its own."""
-    return None
-
-
-def test_a_writer_stalled_while_holding_the_lock_does_not_freeze_the_api(client: httpx.Client,
-                                                                         settings: Settings) -> None:
-    done = client.post("/v1/jobs", json={"process": "sleep", "parameters": {"seconds": 0}}).json()["id"]
-    assert waiting.final(client, done)["state"] == "COMPLETED"
-    stalled = WriterLock(str(settings.data_dir / "jobsmith.db"))  # as a worker stopped mid-transaction
-    stalled.acquire()
-    created: dict[str, httpx.Response] = {}
-    creating = threading.Thread(target=lambda: created.setdefault("response", client.post(
-        "/v1/jobs", json={"process": "sleep", "parameters": {"seconds": 0}})))
-    try:
-        creating.start()
-        creating.join(0.5)
-        assert creating.is_alive()  # the create waits for the lock ...
-        for _ in range(10):  # ... while reads and health checks are answered at once
-            started = time.monotonic()
-            assert client.get(f"/v1/jobs/{done}").json()["state"] == "COMPLETED"
-            assert client.get("/healthz").status_code == 200
-            assert time.monotonic() - started < 1.0
-        assert creating.is_alive()
-    finally:
-        stalled.release()
-        stalled.close()
-    creating.join(10)
-    assert created["response"].status_code == 201
-    assert waiting.final(client, created["response"].json()["id"])["state"] == "COMPLETED"

@@ -7,7 +7,6 @@ import hmac
 from collections.abc import Callable
 from typing import Annotated, Protocol, TypeVar
 
-import anyio
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -53,28 +52,19 @@ class Services:
         return await run_in_threadpool(query)
 
     async def write(self, change: Callable[[], T]) -> T:
-        """Run ``change`` (short write transactions, no file I/O that may wait on a disk) for a coroutine.
+        """Run ``change`` (a short write transaction, no file I/O that may wait on a disk) for a coroutine.
 
-        On the embedded SQLite database the transactions run here on the event loop, like reads. A hop
-        to a worker thread cost the API more CPU than the transaction itself (thread wake-ups, the
-        interpreter lock passed back and forth), and a thread holding SQLite's write lock while it
-        waited for the interpreter held up every worker's claim and finish: jobs/s stopped at what that
-        lock allowed. The loop never waits for another writer, though: when the writer lock
-        (:class:`~jobsmith.store.database.WriterLock`) is taken, a thread waits for it, then hands it
-        to the loop, so a worker stopped in the middle of a transaction cannot freeze the API. A server
-        database answers over the network, so its writes go to the thread pool.
+        On the embedded SQLite database it runs here on the event loop, like a read. A hop to a worker
+        thread cost the API more CPU than the transaction itself (thread wake-ups, the interpreter lock
+        passed back and forth), and a thread holding SQLite's write lock while it waited for the
+        interpreter held up every worker's claim and finish: jobs/s stopped at what that lock allowed.
+        Waiting here is short: every jobsmith writer queues on :class:`~jobsmith.store.database.WriterLock`
+        and holds it for one small transaction. A server database answers over the network, so its
+        writes go to the thread pool.
         """
-        lock = self.database.writer_lock
-        if lock is None:
-            return await run_in_threadpool(change)
-        if not lock.try_acquire():
-            with anyio.CancelScope(shield=True):  # once taken, the lock must reach the release below
-                await anyio.to_thread.run_sync(lock.acquire)
-        try:
-            with lock.lent_to_this_thread():
-                return change()
-        finally:
-            lock.release()
+        if self.database.dialect == "sqlite":
+            return change()
+        return await run_in_threadpool(change)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -23,8 +23,8 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = db.create_engine(url)
-        self.writer_lock = WriterLock(self.engine.url.database) if self.dialect == "sqlite" else None
-        self._writers: contextlib.AbstractContextManager[object] = self.writer_lock or contextlib.nullcontext()
+        self._writers: contextlib.AbstractContextManager[object] = (
+            WriterLock(self.engine.url.database) if self.dialect == "sqlite" else contextlib.nullcontext())
         # Reads need no transaction: on a server database one would cost a BEGIN and a ROLLBACK, two
         # round trips around a single SELECT. SQLite starts none for a SELECT anyway.
         self._reader = self.engine if self.dialect == "sqlite" else self.engine.execution_options(
@@ -69,8 +69,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-        if self.writer_lock is not None:
-            self.writer_lock.close()
+        if isinstance(self._writers, WriterLock):
+            self._writers.close()
 
 
 class WriterLock:
@@ -90,7 +90,6 @@ class WriterLock:
         self._path = f"{database}-writer.lock" if database and database != ":memory:" else None
         self._threads = threading.Lock()
         self._fd: int | None = None
-        self._lent_to: int | None = None
         _LOCKS.add(self)
 
     def _after_fork(self) -> None:
@@ -99,66 +98,26 @@ class WriterLock:
         holding it, the child would keep it held), so it is closed, which leaves the parent's alone."""
         if self._fd is not None:
             os.close(self._fd)
-        self._threads, self._fd, self._lent_to = threading.Lock(), None, None
+        self._threads, self._fd = threading.Lock(), None
 
-    def _file(self) -> int | None:
-        if self._path is not None and self._fd is None:
-            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        return self._fd
-
-    def acquire(self) -> None:
-        """Wait for the lock and take it."""
+    def __enter__(self) -> None:
         self._threads.acquire()
         try:
-            fd = self._file()
-            if fd is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+            if self._path is not None:
+                if self._fd is None:
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
         except BaseException:
             self._threads.release()
             raise
 
-    def try_acquire(self) -> bool:
-        """Take the lock if it is free at this moment; never waits."""
-        if not self._threads.acquire(blocking=False):
-            return False
-        try:
-            fd = self._file()
-            if fd is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._threads.release()
-            return False
-        except BaseException:
-            self._threads.release()
-            raise
-        return True
-
-    def release(self) -> None:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
         try:
             if self._fd is not None:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
         finally:
             self._threads.release()
-
-    @contextlib.contextmanager
-    def lent_to_this_thread(self) -> Iterator[None]:
-        """While the caller holds the lock (taken with :meth:`acquire` or :meth:`try_acquire`, perhaps
-        by another thread on its behalf), transactions begun in this thread use that hold instead of
-        taking the lock again. The event loop waits for the lock in a thread, then writes itself."""
-        self._lent_to = threading.get_ident()
-        try:
-            yield
-        finally:
-            self._lent_to = None
-
-    def __enter__(self) -> None:
-        if self._lent_to != threading.get_ident():
-            self.acquire()
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
-        if self._lent_to != threading.get_ident():
-            self.release()
 
     def close(self) -> None:
         with self._threads:
