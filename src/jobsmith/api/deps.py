@@ -47,9 +47,7 @@ class Services:
         worker thread and back (and the threads' contention for the interpreter lock under load). A
         server database answers over the network, so its reads go to the thread pool.
         """
-        if self.database.dialect == "sqlite":
-            return query()
-        return await run_in_threadpool(query)
+        return await self._here_or_in_a_thread(query)
 
     async def write(self, change: Callable[[], T]) -> T:
         """Run ``change`` (a short write transaction, no file I/O that may wait on a disk) for a coroutine.
@@ -62,9 +60,13 @@ class Services:
         and holds it for one small transaction. A server database answers over the network, so its
         writes go to the thread pool.
         """
+        return await self._here_or_in_a_thread(change)
+
+    async def _here_or_in_a_thread(self, call: Callable[[], T]) -> T:
+        """On the event loop for the embedded SQLite database, in the thread pool for a server database."""
         if self.database.dialect == "sqlite":
-            return change()
-        return await run_in_threadpool(change)
+            return call()
+        return await run_in_threadpool(call)
 
 
 @dataclasses.dataclass(frozen=True)

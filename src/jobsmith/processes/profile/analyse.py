@@ -32,20 +32,27 @@ def profile(sources: Sequence[Source], con: duckdb.DuckDBPyConnection, *, file_n
     ``progress`` receives the fraction done (0..1); when ``cancelled()`` turns true the analysis
     stops at its next step with :class:`context.Cancelled`. Temporary tables are dropped either way.
     """
-    tables = [d for d in sources if isinstance(d, reader_sources.TabularSource)]
-    profiled_tables: dict[int, edp.Dataset] = {}
+    tables = sum(isinstance(d, reader_sources.TabularSource) for d in sources)
+    entries: list[edp.Dataset] = []
+    other_notes: list[str] = []  # they follow the tables' own notes
     result = model.ProfileResult(edp={})
     datetimes: list[temporal.DatetimeSummary] = []
+    done = 0
     with safe_casts(con):
-        for done, table in enumerate(tables):
-            step = _stepper(done, len(tables), progress, cancelled)
-            profiled = stats.profile_table(con, table, options, step)
-            profiled_tables[id(table)] = edp.Dataset("structured", table.name, profiled.edp, table.format, table.file)
+        # The readers' order (an archive before its members, a document before its tables) is the
+        # dataset tree's order.
+        for source in sources:
+            if not isinstance(source, reader_sources.TabularSource):
+                entries += _other_dataset(source, other_notes)
+                continue
+            profiled = stats.profile_table(con, source, options, _stepper(done, tables, progress, cancelled))
+            done += 1
+            entries.append(edp.Dataset("structured", source.name, profiled.edp, source.format, source.file))
             result.plots += profiled.plots
             result.notes += profiled.notes
             result.warnings += profiled.warnings
             datetimes += profiled.datetimes
-    entries = _datasets(sources, profiled_tables, result.notes)
+    result.notes += other_notes
     result.edp, metadata_notes = edp.assemble(file_name=file_name, file_size=file_size, sha256=sha256,
                                               metadata=metadata, datasets=entries, datetimes=datetimes)
     result.notes += metadata_notes
@@ -54,23 +61,18 @@ def profile(sources: Sequence[Source], con: duckdb.DuckDBPyConnection, *, file_n
     return result
 
 
-def _datasets(sources: Sequence[Source], tables: dict[int, edp.Dataset], notes: list[str]) -> list[edp.Dataset]:
-    """Every dataset for the EDP in the readers' order (an archive before its members, a document
-    before its tables), which the dataset tree keeps; files we do not profile go to the notes."""
-    found = []
-    for dataset in sources:
-        if isinstance(dataset, reader_sources.TabularSource):
-            found.append(tables[id(dataset)])
-        elif isinstance(dataset, reader_sources.SemiStructuredSource):
-            body = edp.semi_structured_body(dataset.json_schema)
-            found.append(edp.Dataset("semiStructured", dataset.name, body, "json", dataset.file))
-            notes.append(f"{dataset.name}: {dataset.document_count:,} JSON documents described by their schema")
-        elif isinstance(dataset, reader_sources.ArchiveSource):
-            body = {"algorithm": dataset.algorithm, "extractedSize": int(dataset.extracted_size)}
-            found.append(edp.Dataset("archive", dataset.name, body, dataset.algorithm, dataset.file))
-        else:
-            notes.append(f"{dataset.name}: {dataset.media_type} is not profiled")
-    return found
+def _other_dataset(source: Source, notes: list[str]) -> list[edp.Dataset]:
+    """An archive's or a JSON document's dataset; a file we do not profile goes to the notes instead."""
+    if isinstance(source, reader_sources.SemiStructuredSource):
+        notes.append(f"{source.name}: {source.document_count:,} JSON documents described by their schema")
+        body = edp.semi_structured_body(source.json_schema)
+        return [edp.Dataset("semiStructured", source.name, body, "json", source.file)]
+    if isinstance(source, reader_sources.ArchiveSource):
+        body = {"algorithm": source.algorithm, "extractedSize": int(source.extracted_size)}
+        return [edp.Dataset("archive", source.name, body, source.algorithm, source.file)]
+    assert isinstance(source, reader_sources.OtherSource)
+    notes.append(f"{source.name}: {source.media_type} is not profiled")
+    return []
 
 
 def _stepper(done: int, total: int, progress: Callable[[float], None] | None,

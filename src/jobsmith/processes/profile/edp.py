@@ -119,7 +119,11 @@ def dataset_tree(datasets: Sequence[Dataset], file_name: str, file_size: int) ->
     A workbook has no dataset of its own, so its sheets hang from whatever holds the workbook.
     """
     positions = _list_positions(datasets)
-    parents = {id(d): _parent(d, datasets) for d in datasets}
+    containers: dict[str, Dataset] = {}
+    for dataset in datasets:
+        if dataset.kind in CONTAINERS:
+            containers.setdefault(dataset.name, dataset)
+    parents = {id(d): _parent(d.name, containers) for d in datasets}
     ordered = _parents_first(datasets, parents)
     node_of = {id(d): number for number, d in enumerate(ordered)}
     nodes = []
@@ -141,10 +145,15 @@ def _list_positions(datasets: Sequence[Dataset]) -> dict[int, int]:
     return positions
 
 
-def _parent(dataset: Dataset, datasets: Sequence[Dataset]) -> Dataset | None:
-    """The innermost container whose name is a path prefix of the dataset's name."""
-    holders = [d for d in datasets if d.kind in CONTAINERS and dataset.name.startswith(d.name + "/")]
-    return max(holders, key=lambda d: len(d.name)) if holders else None
+def _parent(name: str, containers: dict[str, Dataset]) -> Dataset | None:
+    """The innermost container whose name is a path prefix of ``name``: its own prefixes looked up,
+    longest first (an archive may hold 10 000 members; comparing each with every other would not do)."""
+    prefix = name
+    while "/" in prefix:
+        prefix = prefix.rsplit("/", 1)[0]
+        if prefix in containers:
+            return containers[prefix]
+    return None
 
 
 def _parents_first(datasets: Sequence[Dataset], parents: dict[int, Dataset | None]) -> list[Dataset]:

@@ -197,7 +197,7 @@ def _beyond_doubles(s: NumericSummary, what: str) -> context.JobFailed:
 def histogram_edges(s: NumericSummary) -> tuple[float, ...]:
     """Freedman–Diaconis bins over the fit range, 10 to 100 of them; one per integer for small integer ranges.
 
-    None when the range itself is wider than a double holds (from -1e308 to 1e308)."""
+    Empty when the range itself is wider than a double holds (from -1e308 to 1e308)."""
     low, high = s.fit_range
     if not math.isfinite(high - low):
         return ()

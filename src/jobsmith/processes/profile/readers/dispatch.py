@@ -36,12 +36,12 @@ def read_file(path: pathlib.Path, name: str, ctx: context.Context) -> list[sourc
     suffix = pathlib.PurePosixPath(name).suffix.lower()
     if found.format is detect.Format.DELIMITED and found.detail == "bracket" and suffix in JSON_SUFFIXES:
         found = detect.Detected(detect.Format.JSON, "application/json", _json_layout(path, suffix))
-    datasets = _read_file(path, name, found, ctx)
+    datasets = _read_file(path, name, suffix, found, ctx)
     return _with_file(datasets, name, found, path.stat().st_size)
 
 
-def _read_file(path: pathlib.Path, name: str, found: detect.Detected, ctx: context.Context) -> list[sources.Source]:
-    suffix = pathlib.PurePosixPath(name).suffix.lower()
+def _read_file(path: pathlib.Path, name: str, suffix: str, found: detect.Detected,
+               ctx: context.Context) -> list[sources.Source]:
     if found.format is detect.Format.EMPTY:
         if ctx.depth:
             return [sources.OtherSource(name, "inode/x-empty")]
