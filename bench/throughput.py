@@ -25,7 +25,7 @@ What it measures
 
 How
     The server is a subprocess, ``python -m jobsmith serve --port P --data-dir D --workers W`` (the
-    ``jobsmith`` command; if it does not come up, ``jobsmith.api.server.run(Settings(...))`` instead), on a
+    ``jobsmith`` command; if it does not come up, ``jobsmith.cli.serve.run(Settings(...))`` instead), on a
     free 127.0.0.1 port with a fresh temporary data directory, stopped with SIGTERM (killed after 30 s).
     Clients run in ``--client-processes`` processes, each an asyncio loop with one aiohttp.ClientSession
     (HTTP/1.1 keep-alive); they take job numbers from a shared counter so that no process idles while
@@ -129,7 +129,7 @@ class Server:
 
     def commands(self) -> list[tuple[str, list[str]]]:
         """The ``jobsmith serve`` command when the CLI exists, then the plain ``run(Settings(...))``."""
-        fallback = ("from jobsmith.api.server import run; from jobsmith.config import Settings; "
+        fallback = ("from jobsmith.cli.serve import run; from jobsmith.config import Settings; "
                     f"run(Settings(port={self.port}, data_dir={str(self.data_dir)!r}, workers={self.workers}))")
         found = [("python -c run(Settings(...))", [sys.executable, "-c", fallback])]
         if (ROOT / "src" / "jobsmith" / "cli.py").exists():

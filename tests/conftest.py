@@ -21,6 +21,7 @@ import sqlalchemy as sa
 import uvicorn
 
 from jobsmith.api.app import create_app
+from jobsmith.cli.serve import executor_for
 from jobsmith.config import Settings
 from jobsmith.store import migrate
 from jobsmith.store.database import Database
@@ -73,7 +74,7 @@ def free_port() -> int:
 def client(settings: Settings) -> Iterator[httpx.Client]:
     """The real app on a live uvicorn (in a thread of this process) with its real worker processes."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, executor_for(settings)), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

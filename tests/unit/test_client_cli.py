@@ -19,7 +19,9 @@ import typer
 from rich.console import Console
 from typer.testing import CliRunner
 
-from jobsmith import cli, cli_render, client
+from jobsmith import client
+from jobsmith.cli import commands as cli
+from jobsmith.cli import render as cli_render
 
 COMMANDS = ["serve", "migrate", "submit", "status", "jobs", "cancel", "log"]
 

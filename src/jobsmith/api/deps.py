@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hmac
 from collections.abc import Callable
-from typing import Annotated, Protocol, TypeVar
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -14,15 +14,12 @@ from jobsmith.api.changes import ChangeFeed
 from jobsmith.config import ApiKey, Settings
 from jobsmith.domain import errors
 from jobsmith.processes import registry
+from jobsmith.service.executors import Executor
 from jobsmith.store import admin, blobs, repository
 from jobsmith.store.database import Database
 
 ANONYMOUS = "anonymous"
 T = TypeVar("T")
-
-
-class Executor(Protocol):
-    def notify(self) -> None: ...
 
 
 @dataclasses.dataclass

@@ -34,17 +34,14 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from celery import signals
 from celery.worker import state as celery_state
 
+from jobsmith import runtime
 from jobsmith.config import Settings
 from jobsmith.domain import errors
 from jobsmith.execution import celery_app, dispatch, sweeper, worker
-from jobsmith.processes import registry
-from jobsmith.store import admin, blobs, migrate
-from jobsmith.store.database import Database
+from jobsmith.store import admin
 
 log = logging.getLogger(__name__)
 
@@ -87,29 +84,6 @@ def make_plan(routing: celery_app.Routing, known: Sequence[str], processes: Sequ
     return Plan(consumed, claims, tuple(warnings))
 
 
-# -- the schema ---------------------------------------------------------------------------------
-def schema_problem(database: Database, settings: Settings) -> str | None:
-    """Why this worker must not start on this database, or None. The embedded one migrates itself."""
-    if settings.is_embedded_db:
-        migrate.upgrade(database.engine)
-        return None
-    found, wanted = migrate.current(database.engine), migrate.head()
-    if found == wanted:
-        return None
-    if found is not None and not _known_revision(found):
-        return (f"the database schema is at {found}, newer than this jobsmith knows ({wanted}): install on this "
-                "machine the jobsmith version the database was migrated with")
-    return (f"the database schema is at {found or 'nothing'}, this jobsmith needs {wanted}: run 'jobsmith migrate' "
-            "with the same JOBSMITH_DATABASE_URL")
-
-
-def _known_revision(revision: str) -> bool:
-    try:
-        return ScriptDirectory(str(migrate.MIGRATIONS)).get_revision(revision) is not None
-    except CommandError:
-        return False
-
-
 # -- the worker node ----------------------------------------------------------------------------
 class Node:
     """One ``jobsmith worker``: its Celery app, and what its main and pool processes share.
@@ -118,13 +92,12 @@ class Node:
     :class:`worker.Worker` (database connections are never shared across a fork).
     """
 
-    def __init__(self, settings: Settings, processes: registry.Registry, plan: Plan, concurrency: int,
-                 database: Database) -> None:
-        self.settings, self.processes, self.plan, self.concurrency = settings, processes, plan, concurrency
+    def __init__(self, opened: runtime.Runtime, plan: Plan, concurrency: int) -> None:
+        settings = opened.settings
+        self.runtime, self.settings, self.plan, self.concurrency = opened, settings, plan, concurrency
         self.routing = celery_app.Routing.of(settings)
         self.app = celery_app.create(settings, self.routing)
         self.dispatcher = dispatch.Dispatcher(self.app, self.routing, settings.resend_after_s)
-        self.database = database  # the main process's, for the upkeep
         self.main_pid = os.getpid()
         self.draining = multiprocessing.RawValue(ctypes.c_bool, False)  # set by the main, read by the pool
         self.upkeep = Upkeep(self, lambda: len(celery_state.active_requests))
@@ -153,14 +126,12 @@ class Node:
 
     # -- in a pool process -----------------------------------------------------------------
     def _start_pool_process(self, **_: Any) -> None:
-        self.database.engine.dispose(close=False)  # the main's connections, inherited by fork: not ours
         # billiard marks its pool processes daemonic, and the standard library then refuses to fork the
         # job host. The host needs no such guard: it is killed with its group and dies with its parent.
         getattr(multiprocessing.current_process(), "_config")["daemon"] = False
         os.nice(self.settings.worker_nice)
-        store = blobs.BlobStore(self.settings.resolved_storage)
-        node = worker.Worker(self.settings, Database(self.settings.resolved_database_url), store, self.processes,
-                             lambda timeout: None, parent_pid=self.main_pid, should_stop=lambda: self.draining.value,
+        node = worker.Worker(self.runtime.forked(), lambda timeout: None, parent_pid=self.main_pid,
+                             should_stop=lambda: self.draining.value,
                              requeued=lambda job: self._announce(self.routing.queue_of(job.process)))
         signal.signal(signal.SIGTERM, node.request_stop)
         self.pool_worker = node
@@ -202,8 +173,8 @@ class Upkeep:
         settings = node.settings
         self.node = node
         self.busy = busy
-        self.sweeper = sweeper.Sweeper(settings, node.database, blobs.BlobStore(settings.resolved_storage))
-        self.admin = admin.Admin(node.database)
+        self.sweeper = sweeper.Sweeper(settings, node.runtime.database, node.runtime.blobs)
+        self.admin = admin.Admin(node.runtime.database)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="jobsmith-upkeep", daemon=True)
 
@@ -251,24 +222,22 @@ class Upkeep:
 def run(settings: Settings, concurrency: int, processes: Sequence[str] = (), queues: Sequence[str] = ()) -> int:
     """Start a worker and serve until stopped; the exit code (2: it refused to start)."""
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    if settings.is_embedded_db:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    database = Database(settings.resolved_database_url)
     try:
-        problem = schema_problem(database, settings)
-        known = registry.load(settings.processes)
-        plan = make_plan(celery_app.Routing.of(settings), [p.id for p in known.all()], processes, queues)
-    except (errors.Unavailable, ValueError) as refusal:
-        problem = getattr(refusal, "detail", str(refusal))
-    if problem:
-        log.error("jobsmith worker cannot start: %s", problem)
-        database.dispose()
+        opened = runtime.open_runtime(settings, runtime.Role.CELERY_WORKER)
+    except (runtime.SchemaMismatch, errors.Unavailable) as refusal:
+        log.error("jobsmith worker cannot start: %s", getattr(refusal, "detail", refusal))
+        return 2
+    try:
+        plan = make_plan(celery_app.Routing.of(settings), [p.id for p in opened.processes.all()], processes, queues)
+    except ValueError as refusal:
+        log.error("jobsmith worker cannot start: %s", refusal)
+        opened.close()
         return 2
     for warning in plan.warnings:
         log.warning("%s", warning)
-    node = Node(settings, known, plan, concurrency, database)
+    node = Node(opened, plan, concurrency)
     log.warning("jobsmith worker: %d pool processes, broker %s, database %s, storage %s", concurrency,
-                settings.broker_url.split("@")[-1], database.engine.url.render_as_string(hide_password=True),
+                settings.broker_url.split("@")[-1], opened.database.engine.url.render_as_string(hide_password=True),
                 settings.resolved_storage)
     node.upkeep.run_once()  # recovery on start, before the pool forks (the timer starts once it is ready)
     celery_worker = node.app.Worker(
@@ -277,5 +246,5 @@ def run(settings: Settings, concurrency: int, processes: Sequence[str] = (), que
         without_gossip=True, without_mingle=True, without_heartbeat=True)
     celery_worker.start()
     node.upkeep.stop()
-    database.dispose()
+    opened.close()
     return int(celery_worker.exitcode or 0)

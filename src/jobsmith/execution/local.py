@@ -31,24 +31,20 @@ _SPAWN = multiprocessing.get_context("spawn")
 
 def worker_main(settings: Settings, wake: Semaphore, changes: Connection, parent_pid: int) -> None:
     """Entry point of a local worker process."""
+    from jobsmith import runtime
     from jobsmith.execution import osproc, worker
-    from jobsmith.processes import registry
-    from jobsmith.store import blobs
-    from jobsmith.store.database import Database
 
     osproc.die_with_parent()
     if not osproc.parent_alive(parent_pid):
         return
     os.nice(settings.worker_nice)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    database = Database(settings.resolved_database_url)
-    node = worker.Worker(settings, database, blobs.BlobStore(settings.resolved_storage),
-                         registry.load(settings.processes), lambda timeout: _wait(wake, timeout),
-                         parent_pid=parent_pid,
+    opened = runtime.open_runtime(settings, runtime.Role.LOCAL_WORKER)
+    node = worker.Worker(opened, lambda timeout: _wait(wake, timeout), parent_pid=parent_pid,
                          announce=lambda job_id, state: changes.send_bytes(notices.encode(job_id, state).encode()))
     node.install_signal_handlers()
     node.run()
-    database.dispose()
+    opened.close()
 
 
 def _wait(wake: Semaphore, timeout: float) -> None:

@@ -14,11 +14,9 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 
-from jobsmith.config import Settings
+from jobsmith import runtime
 from jobsmith.execution import osproc, runner, sweeper
-from jobsmith.processes import registry
-from jobsmith.store import admin, blobs, leases, records
-from jobsmith.store.database import Database
+from jobsmith.store import admin, leases, records
 
 log = logging.getLogger(__name__)
 
@@ -26,18 +24,18 @@ WaitForWork = Callable[[float], None]
 
 
 class Worker:
-    def __init__(self, settings: Settings, database: Database, store: blobs.BlobStore,
-                 processes: registry.Registry, wait_for_work: WaitForWork,
+    def __init__(self, opened: runtime.Runtime, wait_for_work: WaitForWork,
                  only: Sequence[str] = (), parent_pid: int | None = None,
                  announce: Callable[[str, str | None], None] | None = None,
                  should_stop: Callable[[], bool] | None = None,
                  requeued: Callable[[records.JobRecord], None] | None = None) -> None:
+        settings, database = opened.settings, opened.database
         self.settings = settings
         self.admin = admin.Admin(database)
         self.leases = leases.Leases(database, settings.lease_s)
-        self.sweeper = sweeper.Sweeper(settings, database, store)
+        self.sweeper = sweeper.Sweeper(settings, database, opened.blobs)
         self.worker_id = self.admin.register_worker(socket.gethostname(), os.getpid())
-        self.runner = runner.Runner(settings, database, store, processes, self.worker_id)
+        self.runner = runner.Runner(settings, database, opened.blobs, opened.processes, self.worker_id)
         self.wait_for_work = wait_for_work
         self.only = tuple(only)
         self.parent_pid = parent_pid

@@ -1,4 +1,4 @@
-"""Running the API with uvicorn: ``jobsmith serve``."""
+"""``jobsmith serve``: the API under uvicorn, with the executor the settings name."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import logging
 
 import uvicorn
 
-from jobsmith.api.app import create_app, open_database
+from jobsmith import runtime
+from jobsmith.api.app import create_app
 from jobsmith.config import Settings
-from jobsmith.domain import errors
+from jobsmith.service.executors import Executor
 
 log = logging.getLogger("jobsmith")
 
@@ -31,14 +32,25 @@ def announce(settings: Settings) -> None:
                         "this port can create, read and delete jobs", settings.host)
 
 
+def executor_for(settings: Settings) -> Executor:
+    """Local worker processes of this server, or (cluster mode) announcements to `jobsmith worker`s."""
+    if settings.executor == "celery":
+        from jobsmith.execution.celery_executor import CeleryExecutor  # Celery loads only in cluster mode
+
+        return CeleryExecutor(settings)
+    from jobsmith.execution.local import LocalExecutor
+
+    return LocalExecutor(settings)
+
+
 def run(settings: Settings) -> None:
     """Serve until stopped. SIGTERM drains: no new claims, running jobs get their grace period."""
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     announce(settings)
     try:  # refuse to start on a schema of another version, with the command to run, not a traceback
-        open_database(settings).dispose()
-    except errors.Unavailable as problem:
-        log.error("%s", problem.detail)
+        runtime.ensure_schema(settings, runtime.Role.API)
+    except runtime.SchemaMismatch as problem:
+        log.error("%s", problem)
         raise SystemExit(2) from None
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
-                access_log=False, timeout_graceful_shutdown=5)
+    uvicorn.run(create_app(settings, executor_for(settings)), host=settings.host, port=settings.port,
+                log_level=settings.log_level, access_log=False, timeout_graceful_shutdown=5)

@@ -22,7 +22,8 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from jobsmith import cli_render, client, config
+from jobsmith import client, config
+from jobsmith.cli import render
 
 app = typer.Typer(help="jobsmith: a job service for data work.", no_args_is_help=True, add_completion=False)
 
@@ -134,9 +135,9 @@ def serve(
 ) -> None:
     """Start the service (API and local workers) on the settings of the environment (JOBSMITH_*)."""
     settings = build_settings(host=host, port=port, data_dir=data_dir, workers=workers)
-    from jobsmith.api import server  # the server's dependencies load only for this command
+    from jobsmith.cli import serve as serving  # the server's dependencies load only for this command
 
-    server.run(settings)
+    serving.run(settings)
 
 
 @app.command()
@@ -164,13 +165,10 @@ def worker(
 @app.command()
 def migrate() -> None:
     """Upgrade the schema of the database in JOBSMITH_DATABASE_URL to this version of jobsmith."""
+    from jobsmith import runtime
     from jobsmith.store import migrate as migrations
-    from jobsmith.store.database import Database
 
-    settings = build_settings()
-    if settings.is_embedded_db:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    database = Database(settings.resolved_database_url)
+    database = runtime.open_database(build_settings())
     try:
         before = migrations.current(database.engine)
         migrations.upgrade(database.engine)
@@ -250,12 +248,12 @@ def _follow(api: client.Client, job_id: str) -> JSON:
     Ctrl-C stops watching, not the job: it keeps running on the server.
     """
     try:
-        with cli_render.live_job(_stderr()) as live:
+        with render.live_job(_stderr()) as live:
             final = api.wait(job_id, poll=POLL_S, on_update=live.update)
     except KeyboardInterrupt:
         _stderr().print(f"stopped watching; job {job_id} goes on (jobsmith status {job_id})", soft_wrap=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    _stdout().print(cli_render.final_line(final), soft_wrap=True)
+    _stdout().print(render.final_line(final), soft_wrap=True)
     return final
 
 
@@ -274,7 +272,7 @@ def status(job_id: Annotated[str, typer.Argument(help="The job's id.")],
     if as_json:
         _print_json(view)
     else:
-        _stdout().print(cli_render.job_view(view))
+        _stdout().print(render.job_view(view))
 
 
 @app.command()
@@ -291,7 +289,7 @@ def jobs(state: Annotated[str | None, typer.Option(help="Comma list of states.",
     elif not page["results"]:
         _stdout().print("no jobs", style="dim")
     else:
-        _stdout().print(cli_render.job_list(page["results"]))
+        _stdout().print(render.job_list(page["results"]))
 
 
 @app.command()
@@ -300,7 +298,7 @@ def cancel(job_id: Annotated[str, typer.Argument(help="The job's id.")],
     """Cancel a job; running work is stopped, not just flagged."""
     with _reported(url), client.Client(url, api_key) as api:
         view = api.cancel(job_id)
-    _stdout().print(cli_render.final_line(view), soft_wrap=True)
+    _stdout().print(render.final_line(view), soft_wrap=True)
 
 
 @app.command()
@@ -326,12 +324,12 @@ def profile(
         "--param", show_default=False, help="Analysis parameter key=value (see GET /v1/processes/profile).")] = None,
 ) -> None:
     """Profile a dataset locally, no server: the same Extended Dataset Profile, plots and reports as a job."""
-    from jobsmith import cli_profile
+    from jobsmith.cli import local_profile
 
     target = output or file.with_name(f"{file.stem}-profile")
     try:
         user_data = json.loads(metadata.read_text(encoding="utf-8")) if metadata else {}
-        result = cli_profile.run(file, target, user_data, parse_params(param or []), _stderr())
+        result = local_profile.run(file, target, user_data, parse_params(param or []), _stderr())
     except (ValueError, OSError) as error:  # unreadable data, bad metadata or parameters: one line
         _fail(str(error))
     for warning in result.warnings:
