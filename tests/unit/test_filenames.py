@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from jobsmith.api import errors as api_errors
 from jobsmith.domain import errors, filenames
 
 
@@ -23,7 +24,7 @@ def test_names_are_reduced_to_a_safe_base_name(raw: str, safe: str) -> None:
 def test_names_with_nothing_usable_are_refused_with_422(raw: str) -> None:
     with pytest.raises(errors.Invalid) as refused:
         filenames.sanitise(raw)
-    assert refused.value.status == 422
+    assert api_errors.status_of(refused.value) == 422
     assert "no usable characters" in refused.value.detail
 
 

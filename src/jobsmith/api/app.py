@@ -1,8 +1,7 @@
-"""The FastAPI application: resources opened in the lifespan, routers, one error mapping."""
+"""The FastAPI application: the service opened in the lifespan, the faces' routers, one error mapping."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -10,14 +9,13 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 import jobsmith
+from jobsmith import runtime
+from jobsmith.api import docs, health
 from jobsmith.api import errors as api_errors
-from jobsmith.api import dataspace, docs, health, jobs, maintenance, processes
-from jobsmith.api.changes import ChangeFeed
-from jobsmith.api.deps import Services
+from jobsmith.api.dataspace import routes as dataspace
+from jobsmith.api.native import jobs, maintenance, processes
 from jobsmith.config import Settings
-from jobsmith.runtime import Role, Runtime, open_runtime
-from jobsmith.service.executors import Executor
-from jobsmith.store import admin, notices, repository
+from jobsmith.service import core, executors
 
 log = logging.getLogger(__name__)
 
@@ -27,15 +25,7 @@ poll its state while it runs in the background, then download the results.
 Errors are `{"detail": "<sentence>", "code": "<machine code>"}` with a fitting status."""
 
 
-def build_services(runtime: Runtime, executor: Executor, changes: ChangeFeed) -> Services:
-    database = runtime.database
-    return Services(
-        settings=runtime.settings, database=database, jobs=repository.Repository(database),
-        admin=admin.Admin(database), blobs=runtime.blobs, processes=runtime.processes,
-        executor=executor, api_keys=runtime.settings.parsed_api_keys(), changes=changes)
-
-
-def create_app(settings: Settings, executor: Executor) -> FastAPI:
+def create_app(settings: Settings, executor: executors.Executor) -> FastAPI:
     """Build the app around ``executor``, which runs the jobs it queues (the server's own worker
     processes, or announcements to a cluster's workers): the API knows nothing of how. Nothing is
     read at import; the database is opened in the lifespan.
@@ -43,23 +33,15 @@ def create_app(settings: Settings, executor: Executor) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        changes = ChangeFeed()
-        changes.bind(asyncio.get_running_loop())
-        runtime = open_runtime(settings, Role.API)
-        services = build_services(runtime, executor, changes)
-        app.state.services = services
-        executor.start(on_change=changes.publish)
-        listener = None
-        if services.database.dialect == "postgresql":  # changes made on other machines, as they commit
-            listener = notices.NoticeListener(settings.resolved_database_url, changes.publish)
-            listener.start()
+        opened = runtime.open_runtime(settings, runtime.Role.API)
+        service = core.Service.open(opened, executor)
+        app.state.service = service
+        await service.start()
         try:
             yield
         finally:
-            if listener is not None:
-                await asyncio.to_thread(listener.stop)
-            await executor.stop()
-            runtime.close()
+            await service.stop()
+            opened.close()
 
     app = FastAPI(title="jobsmith", version=jobsmith.__version__, description=DESCRIPTION, lifespan=lifespan,
                   openapi_url=None, docs_url=None, redoc_url=None)  # served by api.docs, behind the API keys

@@ -1,6 +1,7 @@
 """The one mapping from errors to HTTP: ``{"detail": <sentence>, "code": <machine code>}``.
 
-Every refusal below the API is a :class:`~jobsmith.domain.errors.JobsmithError`; request
+Every refusal below the API is a :class:`~jobsmith.domain.errors.JobsmithError`, whose kind (its
+class) becomes a status through :data:`STATUS`, the table of API.md; request
 validation and routing errors get the same shape. Anything else is a defect in jobsmith, logged
 with its traceback and answered with a 500 in the same shape (never an HTML page).
 """
@@ -24,6 +25,27 @@ log = logging.getLogger(__name__)
 RETRY_AFTER_S = 5
 DATASPACE_PREFIX = "/v1/dataspace/"
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 413: "too_large"}
+STATUS: dict[type[errors.JobsmithError], int] = {
+    errors.NotFound: 404, errors.Conflict: 409, errors.Gone: 410, errors.TooLarge: 413, errors.Invalid: 422,
+    errors.Unauthorized: 401, errors.Forbidden: 403, errors.Unavailable: 503}
+
+
+class Refusal(errors.JobsmithError):
+    """A refusal a face answers with its own status (a compatible face's 400, say), not its kind's."""
+
+    def __init__(self, detail: str, *, code: str, status: int) -> None:
+        super().__init__(detail, code=code)
+        self.status = status
+
+
+def status_of(error: errors.JobsmithError) -> int:
+    """The HTTP status of a refusal: its own for a :class:`Refusal`, else its kind's (400 if none)."""
+    if isinstance(error, Refusal):
+        return error.status
+    for kind in type(error).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]
+    return 400
 
 
 def problem(status: int, detail: str, code: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -39,10 +61,11 @@ def _sentence(error: dict[str, Any]) -> str:
 
 async def _jobsmith(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.JobsmithError)
-    headers = {"Retry-After": str(RETRY_AFTER_S)} if exc.status == 503 else None
-    if exc.status == 401:
+    status = status_of(exc)
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
+    if status == 401:
         headers = {"WWW-Authenticate": "Bearer"}
-    return problem(exc.status, exc.detail, exc.code, headers)
+    return problem(status, exc.detail, exc.code, headers)
 
 
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
@@ -86,7 +109,7 @@ def document(app: FastAPI) -> None:
     """Make the OpenAPI document tell the truth: a 422 has the same body as every other error."""
     from fastapi.openapi.utils import get_openapi
 
-    from jobsmith.domain import views
+    from jobsmith.api import schemas as views
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

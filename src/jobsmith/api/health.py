@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
+
+import anyio.to_thread
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
@@ -12,8 +13,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from jobsmith.api.deps import CallerDep, Services, ServicesDep
-from jobsmith.domain import errors
+from jobsmith.api.deps import CallerDep, ServiceDep
+from jobsmith.service import operations
 
 router = APIRouter(tags=["health"])
 
@@ -27,17 +28,8 @@ async def healthz() -> dict[str, str]:  # async: answered on the event loop, no 
 @router.head("/readyz", include_in_schema=False)
 @router.get("/readyz", summary="Readiness: database and storage reachable",
             responses={503: {"description": "a dependency is down"}})
-def readyz(services: ServicesDep) -> JSONResponse:
-    problems = []
-    try:
-        services.database.ping()
-    except errors.JobsmithError as exc:
-        problems.append(f"database: {exc.detail}")
-    try:
-        with tempfile.NamedTemporaryFile(dir=services.blobs.root, prefix=".ready-"):
-            pass
-    except OSError as exc:
-        problems.append(f"storage: {exc.strerror}")
+async def readyz(service: ServiceDep) -> JSONResponse:
+    problems = await service.operations.problems()
     if problems:
         return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503,
                             headers={"Retry-After": "5"})
@@ -45,13 +37,13 @@ def readyz(services: ServicesDep) -> JSONResponse:
 
 
 class JobsCollector:
-    """Reads the figures from the database at scrape time, so every process and machine agrees."""
+    """The figures read from the database at scrape time, so every process and machine agrees."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, figures: operations.Figures) -> None:
+        self.figures = figures
 
     def collect(self) -> Iterator[Metric]:
-        stats = self.services.admin.stats()
+        stats = self.figures.stats
         jobs = GaugeMetricFamily("jobsmith_jobs", "Jobs by state.", labels=["state"])
         for state, count in stats.by_state.items():
             jobs.add_metric([state], count)
@@ -62,15 +54,15 @@ class JobsCollector:
         buckets.append(("+Inf", stats.duration_count))
         yield HistogramMetricFamily("jobsmith_job_duration_seconds", "Run time of finished jobs.",
                                     buckets=buckets, sum_value=stats.duration_sum)
-        paused = self.services.admin.maintenance().paused
-        yield GaugeMetricFamily("jobsmith_maintenance_paused", "1 while claiming is paused.", value=int(paused))
+        yield GaugeMetricFamily("jobsmith_maintenance_paused", "1 while claiming is paused.",
+                                value=int(self.figures.paused))
         yield GaugeMetricFamily("jobsmith_local_workers", "Worker processes of this server.",
-                                value=self.services.settings.workers)
+                                value=self.figures.local_workers)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-def metrics(services: ServicesDep, _: CallerDep) -> Response:
+async def metrics(service: ServiceDep, _: CallerDep) -> Response:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(JobsCollector(services))
+    registry.register(JobsCollector(await anyio.to_thread.run_sync(service.operations.figures)))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST,
                     headers={"X-Server-Pid": str(os.getpid())})

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from jobsmith.domain import states
+from jobsmith.domain import jobs, states
 from jobsmith.store import db, models
 from jobsmith.store.database import Database
 
@@ -18,12 +18,7 @@ Job = models.Job
 DURATION_BUCKETS: tuple[float, ...] = (0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600)
 
 
-@dataclasses.dataclass(frozen=True)
-class MaintenanceState:
-    paused: bool
-    message: str
-    updated_at: dt.datetime | None
-    updated_by: str | None
+MaintenanceState = jobs.MaintenanceState
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Plain, immutable snapshots of rows, read with Core statements.
+"""Rows read into the domain's job snapshots (:mod:`jobsmith.domain.jobs`) with Core statements.
 
 Reads are the hot path of the API (every status poll), so they skip the ORM's identity map and
 instrumentation: a job is one Core row turned into a :class:`JobRecord`, its steps, inputs and
@@ -14,77 +14,18 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
+from jobsmith.domain import jobs
 from jobsmith.store import db, models
+
+StepRecord = jobs.StepRecord
+InputRecord = jobs.InputRecord
+ResultRecord = jobs.ResultRecord
+JobRecord = jobs.JobRecord
 
 JOBS: sa.Table = models.Job.__table__  # type: ignore[assignment]
 STEPS: sa.Table = models.JobStep.__table__  # type: ignore[assignment]
 INPUTS: sa.Table = models.JobInput.__table__  # type: ignore[assignment]
 RESULTS: sa.Table = models.JobResult.__table__  # type: ignore[assignment]
-
-
-@dataclasses.dataclass(frozen=True)
-class StepRecord:
-    position: int
-    name: str
-    state: str
-    started_at: dt.datetime | None
-    ended_at: dt.datetime | None
-    message: str | None
-
-
-@dataclasses.dataclass(frozen=True)
-class InputRecord:
-    input: str
-    name: str
-    size: int
-    sha256: str
-    media_type: str
-
-
-@dataclasses.dataclass(frozen=True)
-class ResultRecord:
-    path: str
-    size: int
-    sha256: str
-    media_type: str
-
-
-@dataclasses.dataclass(frozen=True)
-class JobRecord:
-    """A job as stored. ``steps``, ``inputs`` and ``results`` are empty unless loaded."""
-
-    seq: int
-    id: str
-    process: str
-    process_version: str
-    state: str
-    previous_state: str | None
-    state_detail: str | None
-    owner: str
-    target: str | None
-    labels: dict[str, str]
-    description: str | None
-    job_metadata: dict[str, Any]
-    parameters: dict[str, Any]
-    priority: int
-    attempts: int
-    max_retries: int
-    timeout_s: int
-    progress: float | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    queued_at: dt.datetime | None
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
-    expires_at: dt.datetime | None
-    duration_s: float | None
-    lease_token: str | None
-    lease_expires_at: dt.datetime | None
-    worker_id: str | None
-    files_removed: bool
-    steps: tuple[StepRecord, ...] = ()
-    inputs: tuple[InputRecord, ...] = ()
-    results: tuple[ResultRecord, ...] = ()
 
 
 def _rows_of(table: sa.Table, columns: Sequence[str]) -> sa.ScalarSelect[Any]:

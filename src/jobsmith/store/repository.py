@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import exc
 
-from jobsmith.domain import errors, states
+from jobsmith.domain import errors, jobs, states
 from jobsmith.store import db, models, records, transitions
 from jobsmith.store.database import Database
 
@@ -173,13 +173,14 @@ class Repository:
             raise errors.NotFound(f"no job {job_id}", code="job_not_found")
         return records.job(row)
 
-    def history(self, job_id: str) -> builtins.list[sa.Row[Any]]:
-        """Rows with ``time, from_state, to_state, actor, attempt, reason``, oldest first."""
+    def history(self, job_id: str) -> builtins.list[jobs.HistoryRecord]:
+        """Every state change of the job, oldest first."""
+        table = models.JobHistory
         with self.db.read() as tx:
-            return builtins.list(tx.execute(
-                sa.select(*models.JobHistory.__table__.c).join(Job, Job.seq == models.JobHistory.job_seq)
-                .where(Job.id == job_id).order_by(models.JobHistory.id)
-            ).all())
+            rows = tx.execute(
+                sa.select(table.time, table.from_state, table.to_state, table.actor, table.attempt, table.reason)
+                .join(Job, Job.seq == table.job_seq).where(Job.id == job_id).order_by(table.id)).all()
+        return [jobs.HistoryRecord(*row) for row in rows]
 
     def page(self, where: JobFilter, *, limit: int, after: int | None = None,
              before: int | None = None, details: bool = True) -> Page:

@@ -10,19 +10,21 @@ upload, metadata without ``assetRefs``), and a result zip laid out as dataspace 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import APIRouter, Header, Path, Request, Response
 from fastapi.responses import FileResponse, PlainTextResponse
-from starlette.concurrency import run_in_threadpool
 
-from jobsmith.api import service, uploads
-from jobsmith.api.deps import CallerDep, ServicesDep
-from jobsmith.api.files import StoredFileResponse
-from jobsmith.domain import errors, filenames, states, views
-from jobsmith.store import records
+from jobsmith.api import errors as api_errors
+from jobsmith.api import schemas as views
+from jobsmith.api.deps import Caller, CallerDep, ServiceDep
+from jobsmith.api.file_responses import StoredFileResponse, stored_file
+from jobsmith.api.native import uploads
+from jobsmith.domain import errors, filenames, jobs, states
+from jobsmith.service import core, requests
 
 router = APIRouter(prefix="/v1/dataspace", tags=["dataspace"])
 PROCESS = "profile"
@@ -38,25 +40,22 @@ def refusals_as_400() -> Iterator[None]:
     try:
         yield
     except errors.JobsmithError as refusal:
-        if refusal.status in _KEEP_STATUS:
+        if api_errors.status_of(refusal) in _KEEP_STATUS:
             raise
-        raise errors.JobsmithError(refusal.detail, code=refusal.code, status=400) from refusal
+        raise api_errors.Refusal(refusal.detail, code=refusal.code, status=400) from refusal
 
 
-def dataspace_job(job_id: JobId, services: ServicesDep, caller: CallerDep) -> records.JobRecord:
+async def dataspace_job(service: core.Service, caller: Caller, job_id: uuid.UUID) -> jobs.JobRecord:
     """The caller's ``profile`` job; any other (or unknown) job is a 400, as in EDPS."""
     with refusals_as_400():
-        job = services.jobs.get(str(job_id), owner=caller.scope())
+        job = await service.jobs.get(caller, str(job_id))
     if job.process != PROCESS:
-        raise errors.JobsmithError(f"job {job.id} is a {job.process!r} job, not an analysis job",
-                                   code="not_an_analysis_job", status=400)
+        raise api_errors.Refusal(f"job {job.id} is a {job.process!r} job, not an analysis job",
+                                 code="not_an_analysis_job", status=400)
     return job
 
 
-DataspaceJobDep = Annotated[records.JobRecord, Depends(dataspace_job)]
-
-
-def job_view(job: records.JobRecord, upload_url: str | None = None) -> views.DataspaceJob:
+def job_view(job: jobs.JobRecord, upload_url: str | None = None) -> views.DataspaceJob:
     return views.DataspaceJob(job_id=job.id, state=states.Status(job.state), state_detail=job.state_detail,
                               upload_url=upload_url)
 
@@ -66,15 +65,15 @@ def job_view(job: records.JobRecord, upload_url: str | None = None) -> views.Dat
                          "also has `upload_url` = `B/api/<job_id>`. Metadata without `assetRefs` is a 400. Keys of "
                          "`config` that are parameters of the `profile` process are used; others (the old "
                          "service's own tuning sections) are ignored. String values never appear on the plots.")
-def create(body: views.DataspaceCreate, services: ServicesDep, caller: CallerDep,
-           x_service_base_url: Annotated[str | None, Header()] = None) -> views.DataspaceJob:
+async def create(body: views.DataspaceCreate, service: ServiceDep, caller: CallerDep,
+                 x_service_base_url: Annotated[str | None, Header()] = None) -> views.DataspaceJob:
     with refusals_as_400():
         check_metadata(body.user_provided_edp_data)
-        known = services.processes.get(PROCESS).parameters.model_fields
+        known = service.operations.process(PROCESS).parameters.model_fields
         parameters = {key: value for key, value in body.config.items() if key in known}
-        create_body = views.JobCreate(process=PROCESS, metadata=body.user_provided_edp_data,
+        request = requests.JobRequest(process=PROCESS, metadata=body.user_provided_edp_data,
                                       parameters={**parameters, "anonymise_strings": True})
-        job, _ = service.create_job(services, caller, create_body, None)
+        job, _ = await service.jobs.create(caller, request)
     upload_url = f"{x_service_base_url.rstrip('/')}/api/{job.id}" if x_service_base_url else None
     return job_view(job, upload_url)
 
@@ -97,38 +96,39 @@ def check_metadata(metadata: dict[str, Any]) -> None:
              summary="Upload the data as the raw request body; queues the job",
              openapi_extra={"requestBody": {"content": {"application/octet-stream": {
                  "schema": {"type": "string", "format": "binary"}}}}})
-async def upload(job_id: JobId, filename: str, request: Request, services: ServicesDep,
+async def upload(job_id: JobId, filename: str, request: Request, service: ServiceDep,
                  caller: CallerDep) -> views.DataspaceJob:
-    await run_in_threadpool(dataspace_job, job_id, services, caller)
+    await dataspace_job(service, caller, job_id)
     with refusals_as_400():
-        return job_view(await uploads.receive_body(services, caller, job_id, filename, request, None))
+        return job_view(await uploads.receive_body(service, caller, job_id, filename, request, None))
 
 
 @router.post("/analysisjob/{job_id}/data/", response_model=None, include_in_schema=False)
-def upload_without_name(job: DataspaceJobDep) -> Response:
+async def upload_without_name(job_id: JobId, service: ServiceDep, caller: CallerDep) -> Response:
     """A raw upload whose file name is empty: a 400, as in EDPS.
 
     Without this route the router would answer 307 to ``/data`` (the multipart route), which a
     connector either does not follow or follows with a raw body that route cannot read.
     """
-    raise errors.JobsmithError(f"the upload to job {job.id} has no file name; post the file's bytes to "
-                               f".../data/<file name>, or post a multipart form to .../data",
-                               code="missing_filename", status=400)
+    job = await dataspace_job(service, caller, job_id)
+    raise api_errors.Refusal(f"the upload to job {job.id} has no file name; post the file's bytes to "
+                             f".../data/<file name>, or post a multipart form to .../data",
+                             code="missing_filename", status=400)
 
 
 @router.post("/analysisjob/{job_id}/data", response_model=views.DataspaceJob, responses=PROBLEMS,
              summary="Upload the data as multipart form data (field `upload_file`); queues the job")
-async def upload_form(job_id: JobId, request: Request, services: ServicesDep,
+async def upload_form(job_id: JobId, request: Request, service: ServiceDep,
                       caller: CallerDep) -> views.DataspaceJob:
-    await run_in_threadpool(dataspace_job, job_id, services, caller)
+    await dataspace_job(service, caller, job_id)
     with refusals_as_400():
-        return job_view(await uploads.receive_form(services, caller, job_id, request, "upload_file", None))
+        return job_view(await uploads.receive_form(service, caller, job_id, request, "upload_file", None))
 
 
 @router.get("/analysisjob/{job_id}/status", response_model=views.DataspaceJob, responses=PROBLEMS,
             summary="The job's state")
-def status(job: DataspaceJobDep) -> views.DataspaceJob:
-    return job_view(job)
+async def status(job_id: JobId, service: ServiceDep, caller: CallerDep) -> views.DataspaceJob:
+    return job_view(await dataspace_job(service, caller, job_id))
 
 
 @router.get("/analysisjob/{job_id}/result", response_class=FileResponse, responses=PROBLEMS,
@@ -136,9 +136,8 @@ def status(job: DataspaceJobDep) -> views.DataspaceJob:
             description="Exactly one JSON file at the root, `{assetId}_{assetVersion}.json` from the first asset "
                         "reference (`{assetId}.json` without a version), `report.pdf` at the root and the plots "
                         "under `<dataset name>/`.")
-def result(job: DataspaceJobDep, services: ServicesDep) -> FileResponse:
-    with refusals_as_400():
-        service.ensure_results(job)
+async def result(job_id: JobId, service: ServiceDep, caller: CallerDep) -> FileResponse:
+    job = await dataspace_job(service, caller, job_id)
     edp_name = edp_file_name(job.job_metadata, job.id)
 
     def layout(path: str) -> str | None:
@@ -146,7 +145,8 @@ def result(job: DataspaceJobDep, services: ServicesDep) -> FileResponse:
             return edp_name
         return None if path.endswith((".json", ".html")) and "/" not in path else path
 
-    archive = services.blobs.results_zip(job.id, name="dataspace-results.zip", layout=layout)
+    with refusals_as_400():
+        archive = await service.downloads.archive(job, "dataspace", layout)
     return StoredFileResponse(archive, media_type="application/zip", filename=f"{job.id}-result.zip")
 
 
@@ -161,35 +161,40 @@ def edp_file_name(metadata: dict[str, Any], job_id: str) -> str:
 
 @router.get("/analysisjob/{job_id}/report", response_class=FileResponse, responses=PROBLEMS,
             summary="The PDF report once COMPLETED")
-def report(job: DataspaceJobDep, services: ServicesDep) -> FileResponse:
-    with refusals_as_400():
-        service.ensure_results(job)
-        path = services.blobs.result_path(job.id, "report.pdf")
-    if not path.is_file():
-        raise errors.JobsmithError(f"job {job.id} has no report", code="no_report", status=400)
-    return StoredFileResponse(path, media_type="application/pdf", filename="report.pdf")
+async def report(job_id: JobId, service: ServiceDep, caller: CallerDep) -> FileResponse:
+    job = await dataspace_job(service, caller, job_id)
+    try:
+        with refusals_as_400():
+            found = await service.downloads.result(caller, job.id, "report.pdf")
+    except api_errors.Refusal as refusal:
+        if refusal.code != "result_not_found":
+            raise
+        raise api_errors.Refusal(f"job {job.id} has no report", code="no_report", status=400) from None
+    return stored_file(dataclasses.replace(found, filename="report.pdf"))
 
 
 @router.get("/analysisjob/{job_id}/log", response_class=PlainTextResponse, responses={
     **PROBLEMS, 204: {"description": "no log yet"}}, summary="The job's log; 204 while there is none")
-def log(job: DataspaceJobDep, services: ServicesDep) -> Response:
+async def log(job_id: JobId, service: ServiceDep, caller: CallerDep) -> Response:
+    job = await dataspace_job(service, caller, job_id)
     with refusals_as_400():
-        service.ensure_files(job, "log")
-    text = services.blobs.read_log(job.id)
+        text = await service.downloads.log(caller, job.id)
     return PlainTextResponse(text) if text else Response(status_code=204)
 
 
 @router.post("/analysisjob/{job_id}/cancel", status_code=204, response_class=Response, responses=PROBLEMS,
              summary="Cancel the job (also while it waits for data)")
-def cancel(job: DataspaceJobDep, services: ServicesDep) -> Response:
+async def cancel(job_id: JobId, service: ServiceDep, caller: CallerDep) -> Response:
+    job = await dataspace_job(service, caller, job_id)
     with refusals_as_400():
-        service.cancel(services, job)
+        await service.jobs.cancel(caller, job.id)
     return Response(status_code=204)
 
 
 @router.delete("/analysisjob/{job_id}", response_model=views.DataspaceJob, responses=PROBLEMS,
                summary="Delete the job's files; the record stays, in state DELETED")
-def delete(job: DataspaceJobDep, services: ServicesDep) -> views.DataspaceJob:
+async def delete(job_id: JobId, service: ServiceDep, caller: CallerDep) -> views.DataspaceJob:
+    job = await dataspace_job(service, caller, job_id)
     with refusals_as_400():
-        return job_view(service.delete(services, job))
+        return job_view(await service.jobs.delete(caller, job.id))
 

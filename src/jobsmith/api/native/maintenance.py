@@ -5,29 +5,26 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from jobsmith.api import presenters
-from jobsmith.api.deps import AdminDep, CallerDep, ServicesDep
-from jobsmith.domain import views
+from jobsmith.api import schemas as views
+from jobsmith.api.deps import AdminDep, CallerDep, ServiceDep
 
 router = APIRouter(prefix="/v1/maintenance", tags=["maintenance"])
 
 
 @router.get("", response_model=views.Maintenance, summary="Whether queued jobs are held back")
-def get_maintenance(services: ServicesDep, _: CallerDep) -> views.Maintenance:
-    return presenters.maintenance(services.admin.maintenance())
+async def get_maintenance(service: ServiceDep, _: CallerDep) -> views.Maintenance:
+    return presenters.maintenance(await service.operations.maintenance())
 
 
 @router.put("", response_model=views.Maintenance, summary="Pause or resume starting queued jobs",
             description="While paused no queued job starts; running jobs finish; jobs can still be created. "
                         "Admin only when API keys are configured.",
             responses={403: {"model": views.Problem}})
-def put_maintenance(body: views.MaintenanceChange, services: ServicesDep, caller: AdminDep) -> views.Maintenance:
-    row = services.admin.set_maintenance(body.paused, body.message, caller.owner)
-    if not body.paused:
-        for _ in range(max(1, services.settings.workers)):
-            services.executor.notify()
-    return presenters.maintenance(row)
+async def put_maintenance(body: views.MaintenanceChange, service: ServiceDep, caller: AdminDep) -> views.Maintenance:
+    return presenters.maintenance(await service.operations.set_maintenance(caller, body.paused, body.message))
 
 
 @router.get("/history", response_model=views.MaintenanceHistory, summary="Every maintenance change, newest first")
-def maintenance_history(services: ServicesDep, _: CallerDep) -> views.MaintenanceHistory:
-    return views.MaintenanceHistory(results=[presenters.maintenance(r) for r in services.admin.maintenance_history()])
+async def maintenance_history(service: ServiceDep, _: CallerDep) -> views.MaintenanceHistory:
+    history = await service.operations.maintenance_history()
+    return views.MaintenanceHistory(results=[presenters.maintenance(r) for r in history])

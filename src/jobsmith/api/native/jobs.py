@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
-import functools
-import time
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import FileResponse, PlainTextResponse
-from starlette.concurrency import run_in_threadpool
 
-from jobsmith.api import changes, paging, presenters, service, uploads
-from jobsmith.api.files import StoredFileResponse
-from jobsmith.api.deps import CallerDep, Caller, Services, ServicesDep
-from jobsmith.domain import errors, states, views
-from jobsmith.store import records, repository
+from jobsmith.api import paging, preferences, presenters
+from jobsmith.api import schemas as views
+from jobsmith.api.deps import CallerDep, ServiceDep
+from jobsmith.api.file_responses import stored_file
+from jobsmith.api.native import uploads
+from jobsmith.domain import errors, jobs, states
+from jobsmith.service import requests
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -37,22 +34,7 @@ _FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
 JobId = Annotated[uuid.UUID, Path(description="The job's id (a UUID).")]
 
 
-async def owned_job(job_id: JobId, services: ServicesDep, caller: CallerDep) -> records.JobRecord:
-    """The job if the caller may see it; another owner's job is a 404, as if it did not exist."""
-    return await services.read(functools.partial(services.jobs.get, str(job_id), owner=caller.scope()))
-
-
-async def owned_job_row(job_id: JobId, services: ServicesDep, caller: CallerDep) -> records.JobRecord:
-    """As :func:`owned_job`, without the steps, inputs and results (the job's row alone)."""
-    return await services.read(functools.partial(services.jobs.get, str(job_id), owner=caller.scope(),
-                                                 details=False))
-
-
-OwnedJob = Annotated[records.JobRecord, Depends(owned_job)]
-OwnedJobRow = Annotated[records.JobRecord, Depends(owned_job_row)]
-
-
-def _view(request: Request, job: records.JobRecord) -> views.JobView:
+def _view(request: Request, job: jobs.JobRecord) -> views.JobView:
     return presenters.job_view(job, str(request.base_url))
 
 
@@ -62,18 +44,17 @@ def _view(request: Request, job: records.JobRecord) -> views.JobView:
              description="QUEUED at once when the process needs no uploaded file, else WAITING_FOR_DATA. "
                          "With an `Idempotency-Key` header a retry with the same key and body returns the "
                          "first job with 200; the same key with another body is a 409.")
-async def create(body: views.JobCreate, request: Request, response: Response, services: ServicesDep,
+async def create(body: views.JobCreate, request: Request, response: Response, service: ServiceDep,
                  caller: CallerDep, idempotency_key: Annotated[str | None, Header()] = None) -> views.JobView:
-    job, created = await services.write(functools.partial(service.create_job, services, caller, body,
-                                                          idempotency_key))
+    job, created = await service.jobs.create(caller, body.request(), idempotency_key)
     response.status_code = 201 if created else 200
     response.headers["Location"] = presenters.links(str(request.base_url), job.id).self
     return _view(request, job)
 
 
 @router.get("", response_model=views.JobList, responses=PROBLEMS, summary="List jobs, newest first")
-def list_jobs(
-    request: Request, services: ServicesDep, caller: CallerDep,
+async def list_jobs(
+    request: Request, service: ServiceDep, caller: CallerDep,
     state: Annotated[str | None, Query(description="Comma list of states.")] = None,
     process: Annotated[str | None, Query()] = None,
     target: Annotated[str | None, Query(description="Comma list of targets.")] = None,
@@ -86,19 +67,17 @@ def list_jobs(
     cursor: Annotated[str | None, Query()] = None,
     fields: Annotated[str | None, Query(description="Comma list of fields to return besides id.")] = None,
 ) -> views.JobList:
-    where = _filter(caller, state, process, target, owner, label, active, created_after, created_before)
-    if caller.scope() is not None and owner is not None and owner != caller.scope():
-        return views.JobList(results=[], next=None, previous=None)  # only ever one's own jobs
-    return list_page(request, services, where, limit, cursor, fields)
+    query = _query(state, process, target, owner, label, active, created_after, created_before)
+    return await list_page(request, service, caller, query, limit, cursor, fields)
 
 
-def list_page(request: Request, services: Services, where: repository.JobFilter, limit: int,
-              cursor: str | None, fields: str | None) -> views.JobList:
+async def list_page(request: Request, service: ServiceDep, caller: CallerDep, query: requests.JobQuery, limit: int,
+                    cursor: str | None, fields: str | None) -> views.JobList:
     """One page of a job list with absolute next/previous URLs (also used by per-target lists)."""
     wanted = _fields(fields)
     after, before = paging.decode(cursor) if cursor else (None, None)
     details = wanted is None or bool(wanted & presenters.DETAIL_FIELDS)
-    page = services.jobs.page(where, limit=limit, after=after, before=before, details=details)
+    page = await service.jobs.page(caller, query, limit=limit, after=after, before=before, details=details)
     base = str(request.base_url)
     results = [presenters.partial_view(j, base, wanted) if wanted is not None
                else presenters.job_view(j, base).model_dump(mode="json") for j in page.jobs]
@@ -110,9 +89,9 @@ def list_page(request: Request, services: Services, where: repository.JobFilter,
         if page.has_previous and page.first_seq is not None else None)
 
 
-def _filter(caller: Caller, state: str | None, process: str | None, target: str | None, owner: str | None,
-            label: list[str], active: bool | None, created_after: dt.datetime | None,
-            created_before: dt.datetime | None) -> repository.JobFilter:
+def _query(state: str | None, process: str | None, target: str | None, owner: str | None,
+           label: list[str], active: bool | None, created_after: dt.datetime | None,
+           created_before: dt.datetime | None) -> requests.JobQuery:
     if any("\x00" in text for text in (state or "", process or "", target or "", owner or "", *label)):
         raise errors.Invalid("a filter holds a NUL character", code="bad_filter")
     for moment in (created_after, created_before):
@@ -130,9 +109,8 @@ def _filter(caller: Caller, state: str | None, process: str | None, target: str 
         if not sep or not key:
             raise errors.Invalid(f"label filter {item!r} must be key:value", code="bad_label")
         labels.append((key, value))
-    scope = caller.scope()
-    return repository.JobFilter(
-        owner=scope if scope is not None else owner, states=wanted_states, processes=_split(process),
+    return requests.JobQuery(
+        owner=owner, states=wanted_states, processes=_split(process),
         targets=_split(target), labels=labels, active=active, created_after=created_after,
         created_before=created_before)
 
@@ -167,88 +145,62 @@ def _fields(fields: str | None) -> frozenset[str] | None:
             description="With `Prefer: wait=N` (seconds, at most 30) the answer waits until the job's state "
                         "changes (with `until=final`: until it is final) or the time is up, whichever comes "
                         "first: one request instead of many polls. A final job is answered at once.")
-async def get_job(job_id: JobId, request: Request, services: ServicesDep, caller: CallerDep,
+async def get_job(job_id: JobId, request: Request, service: ServiceDep, caller: CallerDep,
                   response: Response, prefer: Annotated[str | None, Header()] = None,
                   until: Annotated[Literal["change", "final"], Query(
                       description="With `Prefer: wait=N`: answer on the next change of state (`change`), "
                                   "or only once the job is final (`final`).")] = "change",
                   ) -> views.JobView:
-    wait = changes.requested_wait(prefer)
-    read = functools.partial(services.jobs.get, str(job_id), owner=caller.scope())
+    wait = preferences.requested_wait(prefer)
     if not wait:
-        return _view(request, await services.read(read))
+        return _view(request, await service.jobs.get(caller, str(job_id)))
     response.headers["Preference-Applied"] = f"wait={wait:g}"
-    async with services.changes.listening(str(job_id)) as changed:
-        job = await services.read(read)
-        deadline = time.monotonic() + wait
-        first = job.state
-        while (until == "final" or job.state == first) and not states.Status(job.state).is_terminal():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            woken = False
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(min(remaining, changes.RECHECK_S)):  # no task per wait, unlike wait_for
-                    woken = await changed.event.wait()
-            changed.event.clear()
-            if woken and until == "final" and not changed.maybe_final:
-                continue  # a step on the way (claimed, say): the job cannot be final, nothing to read
-            changed.maybe_final = False
-            job = await services.read(read)
-    return _view(request, job)
+    return _view(request, await service.jobs.wait(caller, str(job_id), wait, until_final=until == "final"))
 
 
 @router.patch("/{job_id}", response_model=views.JobView, responses=PROBLEMS,
               summary="Change a job's description, labels or priority",
               description="Priority can change only while the job waits for data or is queued (else 409).")
-def patch_job(job: OwnedJob, body: views.JobPatch, request: Request, services: ServicesDep,
-              caller: CallerDep) -> views.JobView:
-    changes = body.model_dump(exclude_unset=True)
-    if not changes:
-        return _view(request, job)
-    return _view(request, services.jobs.patch(job.id, caller.scope(), changes))
+async def patch_job(job_id: JobId, body: views.JobPatch, request: Request, service: ServiceDep,
+                    caller: CallerDep) -> views.JobView:
+    return _view(request, await service.jobs.patch(caller, str(job_id), body.model_dump(exclude_unset=True)))
 
 
 @router.get("/{job_id}/history", response_model=list[views.HistoryEntry], responses=PROBLEMS,
             summary="Every state change of a job, oldest first")
-def history(job: OwnedJob, services: ServicesDep) -> list[views.HistoryEntry]:
-    return [presenters.history_entry(row) for row in services.jobs.history(job.id)]
+async def history(job_id: JobId, service: ServiceDep, caller: CallerDep) -> list[views.HistoryEntry]:
+    return [presenters.history_entry(row) for row in await service.jobs.history(caller, str(job_id))]
 
 
 @router.post("/{job_id}/cancel", status_code=202, response_model=views.JobView, responses=PROBLEMS,
              summary="Cancel a job",
              description="CANCELLED at once when nobody runs it; CANCELLATION_REQUESTED while its running "
                          "work is stopped (killed after a grace period if it does not stop).")
-def cancel(job: OwnedJob, request: Request, services: ServicesDep) -> views.JobView:
-    return _view(request, service.cancel(services, job))
+async def cancel(job_id: JobId, request: Request, service: ServiceDep, caller: CallerDep) -> views.JobView:
+    return _view(request, await service.jobs.cancel(caller, str(job_id)))
 
 
 @router.delete("/{job_id}", response_model=views.JobView, responses=PROBLEMS,
                summary="Delete a job's files; the record stays, in state DELETED")
-def delete(job: OwnedJob, request: Request, services: ServicesDep) -> views.JobView:
-    return _view(request, service.delete(services, job))
+async def delete(job_id: JobId, request: Request, service: ServiceDep, caller: CallerDep) -> views.JobView:
+    return _view(request, await service.jobs.delete(caller, str(job_id)))
 
 
 @router.post("/{job_id}/queue", status_code=202, response_model=views.JobView, responses=PROBLEMS,
              summary="Queue a job that is waiting for data (processes taking several files per input)")
-def queue(job: OwnedJob, request: Request, services: ServicesDep) -> views.JobView:
-    return _view(request, service.queue(services, job))
+async def queue(job_id: JobId, request: Request, service: ServiceDep, caller: CallerDep) -> views.JobView:
+    return _view(request, await service.jobs.queue(caller, str(job_id)))
 
 
 @router.get("/{job_id}/log", response_class=PlainTextResponse, responses=PROBLEMS, summary="The job's log so far")
-def job_log(job: OwnedJobRow, services: ServicesDep) -> PlainTextResponse:
-    service.ensure_files(job, "log")
-    return PlainTextResponse(services.blobs.read_log(job.id))
+async def job_log(job_id: JobId, service: ServiceDep, caller: CallerDep) -> PlainTextResponse:
+    return PlainTextResponse(await service.downloads.log(caller, str(job_id)))
 
 
 @router.head("/{job_id}/results", include_in_schema=False)
 @router.get("/{job_id}/results", response_class=FileResponse, responses=PROBLEMS, summary="All results as one zip")
-async def results_zip(job: OwnedJobRow, services: ServicesDep) -> FileResponse:
-    service.ensure_results(job)
-    path = services.blobs.zip_path(job.id)
-    if not path.is_file():  # the worker prepares it as the job completes; built here only if it could not
-        path = await run_in_threadpool(services.blobs.results_zip, job.id)
-    return StoredFileResponse(path, media_type="application/zip", filename=f"{job.id}-results.zip")
+async def results_zip(job_id: JobId, service: ServiceDep, caller: CallerDep) -> FileResponse:
+    return stored_file(await service.downloads.results_zip(caller, str(job_id)))
 
 
 @router.head("/{job_id}/results/{path:path}", include_in_schema=False)
@@ -256,25 +208,15 @@ async def results_zip(job: OwnedJobRow, services: ServicesDep) -> FileResponse:
             summary="One result file",
             description="With its media type, an ETag (its sha256), `If-None-Match` / `If-Modified-Since` (304), "
                         "HEAD, and Range support (an unsatisfiable range: 416).")
-def result_file(job: OwnedJob, path: str, services: ServicesDep) -> FileResponse:
-    service.ensure_results(job)
-    entry = next((r for r in job.results if r.path == path), None)
-    if entry is None:
-        raise errors.NotFound(f"job {job.id} has no result {path!r}", code="result_not_found")
-    return StoredFileResponse(services.blobs.result_path(job.id, path), media_type=entry.media_type,
-                              headers={"ETag": f'"{entry.sha256}"'})
+async def result_file(job_id: JobId, path: str, service: ServiceDep, caller: CallerDep) -> FileResponse:
+    return stored_file(await service.downloads.result(caller, str(job_id), path))
 
 
 @router.head("/{job_id}/inputs/{filename}", include_in_schema=False)
 @router.get("/{job_id}/inputs/{filename}", response_class=FileResponse, responses=PROBLEMS,
             summary="Download an uploaded input")
-def input_file(job: OwnedJob, filename: str, services: ServicesDep) -> FileResponse:
-    service.ensure_files(job, "inputs")
-    entry = next((i for i in job.inputs if i.name == filename), None)
-    if entry is None:
-        raise errors.NotFound(f"job {job.id} has no input {filename!r}", code="input_not_found")
-    return StoredFileResponse(services.blobs.input_path(job.id, entry.name), media_type=entry.media_type,
-                              headers={"ETag": f'"{entry.sha256}"'})
+async def input_file(job_id: JobId, filename: str, service: ServiceDep, caller: CallerDep) -> FileResponse:
+    return stored_file(await service.downloads.input(caller, str(job_id), filename))
 
 
 @router.put("/{job_id}/inputs/{filename}", response_model=views.JobView, responses={**PROBLEMS, 413: {
@@ -286,10 +228,10 @@ def input_file(job: OwnedJob, filename: str, services: ServicesDep) -> FileRespo
     openapi_extra={"parameters": _CHECKSUM_HEADERS,
                    "requestBody": {"content": {"application/octet-stream": {"schema": {"type": "string",
                                                                                        "format": "binary"}}}}})
-async def upload(job_id: JobId, filename: str, request: Request, services: ServicesDep, caller: CallerDep,
+async def upload(job_id: JobId, filename: str, request: Request, service: ServiceDep, caller: CallerDep,
                  input: Annotated[str | None, Query(description="The process input to fill.")] = None,
                  ) -> views.JobView:
-    return _view(request, await uploads.receive_body(services, caller, job_id, filename, request, input))
+    return _view(request, await uploads.receive_body(service, caller, job_id, filename, request, input))
 
 
 @router.post("/{job_id}/inputs", response_model=views.JobView, responses={**PROBLEMS, 413: {"model": views.Problem}},
@@ -297,6 +239,6 @@ async def upload(job_id: JobId, filename: str, request: Request, services: Servi
              description="Every file is checked before any is recorded: the request fills the inputs it names or "
                          "changes nothing. A checksum header is verified when the form holds one file.",
              openapi_extra={"parameters": _CHECKSUM_HEADERS})
-async def upload_form(job_id: JobId, request: Request, services: ServicesDep, caller: CallerDep,
+async def upload_form(job_id: JobId, request: Request, service: ServiceDep, caller: CallerDep,
                       input: Annotated[str | None, Query()] = None) -> views.JobView:
-    return _view(request, await uploads.receive_form(services, caller, job_id, request, "file", input))
+    return _view(request, await uploads.receive_form(service, caller, job_id, request, "file", input))

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator
 from jobsmith.domain import states
 
 RECHECK_S = 1.0
-MAX_WAIT_S = 30.0
 _NOT_FINAL = frozenset(s.value for s in states.Status if not s.is_terminal())
 
 
@@ -81,15 +80,3 @@ class ChangeFeed:
                 waiters.discard(waiter)
                 if not waiters:
                     del self._waiters[job_id]
-
-
-def requested_wait(prefer: str | None) -> float:
-    """Seconds asked for by ``Prefer: wait=N`` (RFC 7240), capped at :data:`MAX_WAIT_S`; 0 if none."""
-    for preference in (prefer or "").split(","):
-        name, _, value = preference.strip().partition("=")
-        if name.strip().lower() == "wait":
-            try:
-                return max(0.0, min(MAX_WAIT_S, float(value.strip().strip('"'))))
-            except ValueError:
-                return 0.0
-    return 0.0

@@ -1,6 +1,8 @@
 """What clients send and see: the typed bodies of the HTTP contract (API.md).
 
-These are API schemas, kept apart from the database rows in :mod:`jobsmith.store.models`.
+These are API schemas, kept apart from the database rows (:mod:`jobsmith.store.models`) and from
+the domain's snapshots (:mod:`jobsmith.domain.jobs`); :mod:`jobsmith.api.presenters` maps the latter
+to these.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any, Literal
 import pydantic
 
 from jobsmith.domain import states
+from jobsmith.service import requests
 
 Timestamp = pydantic.AwareDatetime
 
@@ -213,6 +216,14 @@ class JobCreate(_Storable):
             if not key or ":" in key or len(key) > 100:
                 raise ValueError(f"label key {key!r} must be 1-100 characters without ':'")
         return labels
+
+    def request(self) -> requests.JobRequest:
+        """What the service is asked for."""
+        return requests.JobRequest(
+            process=self.process, parameters=self.parameters, metadata=self.metadata, target=self.target,
+            labels=self.labels, description=self.description, priority=self.priority, timeout_s=self.timeout_s,
+            max_retries=self.max_retries,
+            inputs={name: ref.model_dump(exclude_none=True) for name, ref in self.inputs.items()})
 
 
 class JobPatch(_Storable):

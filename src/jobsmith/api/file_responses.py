@@ -12,6 +12,7 @@ from starlette.responses import FileResponse, MalformedRangeHeader, RangeNotSati
 from starlette.types import Receive, Scope, Send
 
 from jobsmith.domain import errors
+from jobsmith.service import downloads
 
 INLINE_MAX = 256 * 1024
 _NOT_MODIFIED_HEADERS = (b"etag", b"last-modified", b"cache-control", b"content-location", b"expires", b"vary")
@@ -90,3 +91,9 @@ class StoredFileResponse(FileResponse):
             (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
             (b"content-range", f"bytes */{size}".encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+def stored_file(found: downloads.StoredFile) -> StoredFileResponse:
+    """The response for a file the service found: its media type, its sha256 as the ETag, a download name."""
+    headers = {"ETag": f'"{found.sha256}"'} if found.sha256 else None
+    return StoredFileResponse(found.path, media_type=found.media_type, filename=found.filename, headers=headers)

@@ -1,0 +1,1 @@
+"""The EDPS-compatible dataspace face (``/v1/dataspace``)."""

@@ -1,0 +1,1 @@
+"""The native face (``/v1``): jobs, their files, processes and maintenance."""

@@ -1,0 +1,98 @@
+"""Jobs as the rest of jobsmith sees them: immutable snapshots, free of SQL and HTTP.
+
+The store reads rows into these (:mod:`jobsmith.store.records`); the service hands them to the
+faces, whose presenters turn them into each face's views.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+
+@dataclasses.dataclass(frozen=True)
+class StepRecord:
+    position: int
+    name: str
+    state: str
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    message: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class InputRecord:
+    input: str
+    name: str
+    size: int
+    sha256: str
+    media_type: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ResultRecord:
+    path: str
+    size: int
+    sha256: str
+    media_type: str
+
+
+@dataclasses.dataclass(frozen=True)
+class JobRecord:
+    """A job as stored. ``steps``, ``inputs`` and ``results`` are empty unless loaded."""
+
+    seq: int
+    id: str
+    process: str
+    process_version: str
+    state: str
+    previous_state: str | None
+    state_detail: str | None
+    owner: str
+    target: str | None
+    labels: dict[str, str]
+    description: str | None
+    job_metadata: dict[str, Any]
+    parameters: dict[str, Any]
+    priority: int
+    attempts: int
+    max_retries: int
+    timeout_s: int
+    progress: float | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    queued_at: dt.datetime | None
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    expires_at: dt.datetime | None
+    duration_s: float | None
+    lease_token: str | None
+    lease_expires_at: dt.datetime | None
+    worker_id: str | None
+    files_removed: bool
+    steps: tuple[StepRecord, ...] = ()
+    inputs: tuple[InputRecord, ...] = ()
+    results: tuple[ResultRecord, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class HistoryRecord:
+    """One state change of a job: when, from what to what, who caused it, in which attempt, why."""
+
+    time: dt.datetime
+    from_state: str | None
+    to_state: str
+    actor: str
+    attempt: int
+    reason: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class MaintenanceState:
+    """Whether claiming is paused, and the last change's message, time and author."""
+
+    paused: bool
+    message: str
+    updated_at: dt.datetime | None
+    updated_by: str | None

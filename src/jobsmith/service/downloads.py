@@ -1,0 +1,92 @@
+"""Reading what a job has produced or received: its log, result files, archives and inputs.
+
+The worker writes every one of these files (results sealed as the job completes, archives
+included); the service only finds them, after checking that the job may be read at all: a deleted
+or expired job's files are gone (410), results exist once the job is COMPLETED (409).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+from collections.abc import Callable
+
+import anyio.to_thread
+
+from jobsmith.domain import errors, jobs, states
+from jobsmith.service import backend, callers
+
+S = states.Status
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredFile:
+    """A file to send: where it is, its media type, its sha256 if known (the ETag), and a download name."""
+
+    path: pathlib.Path
+    media_type: str
+    sha256: str | None = None
+    filename: str | None = None
+
+
+class DownloadService:
+    """Finding a job's files for a face to send."""
+
+    def __init__(self, back: backend.Backend) -> None:
+        self.backend = back
+
+    async def _job(self, caller: callers.Caller, job_id: str, *, details: bool) -> jobs.JobRecord:
+        return await self.backend.read(lambda: self.backend.jobs.get(job_id, owner=caller.scope(), details=details))
+
+    async def log(self, caller: callers.Caller, job_id: str) -> str:
+        """The job's log so far ("" before its first line)."""
+        job = await self._job(caller, job_id, details=False)
+        ensure_files(job, "log")
+        return await anyio.to_thread.run_sync(self.backend.blobs.read_log, job.id)
+
+    async def result(self, caller: callers.Caller, job_id: str, path: str) -> StoredFile:
+        job = await self._job(caller, job_id, details=True)
+        ensure_results(job)
+        entry = next((r for r in job.results if r.path == path), None)
+        if entry is None:
+            raise errors.NotFound(f"job {job.id} has no result {path!r}", code="result_not_found")
+        return StoredFile(self.backend.blobs.result_path(job.id, path), entry.media_type, entry.sha256)
+
+    async def results_zip(self, caller: callers.Caller, job_id: str) -> StoredFile:
+        """Every result in one zip, as the worker sealed it when the job completed."""
+        job = await self._job(caller, job_id, details=False)
+        ensure_results(job)
+        path = self.backend.blobs.zip_path(job.id)
+        if not path.is_file():
+            path = await anyio.to_thread.run_sync(self.backend.blobs.results_zip, job.id)
+        return StoredFile(path, "application/zip", filename=f"{job.id}-results.zip")
+
+    async def archive(self, job: jobs.JobRecord, name: str, layout: Callable[[str], str | None]) -> pathlib.Path:
+        ensure_results(job)
+        return await anyio.to_thread.run_sync(
+            lambda: self.backend.blobs.results_zip(job.id, name=f"{name}-results.zip", layout=layout))
+
+    async def input(self, caller: callers.Caller, job_id: str, filename: str) -> StoredFile:
+        job = await self._job(caller, job_id, details=True)
+        ensure_files(job, "inputs")
+        entry = next((i for i in job.inputs if i.name == filename), None)
+        if entry is None:
+            raise errors.NotFound(f"job {job.id} has no input {filename!r}", code="input_not_found")
+        return StoredFile(self.backend.blobs.input_path(job.id, entry.name), entry.media_type, entry.sha256)
+
+
+def ensure_files(job: jobs.JobRecord, what: str) -> None:
+    """410 for the files of a deleted or expired job (its view stays readable)."""
+    verb = "is" if what == "log" else "are"
+    if job.state == S.DELETED:
+        raise errors.Gone(f"job {job.id} was deleted; its {what} {verb} gone", code="job_deleted")
+    if job.files_removed:
+        raise errors.Gone(f"the {what} of job {job.id} expired with its retention period and "
+                          f"{'was' if what == 'log' else 'were'} removed", code="job_expired")
+
+
+def ensure_results(job: jobs.JobRecord) -> None:
+    ensure_files(job, "results")
+    if job.state != S.COMPLETED:
+        raise errors.Conflict(f"job {job.id} is {job.state}; results exist once it is COMPLETED",
+                              code="not_completed")

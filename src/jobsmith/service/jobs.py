@@ -1,0 +1,161 @@
+"""Jobs as clients change and read them: create, read (and wait), list, history, patch, queue,
+cancel, delete. Every face calls these; none of them knows HTTP.
+
+Owner scoping lives here: a caller who is not an admin reaches only their own jobs, and another
+owner's job is :class:`~jobsmith.domain.errors.NotFound`, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import functools
+import hashlib
+import json
+import time
+from typing import Any
+
+import anyio.to_thread
+
+from jobsmith.domain import errors, jobs, states
+from jobsmith.service import backend, callers, changes, requests
+from jobsmith.store import repository
+
+S = states.Status
+Page = repository.Page
+
+
+class JobService:
+    """The lifecycle operations of jobs. Async: database calls go through the backend's one convention."""
+
+    def __init__(self, back: backend.Backend) -> None:
+        self.backend = back
+
+    # -- reading -----------------------------------------------------------------------------
+    async def get(self, caller: callers.Caller, job_id: str, *, details: bool = True) -> jobs.JobRecord:
+        """The caller's job (with steps, inputs and results unless ``details`` is False)."""
+        return await self.backend.read(functools.partial(
+            self.backend.jobs.get, job_id, owner=caller.scope(), details=details))
+
+    async def wait(self, caller: callers.Caller, job_id: str, wait_s: float, *, until_final: bool) -> jobs.JobRecord:
+        """The job once its state changed (``until_final``: once it is final), or after ``wait_s``.
+
+        A final job is answered at once. Waiters are woken by announcements (:mod:`changes`), and
+        re-read the job at least every :data:`changes.RECHECK_S` whatever they hear.
+        """
+        read = functools.partial(self.backend.jobs.get, job_id, owner=caller.scope())
+        async with self.backend.changes.listening(job_id) as changed:
+            job = await self.backend.read(read)
+            deadline = time.monotonic() + wait_s
+            first = job.state
+            while (until_final or job.state == first) and not S(job.state).is_terminal():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                woken = False
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(min(remaining, changes.RECHECK_S)):  # no task per wait
+                        woken = await changed.event.wait()
+                changed.event.clear()
+                if woken and until_final and not changed.maybe_final:
+                    continue  # a step on the way (claimed, say): the job cannot be final, nothing to read
+                changed.maybe_final = False
+                job = await self.backend.read(read)
+        return job
+
+    async def page(self, caller: callers.Caller, query: requests.JobQuery, *, limit: int, after: int | None,
+                   before: int | None, details: bool) -> Page:
+        """One page of the caller's jobs, newest first; ``after``/``before`` are positions from a cursor."""
+        scope = caller.scope()
+        if scope is not None and query.owner is not None and query.owner != scope:
+            return Page([], None, None, False, False)  # only ever one's own jobs
+        where = repository.JobFilter(
+            owner=scope if scope is not None else query.owner, states=query.states, processes=query.processes,
+            targets=query.targets, labels=query.labels, active=query.active, created_after=query.created_after,
+            created_before=query.created_before)
+        return await self.backend.read(functools.partial(
+            self.backend.jobs.page, where, limit=limit, after=after, before=before, details=details))
+
+    async def history(self, caller: callers.Caller, job_id: str) -> list[jobs.HistoryRecord]:
+        job = await self.get(caller, job_id, details=False)
+        return await self.backend.read(functools.partial(self.backend.jobs.history, job.id))
+
+    # -- changing ----------------------------------------------------------------------------
+    async def create(self, caller: callers.Caller, request: requests.JobRequest,
+                     idempotency_key: str | None = None) -> tuple[jobs.JobRecord, bool]:
+        """Validate and insert a job; ``(job, created)`` where ``created`` is False on an idempotent replay."""
+        new, idempotency = self._new_job(caller, request, idempotency_key)
+        job, created = await self.backend.write(functools.partial(self.backend.jobs.create, new,
+                                                                  idempotency=idempotency))
+        if created and job.state == S.QUEUED:
+            self.backend.executor.notify()
+        return job, created
+
+    def _new_job(self, caller: callers.Caller, request: requests.JobRequest,
+                 idempotency_key: str | None) -> tuple[repository.NewJob, tuple[str, str] | None]:
+        settings = self.backend.settings
+        try:
+            process = self.backend.processes.get(request.process)
+        except errors.NotFound as exc:
+            raise errors.Invalid(exc.detail, code="unknown_process") from None
+        if request.inputs:
+            raise errors.Invalid("filling inputs by reference (a dataset or another job's result) is not "
+                                 "supported yet; upload the files instead", code="inputs_by_reference_unsupported")
+        parameters = process.validate_parameters(request.parameters).model_dump(mode="json")
+        new = repository.NewJob(
+            process=process.id, process_version=process.version, owner=caller.owner, parameters=parameters,
+            metadata=request.metadata, labels=request.labels, target=request.target,
+            description=request.description, priority=request.priority,
+            timeout_s=request.timeout_s or settings.job_timeout_s,
+            max_retries=settings.max_retries if request.max_retries is None else request.max_retries,
+            queued=not process.needs_upload)
+        return new, _idempotency(idempotency_key, request)
+
+    async def patch(self, caller: callers.Caller, job_id: str, changes_: dict[str, Any]) -> jobs.JobRecord:
+        """Change description, labels or priority (priority only while waiting or queued)."""
+        job = await self.get(caller, job_id)
+        if not changes_:
+            return job
+        return await self.backend.write(functools.partial(self.backend.jobs.patch, job.id, caller.scope(), changes_))
+
+    async def queue(self, caller: callers.Caller, job_id: str) -> jobs.JobRecord:
+        """Queue a waiting job explicitly (processes taking several files per input)."""
+        job = await self.get(caller, job_id)
+        process = self.backend.processes.get(job.process)
+        filled = {i.input for i in job.inputs}
+        missing = [i.name for i in process.inputs if i.required and i.name not in filled]
+        if missing:
+            raise errors.Conflict(f"required input(s) not uploaded yet: {', '.join(missing)}", code="inputs_missing")
+        if job.state != S.WAITING_FOR_DATA:
+            raise errors.Conflict(f"job {job.id} is {job.state}; only a job waiting for data can be queued",
+                                  code="state_conflict")
+        await self.backend.write(functools.partial(self.backend.jobs.queue, job.id))
+        self.backend.announce_queued(job.id)
+        return await self.get(caller, job.id)
+
+    async def cancel(self, caller: callers.Caller, job_id: str) -> jobs.JobRecord:
+        """CANCELLED at once when nobody runs the job; CANCELLATION_REQUESTED while its work is stopped."""
+        job = await self.get(caller, job_id, details=False)
+        cancelled = await self.backend.write(functools.partial(self.backend.jobs.cancel, job.id))
+        self.backend.changes.publish(job.id, cancelled.state)
+        return await self.get(caller, job.id)
+
+    async def delete(self, caller: callers.Caller, job_id: str) -> jobs.JobRecord:
+        """DELETED first (a running job's worker then stops it), files second; the record stays."""
+        job = await self.get(caller, job_id, details=False)
+        deleted = await self.backend.write(functools.partial(self.backend.jobs.delete, job.id))
+        await anyio.to_thread.run_sync(self.backend.blobs.remove, job.id)
+        await self.backend.write(functools.partial(self.backend.jobs.mark_files_removed, job.id))
+        self.backend.changes.publish(job.id, S.DELETED.value)
+        return deleted
+
+
+def _idempotency(key: str | None, request: requests.JobRequest) -> tuple[str, str] | None:
+    """``(key, sha256 of the request)``: the same key with another request is refused by the store."""
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 255:
+        raise errors.Invalid("the Idempotency-Key header must be 1 to 255 characters", code="bad_idempotency_key")
+    canonical = json.dumps(dataclasses.asdict(request), sort_keys=True, separators=(",", ":"))
+    return key, hashlib.sha256(canonical.encode()).hexdigest()
