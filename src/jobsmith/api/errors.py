@@ -12,7 +12,6 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
-from sqlalchemy import exc as sa_exc
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -86,12 +85,6 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, str(exc.detail), _HTTP_CODES.get(exc.status_code, "http_error"), headers)
 
 
-async def _integrity(request: Request, exc: Exception) -> JSONResponse:
-    """A request that slipped past validation but breaks a rule of the schema: the client's doing."""
-    log.warning("integrity error on %s %s: %s", request.method, request.url.path, exc)
-    return problem(409, "the request conflicts with a rule of the stored data", "integrity_conflict")
-
-
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(500, "internal error; it has been logged", "internal_error")
@@ -101,7 +94,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(errors.JobsmithError, _jobsmith)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
-    app.add_exception_handler(sa_exc.IntegrityError, _integrity)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -17,6 +17,10 @@ from jobsmith.domain import errors
 from jobsmith.store import db
 
 
+class IntegrityConflict(errors.Conflict):
+    """A write broke a constraint of the schema (a unique key, a check): a conflict with stored data."""
+
+
 class Database:
     """Owns the engine; hands out transactions."""
 
@@ -38,8 +42,8 @@ class Database:
     def begin(self) -> Iterator[sa.Connection]:
         """One transaction on a Core connection: committed on success, rolled back on error.
 
-        A lost or refused connection becomes :class:`errors.Unavailable` (503 with Retry-After),
-        never a 500.
+        A lost or refused connection becomes :class:`errors.Unavailable` (503 with Retry-After), a
+        broken constraint :class:`IntegrityConflict` (409); never a 500.
         """
         with self._translated(), self._writers, self.engine.begin() as connection:
             yield connection
@@ -55,6 +59,10 @@ class Database:
     def _translated(self) -> Iterator[None]:
         try:
             yield
+        except exc.IntegrityError as error:
+            # A request that slipped past validation but breaks a rule of the schema: the client's doing.
+            raise IntegrityConflict("the request conflicts with a rule of the stored data",
+                                    code="integrity_conflict") from error
         except exc.DataError as error:
             raise errors.Invalid("a value in the request cannot be stored (for example a NUL character)",
                                  code="unstorable_value") from error

@@ -15,10 +15,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import exc
 
 from jobsmith.domain import errors, jobs, states
 from jobsmith.store import db, models, records, transitions
+from jobsmith.store import database
 from jobsmith.store.database import Database
 
 Job = models.Job
@@ -136,7 +136,7 @@ class Repository:
                     tx.execute(sa.insert(models.IdempotencyKey).values(
                         owner=new.owner, key=idempotency[0], body_sha256=idempotency[1],
                         job_id=job_id, created_at=db.now()))
-        except exc.IntegrityError:
+        except database.IntegrityConflict:
             if idempotency is None:
                 raise
             earlier = self._idempotent_job(new.owner, *idempotency)

@@ -22,7 +22,7 @@ from jobsmith.api import errors as api_errors
 from jobsmith.api import schemas as views
 from jobsmith.api.deps import Caller, CallerDep, ServiceDep
 from jobsmith.api.file_responses import StoredFileResponse, stored_file
-from jobsmith.api.native import uploads
+from jobsmith.api import request_files
 from jobsmith.domain import errors, filenames, jobs, states
 from jobsmith.service import core, requests
 
@@ -100,7 +100,7 @@ async def upload(job_id: JobId, filename: str, request: Request, service: Servic
                  caller: CallerDep) -> views.DataspaceJob:
     await dataspace_job(service, caller, job_id)
     with refusals_as_400():
-        return job_view(await uploads.receive_body(service, caller, job_id, filename, request, None))
+        return job_view(await request_files.receive_body(service, caller, job_id, filename, request, None))
 
 
 @router.post("/analysisjob/{job_id}/data/", response_model=None, include_in_schema=False)
@@ -122,7 +122,7 @@ async def upload_form(job_id: JobId, request: Request, service: ServiceDep,
                       caller: CallerDep) -> views.DataspaceJob:
     await dataspace_job(service, caller, job_id)
     with refusals_as_400():
-        return job_view(await uploads.receive_form(service, caller, job_id, request, "upload_file", None))
+        return job_view(await request_files.receive_form(service, caller, job_id, request, "upload_file", None))
 
 
 @router.get("/analysisjob/{job_id}/status", response_model=views.DataspaceJob, responses=PROBLEMS,

@@ -13,7 +13,7 @@ from jobsmith.api import paging, preferences, presenters
 from jobsmith.api import schemas as views
 from jobsmith.api.deps import CallerDep, ServiceDep
 from jobsmith.api.file_responses import stored_file
-from jobsmith.api.native import uploads
+from jobsmith.api import request_files
 from jobsmith.domain import errors, jobs, states
 from jobsmith.service import requests
 
@@ -231,7 +231,7 @@ async def input_file(job_id: JobId, filename: str, service: ServiceDep, caller: 
 async def upload(job_id: JobId, filename: str, request: Request, service: ServiceDep, caller: CallerDep,
                  input: Annotated[str | None, Query(description="The process input to fill.")] = None,
                  ) -> views.JobView:
-    return _view(request, await uploads.receive_body(service, caller, job_id, filename, request, input))
+    return _view(request, await request_files.receive_body(service, caller, job_id, filename, request, input))
 
 
 @router.post("/{job_id}/inputs", response_model=views.JobView, responses={**PROBLEMS, 413: {"model": views.Problem}},
@@ -241,4 +241,4 @@ async def upload(job_id: JobId, filename: str, request: Request, service: Servic
              openapi_extra={"parameters": _CHECKSUM_HEADERS})
 async def upload_form(job_id: JobId, request: Request, service: ServiceDep, caller: CallerDep,
                       input: Annotated[str | None, Query()] = None) -> views.JobView:
-    return _view(request, await uploads.receive_form(service, caller, job_id, request, "file", input))
+    return _view(request, await request_files.receive_form(service, caller, job_id, request, "file", input))
