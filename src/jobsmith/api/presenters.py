@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jobsmith.api import schemas as views
-from jobsmith.domain import jobs, states
+from jobsmith.domain import snapshots, states
 from jobsmith.processes import registry
 
 
@@ -17,7 +17,7 @@ def links(base_url: str, job_id: str) -> views.Links:
 DETAIL_FIELDS = frozenset({"steps", "inputs", "results"})
 
 
-def job_view(job: jobs.JobRecord, base_url: str, *, details: bool = True) -> views.JobView:
+def job_view(job: snapshots.JobRecord, base_url: str, *, details: bool = True) -> views.JobView:
     """The full view; with ``details=False`` steps, inputs and results are not loaded (left empty)."""
     completed = job.state == states.Status.COMPLETED
     return views.JobView(
@@ -38,19 +38,19 @@ def job_view(job: jobs.JobRecord, base_url: str, *, details: bool = True) -> vie
     )
 
 
-def partial_view(job: jobs.JobRecord, base_url: str, fields: frozenset[str]) -> dict[str, Any]:
+def partial_view(job: snapshots.JobRecord, base_url: str, fields: frozenset[str]) -> dict[str, Any]:
     """``id`` plus the requested fields, serialised as in the full view."""
     full = job_view(job, base_url, details=bool(fields & DETAIL_FIELDS)).model_dump(mode="json")
     return {"id": full["id"], **{name: full[name] for name in sorted(fields)}}
 
 
-def history_entry(row: jobs.HistoryRecord) -> views.HistoryEntry:
+def history_entry(row: snapshots.HistoryRecord) -> views.HistoryEntry:
     return views.HistoryEntry(
         time=row.time, from_=states.Status(row.from_state) if row.from_state else None,
         to=states.Status(row.to_state), actor=row.actor, attempt=row.attempt, reason=row.reason)
 
 
-def maintenance(row: jobs.MaintenanceState) -> views.Maintenance:
+def maintenance(row: snapshots.MaintenanceState) -> views.Maintenance:
     return views.Maintenance(paused=row.paused, message=row.message or "", updated_at=row.updated_at,
                              updated_by=row.updated_by)
 

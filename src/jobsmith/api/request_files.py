@@ -17,7 +17,7 @@ import anyio.to_thread
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
-from jobsmith.domain import errors, jobs
+from jobsmith.domain import errors, snapshots
 from jobsmith.service import callers, core, uploads
 
 WRITE_CHUNK = 1024 * 1024
@@ -44,7 +44,7 @@ def expected_sha256(headers: Mapping[str, str]) -> str | None:
 
 
 async def receive_body(service: core.Service, caller: callers.Caller, job_id: uuid.UUID | str, filename: str,
-                       request: Request, requested_input: str | None) -> jobs.JobRecord:
+                       request: Request, requested_input: str | None) -> snapshots.JobRecord:
     """Stream the raw request body into an input of the job; the job as it is afterwards.
 
     Name and input are decided before the body is read, so a bad name costs the client no upload.
@@ -68,7 +68,7 @@ async def receive_body(service: core.Service, caller: callers.Caller, job_id: uu
 
 
 async def receive_form(service: core.Service, caller: callers.Caller, job_id: uuid.UUID | str, request: Request,
-                       field: str, requested_input: str | None) -> jobs.JobRecord:
+                       field: str, requested_input: str | None) -> snapshots.JobRecord:
     """Every file of a multipart form field into inputs of the job: all of them, or none.
 
     Checks that need no bytes (names, inputs, how many files an input takes, one checksum for several

@@ -1,7 +1,7 @@
 """What clients send and see: the typed bodies of the HTTP contract (API.md).
 
 These are API schemas, kept apart from the database rows (:mod:`jobsmith.store.models`) and from
-the domain's snapshots (:mod:`jobsmith.domain.jobs`); :mod:`jobsmith.api.presenters` maps the latter
+the domain's snapshots (:mod:`jobsmith.domain.snapshots`); :mod:`jobsmith.api.presenters` maps the latter
 to these.
 """
 

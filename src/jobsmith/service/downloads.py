@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import anyio.to_thread
 
-from jobsmith.domain import errors, jobs, states
+from jobsmith.domain import errors, snapshots, states
 from jobsmith.service import backend, callers
 
 S = states.Status
@@ -35,7 +35,7 @@ class DownloadService:
     def __init__(self, back: backend.Backend) -> None:
         self.backend = back
 
-    async def _job(self, caller: callers.Caller, job_id: str, *, details: bool) -> jobs.JobRecord:
+    async def _job(self, caller: callers.Caller, job_id: str, *, details: bool) -> snapshots.JobRecord:
         return await self.backend.read(lambda: self.backend.jobs.get(job_id, owner=caller.scope(), details=details))
 
     async def log(self, caller: callers.Caller, job_id: str) -> str:
@@ -61,7 +61,7 @@ class DownloadService:
             path = await anyio.to_thread.run_sync(self.backend.blobs.results_zip, job.id)
         return StoredFile(path, "application/zip", filename=f"{job.id}-results.zip")
 
-    async def archive(self, job: jobs.JobRecord, name: str, layout: Callable[[str], str | None]) -> pathlib.Path:
+    async def archive(self, job: snapshots.JobRecord, name: str, layout: Callable[[str], str | None]) -> pathlib.Path:
         ensure_results(job)
         return await anyio.to_thread.run_sync(
             lambda: self.backend.blobs.results_zip(job.id, name=f"{name}-results.zip", layout=layout))
@@ -75,7 +75,7 @@ class DownloadService:
         return StoredFile(self.backend.blobs.input_path(job.id, entry.name), entry.media_type, entry.sha256)
 
 
-def ensure_files(job: jobs.JobRecord, what: str) -> None:
+def ensure_files(job: snapshots.JobRecord, what: str) -> None:
     """410 for the files of a deleted or expired job (its view stays readable)."""
     verb = "is" if what == "log" else "are"
     if job.state == S.DELETED:
@@ -85,7 +85,7 @@ def ensure_files(job: jobs.JobRecord, what: str) -> None:
                           f"{'was' if what == 'log' else 'were'} removed", code="job_expired")
 
 
-def ensure_results(job: jobs.JobRecord) -> None:
+def ensure_results(job: snapshots.JobRecord) -> None:
     ensure_files(job, "results")
     if job.state != S.COMPLETED:
         raise errors.Conflict(f"job {job.id} is {job.state}; results exist once it is COMPLETED",

@@ -18,7 +18,7 @@ from typing import Any
 
 import anyio.to_thread
 
-from jobsmith.domain import errors, jobs, states
+from jobsmith.domain import errors, snapshots, states
 from jobsmith.service import backend, callers, changes, requests
 from jobsmith.store import repository
 
@@ -33,12 +33,12 @@ class JobService:
         self.backend = back
 
     # -- reading -----------------------------------------------------------------------------
-    async def get(self, caller: callers.Caller, job_id: str, *, details: bool = True) -> jobs.JobRecord:
+    async def get(self, caller: callers.Caller, job_id: str, *, details: bool = True) -> snapshots.JobRecord:
         """The caller's job (with steps, inputs and results unless ``details`` is False)."""
         return await self.backend.read(functools.partial(
             self.backend.jobs.get, job_id, owner=caller.scope(), details=details))
 
-    async def wait(self, caller: callers.Caller, job_id: str, wait_s: float, *, until_final: bool) -> jobs.JobRecord:
+    async def wait(self, caller: callers.Caller, job_id: str, wait_s: float, *, until_final: bool) -> snapshots.JobRecord:
         """The job once its state changed (``until_final``: once it is final), or after ``wait_s``.
 
         A final job is answered at once. Waiters are woken by announcements (:mod:`changes`), and
@@ -77,13 +77,13 @@ class JobService:
         return await self.backend.read(functools.partial(
             self.backend.jobs.page, where, limit=limit, after=after, before=before, details=details))
 
-    async def history(self, caller: callers.Caller, job_id: str) -> list[jobs.HistoryRecord]:
+    async def history(self, caller: callers.Caller, job_id: str) -> list[snapshots.HistoryRecord]:
         job = await self.get(caller, job_id, details=False)
         return await self.backend.read(functools.partial(self.backend.jobs.history, job.id))
 
     # -- changing ----------------------------------------------------------------------------
     async def create(self, caller: callers.Caller, request: requests.JobRequest,
-                     idempotency_key: str | None = None) -> tuple[jobs.JobRecord, bool]:
+                     idempotency_key: str | None = None) -> tuple[snapshots.JobRecord, bool]:
         """Validate and insert a job; ``(job, created)`` where ``created`` is False on an idempotent replay."""
         new, idempotency = self._new_job(caller, request, idempotency_key)
         job, created = await self.backend.write(functools.partial(self.backend.jobs.create, new,
@@ -112,14 +112,14 @@ class JobService:
             queued=not process.needs_upload)
         return new, _idempotency(idempotency_key, request)
 
-    async def patch(self, caller: callers.Caller, job_id: str, changes_: dict[str, Any]) -> jobs.JobRecord:
+    async def patch(self, caller: callers.Caller, job_id: str, changes_: dict[str, Any]) -> snapshots.JobRecord:
         """Change description, labels or priority (priority only while waiting or queued)."""
         job = await self.get(caller, job_id)
         if not changes_:
             return job
         return await self.backend.write(functools.partial(self.backend.jobs.patch, job.id, caller.scope(), changes_))
 
-    async def queue(self, caller: callers.Caller, job_id: str) -> jobs.JobRecord:
+    async def queue(self, caller: callers.Caller, job_id: str) -> snapshots.JobRecord:
         """Queue a waiting job explicitly (processes taking several files per input)."""
         job = await self.get(caller, job_id)
         process = self.backend.processes.get(job.process)
@@ -134,14 +134,14 @@ class JobService:
         self.backend.announce_queued(job.id)
         return await self.get(caller, job.id)
 
-    async def cancel(self, caller: callers.Caller, job_id: str) -> jobs.JobRecord:
+    async def cancel(self, caller: callers.Caller, job_id: str) -> snapshots.JobRecord:
         """CANCELLED at once when nobody runs the job; CANCELLATION_REQUESTED while its work is stopped."""
         job = await self.get(caller, job_id, details=False)
         cancelled = await self.backend.write(functools.partial(self.backend.jobs.cancel, job.id))
         self.backend.changes.publish(job.id, cancelled.state)
         return await self.get(caller, job.id)
 
-    async def delete(self, caller: callers.Caller, job_id: str) -> jobs.JobRecord:
+    async def delete(self, caller: callers.Caller, job_id: str) -> snapshots.JobRecord:
         """DELETED first (a running job's worker then stops it), files second; the record stays."""
         job = await self.get(caller, job_id, details=False)
         deleted = await self.backend.write(functools.partial(self.backend.jobs.delete, job.id))

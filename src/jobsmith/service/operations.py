@@ -8,7 +8,7 @@ import tempfile
 
 import anyio.to_thread
 
-from jobsmith.domain import errors, jobs
+from jobsmith.domain import errors, snapshots
 from jobsmith.processes import registry
 from jobsmith.service import backend, callers
 from jobsmith.store import admin
@@ -37,10 +37,10 @@ class OperationsService:
     def process(self, process_id: str) -> registry.Process:
         return self.backend.processes.get(process_id)
 
-    async def maintenance(self) -> jobs.MaintenanceState:
+    async def maintenance(self) -> snapshots.MaintenanceState:
         return await self.backend.read(self.backend.admin.maintenance)
 
-    async def set_maintenance(self, caller: callers.Caller, paused: bool, message: str) -> jobs.MaintenanceState:
+    async def set_maintenance(self, caller: callers.Caller, paused: bool, message: str) -> snapshots.MaintenanceState:
         """Pause or resume claiming (admins only); resuming wakes every idle worker."""
         if not caller.admin:
             raise errors.Forbidden("only an admin key may do this", code="admin_only")
@@ -51,7 +51,7 @@ class OperationsService:
                 self.backend.executor.notify()
         return state
 
-    async def maintenance_history(self) -> list[jobs.MaintenanceState]:
+    async def maintenance_history(self) -> list[snapshots.MaintenanceState]:
         return await self.backend.read(self.backend.admin.maintenance_history)
 
     async def problems(self) -> list[str]:

@@ -12,7 +12,7 @@ import dataclasses
 import functools
 from collections.abc import Sequence
 
-from jobsmith.domain import errors, filenames, jobs, states
+from jobsmith.domain import errors, filenames, snapshots, states
 from jobsmith.processes import registry
 from jobsmith.service import backend, callers
 from jobsmith.store import blobs, repository
@@ -39,7 +39,7 @@ class UploadService:
     def limit_bytes(self) -> int:
         return self.backend.settings.upload_limit_bytes
 
-    async def waiting_job(self, caller: callers.Caller, job_id: str) -> jobs.JobRecord:
+    async def waiting_job(self, caller: callers.Caller, job_id: str) -> snapshots.JobRecord:
         """The caller's job, which must still be waiting for data (else 409)."""
         job = await self.backend.read(functools.partial(self.backend.jobs.get, job_id, owner=caller.scope()))
         if job.state != S.WAITING_FOR_DATA:
@@ -53,12 +53,12 @@ class UploadService:
             raise errors.TooLarge(f"the upload is larger than this server's limit of "
                                   f"{self.backend.settings.max_upload_mb} MiB", code="upload_too_large")
 
-    def stage(self, job: jobs.JobRecord) -> Upload:
+    def stage(self, job: snapshots.JobRecord) -> Upload:
         """A temporary file for one incoming file of ``job``; the caller MUST ``abort()`` it in the end
         (a no-op once it was recorded)."""
         return self.backend.blobs.start_upload(job.id, self.limit_bytes)
 
-    def plan(self, job: jobs.JobRecord, raw_names: Sequence[str], requested_input: str | None,
+    def plan(self, job: snapshots.JobRecord, raw_names: Sequence[str], requested_input: str | None,
              expected_sha256: str | None = None) -> list[Placement]:
         """The input and stored name of every file of one request, decided together before any is stored.
 
@@ -88,8 +88,8 @@ class UploadService:
         _check_counts(process, job, placements)
         return placements
 
-    async def accept(self, job: jobs.JobRecord, staged: Sequence[tuple[Placement, Upload]],
-                     expected_sha256: str | None = None) -> jobs.JobRecord:
+    async def accept(self, job: snapshots.JobRecord, staged: Sequence[tuple[Placement, Upload]],
+                     expected_sha256: str | None = None) -> snapshots.JobRecord:
         """Check every staged file (not empty; the client's checksum, given for a lone file), then record
         them all as inputs of ``job`` in one transaction; the request that completes the job queues it.
 
@@ -108,7 +108,7 @@ class UploadService:
             self.backend.announce_queued(job.id)
         return updated
 
-    def _record(self, job: jobs.JobRecord, staged: Sequence[tuple[Placement, Upload]]) -> jobs.JobRecord:
+    def _record(self, job: snapshots.JobRecord, staged: Sequence[tuple[Placement, Upload]]) -> snapshots.JobRecord:
         process = self.backend.processes.get(job.process)
         required = {i.name for i in process.inputs if i.required}
         place = self.backend.blobs.place_input
@@ -140,7 +140,7 @@ def _refuse_duplicates(names: Sequence[str]) -> None:
                              code="duplicate_filename")
 
 
-def _check_counts(process: registry.Process, job: jobs.JobRecord, placements: Sequence[Placement]) -> None:
+def _check_counts(process: registry.Process, job: snapshots.JobRecord, placements: Sequence[Placement]) -> None:
     """422 if a single-file input would hold more than one file once ``placements`` are recorded.
 
     A file of the job with the same name as one of the request is replaced (whatever its input), so

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from jobsmith.domain import jobs, states
+from jobsmith.domain import snapshots, states
 from jobsmith.store import db, models
 from jobsmith.store.database import Database
 
@@ -18,7 +18,7 @@ Job = models.Job
 DURATION_BUCKETS: tuple[float, ...] = (0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600)
 
 
-MaintenanceState = jobs.MaintenanceState
+MaintenanceState = snapshots.MaintenanceState
 
 
 @dataclasses.dataclass(frozen=True)

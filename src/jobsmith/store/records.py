@@ -1,4 +1,4 @@
-"""Rows read into the domain's job snapshots (:mod:`jobsmith.domain.jobs`) with Core statements.
+"""Rows read into the domain's job snapshots (:mod:`jobsmith.domain.snapshots`) with Core statements.
 
 Reads are the hot path of the API (every status poll), so they skip the ORM's identity map and
 instrumentation: a job is one Core row turned into a :class:`JobRecord`, its steps, inputs and
@@ -14,13 +14,13 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from jobsmith.domain import jobs
+from jobsmith.domain import snapshots
 from jobsmith.store import db, models
 
-StepRecord = jobs.StepRecord
-InputRecord = jobs.InputRecord
-ResultRecord = jobs.ResultRecord
-JobRecord = jobs.JobRecord
+StepRecord = snapshots.StepRecord
+InputRecord = snapshots.InputRecord
+ResultRecord = snapshots.ResultRecord
+JobRecord = snapshots.JobRecord
 
 JOBS: sa.Table = models.Job.__table__  # type: ignore[assignment]
 STEPS: sa.Table = models.JobStep.__table__  # type: ignore[assignment]

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from jobsmith.domain import errors, jobs, states
+from jobsmith.domain import errors, snapshots, states
 from jobsmith.store import db, models, records, transitions
 from jobsmith.store import database
 from jobsmith.store.database import Database
@@ -173,14 +173,14 @@ class Repository:
             raise errors.NotFound(f"no job {job_id}", code="job_not_found")
         return records.job(row)
 
-    def history(self, job_id: str) -> builtins.list[jobs.HistoryRecord]:
+    def history(self, job_id: str) -> builtins.list[snapshots.HistoryRecord]:
         """Every state change of the job, oldest first."""
         table = models.JobHistory
         with self.db.read() as tx:
             rows = tx.execute(
                 sa.select(table.time, table.from_state, table.to_state, table.actor, table.attempt, table.reason)
                 .join(Job, Job.seq == table.job_seq).where(Job.id == job_id).order_by(table.id)).all()
-        return [jobs.HistoryRecord(*row) for row in rows]
+        return [snapshots.HistoryRecord(*row) for row in rows]
 
     def page(self, where: JobFilter, *, limit: int, after: int | None = None,
              before: int | None = None, details: bool = True) -> Page:

@@ -23,7 +23,7 @@ from jobsmith.api import schemas as views
 from jobsmith.api.deps import Caller, CallerDep, ServiceDep
 from jobsmith.api.file_responses import StoredFileResponse, stored_file
 from jobsmith.api import request_files
-from jobsmith.domain import errors, filenames, jobs, states
+from jobsmith.domain import errors, filenames, snapshots, states
 from jobsmith.service import core, requests
 
 router = APIRouter(prefix="/v1/dataspace", tags=["dataspace"])
@@ -45,7 +45,7 @@ def refusals_as_400() -> Iterator[None]:
         raise api_errors.Refusal(refusal.detail, code=refusal.code, status=400) from refusal
 
 
-async def dataspace_job(service: core.Service, caller: Caller, job_id: uuid.UUID) -> jobs.JobRecord:
+async def dataspace_job(service: core.Service, caller: Caller, job_id: uuid.UUID) -> snapshots.JobRecord:
     """The caller's ``profile`` job; any other (or unknown) job is a 400, as in EDPS."""
     with refusals_as_400():
         job = await service.jobs.get(caller, str(job_id))
@@ -55,7 +55,7 @@ async def dataspace_job(service: core.Service, caller: Caller, job_id: uuid.UUID
     return job
 
 
-def job_view(job: jobs.JobRecord, upload_url: str | None = None) -> views.DataspaceJob:
+def job_view(job: snapshots.JobRecord, upload_url: str | None = None) -> views.DataspaceJob:
     return views.DataspaceJob(job_id=job.id, state=states.Status(job.state), state_detail=job.state_detail,
                               upload_url=upload_url)
 

@@ -14,7 +14,7 @@ from jobsmith.api import schemas as views
 from jobsmith.api.deps import CallerDep, ServiceDep
 from jobsmith.api.file_responses import stored_file
 from jobsmith.api import request_files
-from jobsmith.domain import errors, jobs, states
+from jobsmith.domain import errors, snapshots, states
 from jobsmith.service import requests
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -34,7 +34,7 @@ _FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
 JobId = Annotated[uuid.UUID, Path(description="The job's id (a UUID).")]
 
 
-def _view(request: Request, job: jobs.JobRecord) -> views.JobView:
+def _view(request: Request, job: snapshots.JobRecord) -> views.JobView:
     return presenters.job_view(job, str(request.base_url))
 
 
