@@ -1,11 +1,12 @@
 """Opening what a role of jobsmith needs: the database (with its one schema check), the blob store
 and the process registry.
 
-Every entry point (the API, a local worker process, a Celery worker and its pool processes, the
-command line) goes through :func:`open_runtime`, so they agree on which schema they accept and on
-what happens when it is not theirs: the embedded SQLite database is migrated by the roles that own
-it (the API, a worker on its own, the command line), and an external database must already be at
-exactly this jobsmith's revision, older or newer, with a sentence saying what to run.
+Every entry point (the API, a local worker process, a Celery worker and its pool processes) goes
+through :func:`open_runtime`, so they agree on which schema they accept and on what happens when it
+is not theirs: the embedded SQLite database is migrated by the roles that own it (the API, a Celery
+worker), and an external database must be at exactly this jobsmith's revision; older or newer is
+refused with a sentence saying what to run. ``jobsmith migrate`` alone opens the database without
+the check (:func:`open_database`): making it current is its job.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ class Role(enum.StrEnum):
     API = "api"
     LOCAL_WORKER = "local worker"
     CELERY_WORKER = "celery worker"
-    CLI = "cli"
 
     @property
     def migrates_embedded(self) -> bool:

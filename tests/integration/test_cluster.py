@@ -92,14 +92,16 @@ def test_worker_and_server_refuse_a_database_that_was_not_migrated(schema: Postg
 
 
 @pytest.mark.services
-def test_worker_refuses_a_schema_newer_than_itself(schema: PostgresSchema) -> None:
+def test_worker_and_server_refuse_a_schema_newer_than_themselves(schema: PostgresSchema) -> None:
+    """One schema check for every role: the server says the same as the worker."""
     env = cluster_env(schema)
     assert run_jobsmith("migrate", env=env).returncode == 0
     on_postgres(f"UPDATE {schema.name}.alembic_version SET version_num = '9999_from_the_future'")
-    done = run_jobsmith("worker", "--concurrency", "1", env=env)
-    assert done.returncode == 2
-    assert "the database schema is at 9999_from_the_future, newer than this jobsmith knows" in done.stderr
-    assert "install on this machine the jobsmith version the database was migrated with" in done.stderr
+    for command in (["worker", "--concurrency", "1"], ["serve", "--port", str(free_port())]):
+        done = run_jobsmith(*command, env=env)
+        assert done.returncode == 2, done.stderr
+        assert "the database schema is at 9999_from_the_future, newer than this jobsmith knows" in done.stderr
+        assert "install on this machine the jobsmith version the database was migrated with" in done.stderr
 
 
 @pytest.mark.services
