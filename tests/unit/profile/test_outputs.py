@@ -24,10 +24,9 @@ import pytest
 from matplotlib import image as mimage
 from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
 
-from jobsmith.processes.profile import model, plots, report, report_view
+from jobsmith.processes.profile import edp_schema, model, plots, report, report_view
+from tests.support.data import EDP_TESTDATA
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
-EDP_DIR = ROOT.parent / "shared" / "edp"
 DATASET = "Parkhäuser_Äöüß"
 TITLE = "Parkhaus-Belegung Äöüß"
 LONG = "durchschnittliche_verweildauer_je_stellplatz_in_minuten_über_den_ganzen_tag_gemessen"
@@ -122,7 +121,7 @@ def _structured_dataset() -> dict[str, Any]:
 
 
 def _edp() -> dict[str, Any]:
-    metadata = json.loads((EDP_DIR / "testdata" / "user_provided_data.json").read_text(encoding="utf-8"))
+    metadata = json.loads((EDP_TESTDATA / "user_provided_data.json").read_text(encoding="utf-8"))
     empty = ("archiveDatasets", "semiStructuredDatasets", "unstructuredTextDatasets", "imageDatasets",
              "videoDatasets", "audioDatasets", "documentDatasets")
     return {
@@ -180,8 +179,7 @@ def _squash(text: str) -> str:
 
 
 def test_the_fixture_edp_validates_against_the_published_schema(result: model.ProfileResult) -> None:
-    schema = json.loads((EDP_DIR / "edp-schema-0.26.1.json").read_text(encoding="utf-8"))
-    jsonschema.Draft202012Validator(schema).validate(result.edp)
+    jsonschema.Draft202012Validator(edp_schema.load()).validate(result.edp)
     assert {r.path for r in result.plots} == set(report_view.plot_paths(result.edp))
 
 
