@@ -23,7 +23,8 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from jobsmith.processes import context
-from jobsmith.processes.profile import analyse, edp_schema, infer, model, paths, readers, sqlbits, stats, temporal
+from jobsmith.processes.profile import edp_schema, paths, readers
+from jobsmith.processes.profile.analysis import datasets, infer, model, sqlbits, table_profile, temporal
 from jobsmith.processes.profile.readers.sources import (
     ArchiveSource,
     FileProperties,
@@ -34,7 +35,7 @@ from jobsmith.processes.profile.readers.sources import (
 from tests.support.data import EDP_TESTDATA
 
 SCHEMA = edp_schema.load()
-OPTIONS = analyse.AnalysisOptions()
+OPTIONS = datasets.AnalysisOptions()
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -68,9 +69,9 @@ def write_csv(tmp_path: pathlib.Path, header: list[str], rows: list[list[str]], 
 
 
 def run(con: duckdb.DuckDBPyConnection, sources: list[Any], *, file_name: str = "data.csv",
-        metadata: dict[str, Any] | None = None, options: analyse.AnalysisOptions = OPTIONS) -> model.ProfileResult:
-    return analyse.profile(sources, con, file_name=file_name, file_size=1234, sha256="ab" * 32,
-                           metadata=metadata, options=options)
+        metadata: dict[str, Any] | None = None, options: datasets.AnalysisOptions = OPTIONS) -> model.ProfileResult:
+    return datasets.analyse(sources, con, file_name=file_name, file_size=1234, sha256="ab" * 32,
+                            metadata=metadata, options=options)
 
 
 def structured(result: model.ProfileResult, index: int = 0) -> dict[str, Any]:
@@ -337,7 +338,7 @@ def test_strings_top_values_and_anonymising(con: duckdb.DuckDBPyConnection, tmp_
     rows = [[v] for v in ["b"] * 5 + ["a"] * 5 + ["c"] * 3 + ["d", "e", "", "null"]]
     source = csv_table(con, write_csv(tmp_path, ["letter"], rows))
     shown = run(con, [source])
-    hidden = run(con, [source], options=analyse.AnalysisOptions(anonymise_strings=True))
+    hidden = run(con, [source], options=datasets.AnalysisOptions(anonymise_strings=True))
     letter = column(structured(shown), "letter")
     assert (letter["nullCount"], letter["interpretableCount"], letter["numberUnique"]) == (2, 15, 5)
     figures = [r.figure for r in shown.plots if isinstance(r.figure, model.TopValues)]
@@ -399,9 +400,9 @@ def test_quantiles_per_column_and_the_large_table_mode(con: duckdb.DuckDBPyConne
     rows = [[str(i * 1.5), str(i % 7), "abcdefg"[i % 7] * (1 + i % 3) if i % 10 else "n/a"] for i in range(500)]
     source = csv_table(con, write_csv(tmp_path, ["x", "y", "word"], rows))
     together = run(con, [source])
-    monkeypatch.setattr(stats, "QUANTILES_IN_SCAN", 0)
+    monkeypatch.setattr(table_profile, "QUANTILES_IN_SCAN", 0)
     assert structured(run(con, [source])) == structured(together)
-    large = run(con, [source], options=analyse.AnalysisOptions(exact_max_rows=100, large_sample_rows=10_000))
+    large = run(con, [source], options=datasets.AnalysisOptions(exact_max_rows=100, large_sample_rows=10_000))
     x, exact_x = column(structured(large), "x"), column(structured(together), "x")
     assert (x["median"], x["iqrOutlierCount"], x["mean"]) == (exact_x["median"], exact_x["iqrOutlierCount"],
                                                             exact_x["mean"])  # the sample holds every row here
@@ -422,7 +423,7 @@ def test_a_table_larger_than_memory_goes_to_a_scratch_file(tmp_path: pathlib.Pat
     (tmp_path / "spill").mkdir()
     source = csv_table(connection, EDP_TESTDATA / "test.csv")
     in_memory = run(connection, [source], file_name="test.csv")
-    monkeypatch.setattr(stats, "_typed_bytes", lambda *_: 2**62)
+    monkeypatch.setattr(table_profile, "_typed_bytes", lambda *_: 2**62)
     on_disk = run(connection, [source], file_name="test.csv")
     assert on_disk.edp == in_memory.edp and on_disk.plots == in_memory.plots
     assert list((tmp_path / "spill").glob("jsm_store_*")) == []
@@ -495,8 +496,8 @@ def test_an_archive_of_two_csvs_is_the_parent_of_both_in_the_tree(
         build: Any, algorithm: str, file_type: str, con: duckdb.DuckDBPyConnection, tmp_path: pathlib.Path) -> None:
     path: pathlib.Path = build(tmp_path)
     sources = readers.read(path, con, work_dir=tmp_path / "work")
-    result = analyse.profile(sources, con, file_name=path.name, file_size=path.stat().st_size, sha256="ab" * 32,
-                             metadata=None, options=OPTIONS)
+    result = datasets.analyse(sources, con, file_name=path.name, file_size=path.stat().st_size, sha256="ab" * 32,
+                              metadata=None, options=OPTIONS)
     validate(result.edp)
     assert result.edp["dataTypes"] == ["archive", "structured"]
     assert result.edp["archiveDatasets"] == [{"algorithm": algorithm, "extractedSize": sum(map(len, TWO_CSVS.values()))}]
@@ -546,8 +547,8 @@ def test_workbook_sheets_and_json_tables_in_a_zip_hang_from_the_right_nodes(
         archive.write(EDP_TESTDATA / "test.xlsx", "test.xlsx")
         archive.write(EDP_TESTDATA / "test.json", "test.json")
     sources = readers.read(path, con, work_dir=tmp_path / "work")
-    result = analyse.profile(sources, con, file_name=path.name, file_size=path.stat().st_size, sha256="ab" * 32,
-                             metadata=None, options=OPTIONS)
+    result = datasets.analyse(sources, con, file_name=path.name, file_size=path.stat().st_size, sha256="ab" * 32,
+                              metadata=None, options=OPTIONS)
     validate(result.edp)
     tree = result.edp["datasetTree"]
     names = [node["name"] for node in tree]
@@ -627,20 +628,20 @@ def test_plot_paths_are_safe_and_unique() -> None:
 def test_cancellation_stops_the_analysis(con: duckdb.DuckDBPyConnection) -> None:
     source = csv_table(con, EDP_TESTDATA / "test.csv")
     with pytest.raises(context.Cancelled):
-        analyse.profile([source], con, file_name="test.csv", file_size=1, sha256="x", metadata=None,
-                        options=OPTIONS, cancelled=lambda: True)
+        datasets.analyse([source], con, file_name="test.csv", file_size=1, sha256="x", metadata=None,
+                         options=OPTIONS, cancelled=lambda: True)
     assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'jsm_%'").fetchone() == (0,)
 
 
 def test_progress_reaches_one(con: duckdb.DuckDBPyConnection) -> None:
     seen: list[float] = []
-    analyse.profile([csv_table(con, EDP_TESTDATA / "test.csv")], con, file_name="test.csv", file_size=1, sha256="x",
-                    metadata=None, options=OPTIONS, progress=seen.append)
+    datasets.analyse([csv_table(con, EDP_TESTDATA / "test.csv")], con, file_name="test.csv", file_size=1, sha256="x",
+                     metadata=None, options=OPTIONS, progress=seen.append)
     assert seen == sorted(seen) and seen[-1] == 1.0
 
 
 def test_aggregates_run_distinct_apart_and_keep_positions(con: duckdb.DuckDBPyConnection) -> None:
-    from jobsmith.processes.profile.sqlbits import Aggregates
+    from jobsmith.processes.profile.analysis.sqlbits import Aggregates
 
     con.execute("CREATE TABLE agg AS SELECT i % 7 AS a, i AS b FROM range(1000) r(i)")
     batch = Aggregates()
@@ -662,7 +663,7 @@ def test_a_wide_table_fits_the_process_memory_limit(tmp_path: pathlib.Path) -> N
                      [[str(i * (j + 1)) for j in range(width)] for i in range(20)])
     connection = duckdb.connect(config={"memory_limit": "512MB", "threads": 2})
     try:
-        options = analyse.AnalysisOptions(distribution=False, seasonality=False)
+        options = datasets.AnalysisOptions(distribution=False, seasonality=False)
         dataset = structured(run(connection, [csv_table(connection, path)], options=options))
     finally:
         connection.close()

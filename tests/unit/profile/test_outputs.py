@@ -24,7 +24,8 @@ import pytest
 from matplotlib import image as mimage
 from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
 
-from jobsmith.processes.profile import edp_schema, model, plots, report, report_view
+from jobsmith.processes.profile import edp_schema, plots, report, report_view
+from jobsmith.processes.profile.analysis import model
 from tests.support.data import EDP_TESTDATA
 
 DATASET = "Parkhäuser_Äöüß"

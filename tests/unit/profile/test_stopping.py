@@ -9,7 +9,8 @@ import duckdb
 import pytest
 
 from jobsmith.processes import context
-from jobsmith.processes.profile import model, plots, process
+from jobsmith.processes.profile import plots, process
+from jobsmith.processes.profile.analysis import model
 from tests.support.contexts import local_context
 
 

@@ -9,7 +9,8 @@ import pathlib
 
 import jinja2
 
-from jobsmith.processes.profile import model, report_pdf
+from jobsmith.processes.profile import report_pdf
+from jobsmith.processes.profile.analysis import model
 from jobsmith.processes.profile.report_view import build_view
 
 write_pdf = report_pdf.write_pdf

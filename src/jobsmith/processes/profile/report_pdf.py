@@ -23,7 +23,8 @@ from reportlab.lib.fonts import addMapping  # type: ignore[import-untyped]
 from reportlab.pdfbase import pdfdoc, pdfmetrics, ttfonts  # type: ignore[import-untyped]
 from reportlab.pdfgen import canvas  # type: ignore[import-untyped]
 
-from jobsmith.processes.profile import model, plots
+from jobsmith.processes.profile import plots
+from jobsmith.processes.profile.analysis import model
 from jobsmith.processes.profile.report_view import Plot, Section, Table, View, build_view
 
 FONT = "DejaVuSans"

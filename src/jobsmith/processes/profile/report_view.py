@@ -17,7 +17,8 @@ import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from jobsmith.processes.profile import model, plots
+from jobsmith.processes.profile import plots
+from jobsmith.processes.profile.analysis import model
 
 PLOT_KEYS = ("correlationGraph", "boxPlot", "distributionGraph", "file", "spectrogram")
 """EDP keys whose string value is the result path of a plot (``file`` is a TimeBasedGraph's), in

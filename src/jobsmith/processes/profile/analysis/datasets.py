@@ -1,8 +1,9 @@
 """The analysis of the ``profile`` process: datasets already opened in DuckDB in, EDP and plot requests out.
 
-:func:`profile` is the one entry point. It profiles every table (see :mod:`stats` for the scans),
-describes semi-structured documents and archives, and assembles the EDP (:mod:`edp`). Plot
-requests carry small aggregates only, so drawing needs neither the data nor this connection.
+:func:`analyse` is the one entry point. It profiles every table (see :mod:`.table_profile` for the
+scans), describes semi-structured documents and archives, and assembles the EDP
+(:mod:`jobsmith.processes.profile.edp`). Plot requests carry small aggregates only, so drawing
+needs neither the data nor this connection.
 """
 
 from __future__ import annotations
@@ -13,17 +14,18 @@ from typing import Any
 import duckdb
 
 from jobsmith.processes import context
-from jobsmith.processes.profile import edp, model, stats, temporal
-from jobsmith.processes.profile.analysis_options import AnalysisOptions
+from jobsmith.processes.profile import edp
+from jobsmith.processes.profile.analysis import model, table_profile, temporal
+from jobsmith.processes.profile.analysis.options import AnalysisOptions
+from jobsmith.processes.profile.analysis.sqlbits import safe_casts
 from jobsmith.processes.profile.readers import sources as reader_sources
-from jobsmith.processes.profile.sqlbits import safe_casts
 
-__all__ = ["AnalysisOptions", "profile"]
+__all__ = ["AnalysisOptions", "analyse"]
 
 Source = reader_sources.Source
 
 
-def profile(sources: Sequence[Source], con: duckdb.DuckDBPyConnection, *, file_name: str, file_size: int,
+def analyse(sources: Sequence[Source], con: duckdb.DuckDBPyConnection, *, file_name: str, file_size: int,
             sha256: str, metadata: dict[str, Any] | None, options: AnalysisOptions,
             progress: Callable[[float], None] | None = None,
             cancelled: Callable[[], bool] | None = None) -> model.ProfileResult:
@@ -45,7 +47,7 @@ def profile(sources: Sequence[Source], con: duckdb.DuckDBPyConnection, *, file_n
             if not isinstance(source, reader_sources.TabularSource):
                 entries += _other_dataset(source, other_notes)
                 continue
-            profiled = stats.profile_table(con, source, options, _stepper(done, tables, progress, cancelled))
+            profiled = table_profile.profile_table(con, source, options, _stepper(done, tables, progress, cancelled))
             done += 1
             entries.append(edp.Dataset("structured", source.name, profiled.edp, source.format, source.file))
             result.plots += profiled.plots
