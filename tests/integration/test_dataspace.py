@@ -12,12 +12,12 @@ import httpx
 import jsonschema
 import pytest
 
-from jobsmith.processes.profile import edp_schema
+from jobsmith.processes.profile.edp import schema
 from tests.support import waiting
 from tests.support.data import EDP_TESTDATA
 
 USER_DATA: dict[str, Any] = json.loads((EDP_TESTDATA / "user_provided_data.json").read_text())
-SCHEMA: dict[str, Any] = edp_schema.load()
+SCHEMA: dict[str, Any] = schema.load()
 BASE = "/v1/dataspace/analysisjob"
 
 

@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import jsonschema
 
-from jobsmith.processes.profile import edp_schema
+from jobsmith.processes.profile.edp import schema
 from tests.support import waiting
 from tests.support.data import EDP_TESTDATA
 
-SCHEMA: dict[str, Any] = edp_schema.load()
+SCHEMA: dict[str, Any] = schema.load()
 
 
 def profile(client: httpx.Client, content: bytes, filename: str = "file.csv", **body: Any) -> dict[str, Any]:

@@ -23,8 +23,9 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from jobsmith.processes import context
-from jobsmith.processes.profile import edp_schema, paths, readers
+from jobsmith.processes.profile import readers
 from jobsmith.processes.profile.analysis import datasets, infer, model, sqlbits, table_profile, temporal
+from jobsmith.processes.profile.edp import plot_paths, schema
 from jobsmith.processes.profile.readers.sources import (
     ArchiveSource,
     FileProperties,
@@ -34,7 +35,7 @@ from jobsmith.processes.profile.readers.sources import (
 )
 from tests.support.data import EDP_TESTDATA
 
-SCHEMA = edp_schema.load()
+SCHEMA = schema.load()
 OPTIONS = datasets.AnalysisOptions()
 
 
@@ -208,7 +209,7 @@ def test_reference_edp_validates_and_keeps_the_key_order(reference: model.Profil
 
 
 def test_the_shipped_schema_is_the_version_the_edp_names(reference: model.ProfileResult) -> None:
-    assert edp_schema.FILE_NAME == f"edp-schema-{reference.edp['schemaVersion']}.json"
+    assert schema.FILE_NAME == f"edp-schema-{reference.edp['schemaVersion']}.json"
 
 
 # ------------------------------------------------------------------------------ known answers
@@ -465,7 +466,7 @@ def test_several_datasets_and_the_tree(con: duckdb.DuckDBPyConnection, tmp_path:
     assert any("photo.png" in note for note in result.notes)
     sheet_plots = [r.path for r in result.plots if r.path.startswith("bundle.zip/book.xlsx/")]
     assert sheet_plots and all(path.startswith("bundle.zip/book.xlsx/Sheet 1/") for path in sheet_plots)
-    assert f"bundle.zip/book.xlsx/Sheet 1/{paths.segment('a/b')}_box_plot.png" in sheet_plots
+    assert f"bundle.zip/book.xlsx/Sheet 1/{plot_paths.segment('a/b')}_box_plot.png" in sheet_plots
 
 
 TWO_CSVS = {"sales.csv": b"region,revenue\nNorth,100\nSouth,250\nEast,75\n",
@@ -617,7 +618,7 @@ def test_scales_round_halves_to_even_as_round_even_does(con: duckdb.DuckDBPyConn
 
 
 def test_plot_paths_are_safe_and_unique() -> None:
-    plots = paths.PlotPaths("book.xlsx/../Sheet:1")
+    plots = plot_paths.PlotPaths("book.xlsx/../Sheet:1")
     assert plots.directory.split("/")[0] == "book.xlsx"
     assert ".." not in plots.directory.split("/")
     first, second = plots.path("a/b", "box_plot"), plots.path("a_b", "box_plot")

@@ -17,10 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jobsmith.processes import context
-from jobsmith.processes.profile import edp_schema, process
+from jobsmith.processes.profile import process
+from jobsmith.processes.profile.edp import schema
 from tests.support.contexts import local_context
 
-SCHEMA = edp_schema.load()
+SCHEMA = schema.load()
 _CELLS = st.one_of(
     st.integers(min_value=-10**15, max_value=10**15).map(str),
     st.floats(allow_nan=True, allow_infinity=True, width=32).map(repr),

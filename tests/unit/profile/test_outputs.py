@@ -24,8 +24,9 @@ import pytest
 from matplotlib import image as mimage
 from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
 
-from jobsmith.processes.profile import edp_schema, plots, report, report_view
+from jobsmith.processes.profile import plots, report, report_view
 from jobsmith.processes.profile.analysis import model
+from jobsmith.processes.profile.edp import schema
 from tests.support.data import EDP_TESTDATA
 
 DATASET = "Parkhäuser_Äöüß"
@@ -180,7 +181,7 @@ def _squash(text: str) -> str:
 
 
 def test_the_fixture_edp_validates_against_the_published_schema(result: model.ProfileResult) -> None:
-    jsonschema.Draft202012Validator(edp_schema.load()).validate(result.edp)
+    jsonschema.Draft202012Validator(schema.load()).validate(result.edp)
     assert {r.path for r in result.plots} == set(report_view.plot_paths(result.edp))
 
 

@@ -29,7 +29,6 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from jobsmith.processes.profile import columns
 from jobsmith.processes.profile.analysis import infer, model, seasonality, strings, temporal
 from jobsmith.processes.profile.analysis.correlation import Correlations
 from jobsmith.processes.profile.analysis.distribution import NOT_COMPUTED, Fit, best_fit, without_fitting
@@ -37,7 +36,8 @@ from jobsmith.processes.profile.analysis.numeric import NumericAnalysis, Numeric
 from jobsmith.processes.profile.analysis.options import AnalysisOptions
 from jobsmith.processes.profile.analysis.sqlbits import (Aggregates, drop, ident, memory_limit, row_key, scalar, scratch_store,
                                                          seeded_sample)
-from jobsmith.processes.profile.paths import PlotPaths
+from jobsmith.processes.profile.edp import columns
+from jobsmith.processes.profile.edp.plot_paths import PlotPaths
 from jobsmith.processes.profile.readers import sources
 
 QUANTILES_IN_SCAN = 16_000_000

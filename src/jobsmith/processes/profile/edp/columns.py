@@ -18,7 +18,7 @@ from jobsmith.processes.profile.analysis.seasonality import Decomposition, combi
 from jobsmith.processes.profile.analysis.strings import DISTRIBUTION_MIN_UNIQUE as STRING_MIN_UNIQUE
 from jobsmith.processes.profile.analysis.strings import StringSummary
 from jobsmith.processes.profile.analysis.temporal import DatetimeSummary
-from jobsmith.processes.profile.paths import PlotPaths, segment
+from jobsmith.processes.profile.edp.plot_paths import PlotPaths, segment
 
 COMPONENTS = (("original", "original_series"), ("seasonality", "seasonalities"), ("trend", "trends"),
               ("residual", "residuals"))

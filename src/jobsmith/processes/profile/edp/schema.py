@@ -15,7 +15,7 @@ from typing import Any
 
 FILE_NAME = "edp-schema-0.26.1.json"
 """Next to this module, declared as package data in ``pyproject.toml``; its version is
-:data:`jobsmith.processes.profile.edp.SCHEMA_VERSION`."""
+:data:`.document.SCHEMA_VERSION`."""
 
 
 def load() -> dict[str, Any]:
