@@ -385,7 +385,7 @@ def preload(phase: str) -> None:
     from jobsmith.processes.profile import readers  # noqa: F401
     from jobsmith.processes.profile.analysis import datasets  # noqa: F401
     if phase == "whole":
-        from jobsmith.processes.profile import plots, report  # noqa: F401
+        from jobsmith.processes.profile.report import html_report, pdf_report, plots  # noqa: F401
 
 
 PHASE_FUNCTIONS: dict[str, Callable[[pathlib.Path, pathlib.Path], dict[str, Any]]] = {

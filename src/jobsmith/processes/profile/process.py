@@ -110,7 +110,7 @@ def _analyse(source_file: pathlib.Path, ctx: context.JobContext, options: Profil
 
 def write_outputs(result: model.ProfileResult, ctx: context.JobContext) -> None:
     """Plots first (the report embeds them), then the EDP and both reports."""
-    from jobsmith.processes.profile import plots, report
+    from jobsmith.processes.profile.report import html_report, pdf_report, plots
 
     with ctx.step("plots") as step:
         drawn = plots.render(result.plots, ctx.output_dir, workers=max(1, min(4, os.cpu_count() or 1)),
@@ -121,8 +121,8 @@ def write_outputs(result: model.ProfileResult, ctx: context.JobContext) -> None:
     with ctx.step("report"):
         (ctx.output_dir / "edp.json").write_text(json.dumps(result.edp, indent=2, ensure_ascii=False),
                                                  encoding="utf-8")
-        report.write_html(result, ctx.output_dir)
-        report.write_pdf(result, ctx.output_dir)
+        html_report.write_html(result, ctx.output_dir)
+        pdf_report.write_pdf(result, ctx.output_dir)
     ctx.progress(1.0)
 
 
