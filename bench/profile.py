@@ -12,8 +12,8 @@ What it measures
                report) with a ``JobContext`` whose reporter records when each step ends;
     ``stats``  its statistics pass alone: ``process.open_duckdb`` + ``readers.read`` (drawing the
                inference sample in its pass, as ``process.run`` asks it to) +
-               ``analyse.profile`` (no hash, no plots, no report), with the analysis' progress
-               marks timed, which show where the analysis spends its time (stats.py's steps);
+               ``datasets.analyse`` (no hash, no plots, no report), with the analysis' progress
+               marks timed, which show where the analysis spends its time (table_profile.py's steps);
     ``parse``  the bare parse, the floor no profile can beat: the same engine with the same settings
                (``process.open_duckdb``: threads, memory limit, spill directory) and the reader's
                ``read_csv`` parameters (every column VARCHAR, dialect fixed, parallel, strict) but
@@ -88,9 +88,9 @@ GOAL_STATS_RATIO = 3.0
 GOAL_PEAK_MIB = 1024.0
 ANALYSIS_MARKS = {0.1: "infer types on a sample", 0.45: "typed copy (materialise)", 0.6: "scan 1",
                   0.7: "scan 2", 0.8: "strings and datetimes", 0.9: "distribution fits", 1.0: "seasonality"}
-"""The progress marks ``stats.profile_table`` reports (one table: the fractions are the job's), and the
-work that ends at each (see stats.py's docstring); the time between the last mark and the end of
-``analyse.profile`` is assembling the EDP."""
+"""The progress marks ``table_profile.profile_table`` reports (one table: the fractions are the job's), and
+the work that ends at each (see table_profile.py's docstring); the time between the last mark and the end
+of ``datasets.analyse`` is assembling the EDP."""
 
 
 # -- the data ------------------------------------------------------------------------------------
@@ -293,7 +293,8 @@ class TracedConnection:
 
 
 def phase_stats(path: pathlib.Path, work: pathlib.Path) -> dict[str, Any]:
-    from jobsmith.processes.profile import analyse, infer, process, readers
+    from jobsmith.processes.profile import process, readers
+    from jobsmith.processes.profile.analysis import datasets, infer
 
     options = process.ProfileOptions.model_validate({})
     clock = Clock()
@@ -304,7 +305,7 @@ def phase_stats(path: pathlib.Path, work: pathlib.Path) -> dict[str, Any]:
                                sampling=sampling)
         clock.mark("read")
         marks: list[tuple[float, float]] = []
-        result = analyse.profile(
+        result = datasets.analyse(
             sources, con, file_name=path.name, file_size=path.stat().st_size,  # type: ignore[arg-type]
             sha256="0" * 64, metadata=None, options=options,
             progress=lambda f: marks.append((round(f, 3), clock.elapsed())))
@@ -381,9 +382,10 @@ def preload(phase: str) -> None:
     from jobsmith.processes.profile import process  # noqa: F401
     if phase == "parse":
         return
-    from jobsmith.processes.profile import analyse, readers  # noqa: F401
+    from jobsmith.processes.profile import readers  # noqa: F401
+    from jobsmith.processes.profile.analysis import datasets  # noqa: F401
     if phase == "whole":
-        from jobsmith.processes.profile import plots, report  # noqa: F401
+        from jobsmith.processes.profile.report import html_report, pdf_report, plots  # noqa: F401
 
 
 PHASE_FUNCTIONS: dict[str, Callable[[pathlib.Path, pathlib.Path], dict[str, Any]]] = {
@@ -598,7 +600,7 @@ def show_table(results: dict[tuple[int, str], Run], datasets: Sequence[Dataset],
 
 def show_analysis(results: dict[tuple[int, str], Run], datasets: Sequence[Dataset]) -> None:
     """Where the statistics pass spends its time: the reader, then the analysis between its marks."""
-    print("\nthe statistics pass, step by step (seconds; marks from stats.profile_table's progress)")
+    print("\nthe statistics pass, step by step (seconds; marks from table_profile.profile_table's progress)")
     for d in datasets:
         run = results.get((d.target_mb, "stats"))
         if run is None or not run.ok:

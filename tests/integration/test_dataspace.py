@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import pathlib
 import uuid
 import zipfile
 from typing import Any
@@ -13,12 +12,12 @@ import httpx
 import jsonschema
 import pytest
 
+from jobsmith.processes.profile.edp import schema
 from tests.support import waiting
+from tests.support.data import EDP_TESTDATA
 
-SHARED = pathlib.Path(__file__).resolve().parents[3] / "shared" / "edp"
-TESTDATA = SHARED / "testdata"
-USER_DATA: dict[str, Any] = json.loads((TESTDATA / "user_provided_data.json").read_text())
-SCHEMA: dict[str, Any] = json.loads((SHARED / "edp-schema-0.26.1.json").read_text())
+USER_DATA: dict[str, Any] = json.loads((EDP_TESTDATA / "user_provided_data.json").read_text())
+SCHEMA: dict[str, Any] = schema.load()
 BASE = "/v1/dataspace/analysisjob"
 
 
@@ -43,7 +42,7 @@ def test_a_connector_analyses_a_csv_and_gets_the_catalogue_zip(client: httpx.Cli
     job = create(client, **{"x-service-base-url": "https://edps.example.org/"})
     assert job["state"] == "WAITING_FOR_DATA"
     assert job["upload_url"] == f"https://edps.example.org/api/{job['job_id']}"
-    uploaded = client.post(f"{BASE}/{job['job_id']}/data/file.csv", content=(TESTDATA / "test.csv").read_bytes())
+    uploaded = client.post(f"{BASE}/{job['job_id']}/data/file.csv", content=(EDP_TESTDATA / "test.csv").read_bytes())
     assert uploaded.status_code == 200, uploaded.text
     assert uploaded.json()["state"] in {"QUEUED", "PROCESSING", "COMPLETED"}
     done = wait_done(client, job["job_id"])
@@ -77,7 +76,7 @@ def test_a_connector_analyses_a_csv_and_gets_the_catalogue_zip(client: httpx.Cli
 def test_multipart_upload_with_upload_file(client: httpx.Client) -> None:
     job = create(client)
     response = client.post(f"{BASE}/{job['job_id']}/data",
-                           files={"upload_file": ("file.csv", (TESTDATA / "test_counts.csv").read_bytes())})
+                           files={"upload_file": ("file.csv", (EDP_TESTDATA / "test_counts.csv").read_bytes())})
     assert response.status_code == 200, response.text
     assert wait_done(client, job["job_id"])["state"] == "COMPLETED"
 
@@ -153,6 +152,6 @@ def test_an_upload_without_a_file_name_is_a_400_not_a_redirect(client: httpx.Cli
 def test_a_long_non_ascii_file_name_is_accepted(client: httpx.Client) -> None:
     job = create(client)
     uploaded = client.post(f"{BASE}/{job['job_id']}/data/{'%C3%A9' * 200}.csv",
-                           content=(TESTDATA / "test_counts.csv").read_bytes())
+                           content=(EDP_TESTDATA / "test_counts.csv").read_bytes())
     assert uploaded.status_code == 200, uploaded.text
     assert uploaded.json()["state"] in {"QUEUED", "PROCESSING", "COMPLETED"}

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import io
 import json
-import pathlib
 import zipfile
 from typing import Any
 
 import httpx
 import jsonschema
 
+from jobsmith.processes.profile.edp import schema
 from tests.support import waiting
+from tests.support.data import EDP_TESTDATA
 
-SHARED = pathlib.Path(__file__).resolve().parents[3] / "shared" / "edp"
-SCHEMA: dict[str, Any] = json.loads((SHARED / "edp-schema-0.26.1.json").read_text())
+SCHEMA: dict[str, Any] = schema.load()
 
 
 def profile(client: httpx.Client, content: bytes, filename: str = "file.csv", **body: Any) -> dict[str, Any]:
@@ -26,7 +26,7 @@ def profile(client: httpx.Client, content: bytes, filename: str = "file.csv", **
 
 
 def test_an_excel_file_named_csv_is_profiled_sheet_by_sheet(client: httpx.Client) -> None:
-    done = profile(client, (SHARED / "testdata" / "test.xlsx").read_bytes())
+    done = profile(client, (EDP_TESTDATA / "test.xlsx").read_bytes())
     assert done["state"] == "COMPLETED", done
     assert [s["name"] for s in done["steps"]] == ["read", "analyse", "plots", "report"]
     paths = {r["path"] for r in done["results"]}

@@ -23,7 +23,9 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from jobsmith.processes import context
-from jobsmith.processes.profile import analyse, infer, model, paths, readers, sqlbits, stats, temporal
+from jobsmith.processes.profile import readers
+from jobsmith.processes.profile.analysis import datasets, infer, model, sqlbits, table_profile, temporal
+from jobsmith.processes.profile.edp import plot_paths, schema
 from jobsmith.processes.profile.readers.sources import (
     ArchiveSource,
     FileProperties,
@@ -31,12 +33,10 @@ from jobsmith.processes.profile.readers.sources import (
     SemiStructuredSource,
     TabularSource,
 )
+from tests.support.data import EDP_TESTDATA
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
-EDP_DIR = ROOT.parent / "shared" / "edp"
-TESTDATA = EDP_DIR / "testdata"
-SCHEMA = json.loads((EDP_DIR / "edp-schema-0.26.1.json").read_text(encoding="utf-8"))
-OPTIONS = analyse.AnalysisOptions()
+SCHEMA = schema.load()
+OPTIONS = datasets.AnalysisOptions()
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -70,9 +70,9 @@ def write_csv(tmp_path: pathlib.Path, header: list[str], rows: list[list[str]], 
 
 
 def run(con: duckdb.DuckDBPyConnection, sources: list[Any], *, file_name: str = "data.csv",
-        metadata: dict[str, Any] | None = None, options: analyse.AnalysisOptions = OPTIONS) -> model.ProfileResult:
-    return analyse.profile(sources, con, file_name=file_name, file_size=1234, sha256="ab" * 32,
-                           metadata=metadata, options=options)
+        metadata: dict[str, Any] | None = None, options: datasets.AnalysisOptions = OPTIONS) -> model.ProfileResult:
+    return datasets.analyse(sources, con, file_name=file_name, file_size=1234, sha256="ab" * 32,
+                            metadata=metadata, options=options)
 
 
 def structured(result: model.ProfileResult, index: int = 0) -> dict[str, Any]:
@@ -122,7 +122,7 @@ def referenced_paths(edp: dict[str, Any]) -> set[str]:
 def reference() -> Iterator[model.ProfileResult]:
     """The profile of the old service's reference file, computed once for the tests that read it."""
     connection = duckdb.connect(config={"threads": 2})
-    yield run(connection, [csv_table(connection, TESTDATA / "test.csv")], file_name="test.csv")
+    yield run(connection, [csv_table(connection, EDP_TESTDATA / "test.csv")], file_name="test.csv")
     connection.close()
 
 
@@ -208,6 +208,10 @@ def test_reference_edp_validates_and_keeps_the_key_order(reference: model.Profil
         "name": "test.csv", "fileProperties": {"name": "test.csv", "fileType": "csv", "size": 1234}}]
 
 
+def test_the_shipped_schema_is_the_version_the_edp_names(reference: model.ProfileResult) -> None:
+    assert schema.FILE_NAME == f"edp-schema-{reference.edp['schemaVersion']}.json"
+
+
 # ------------------------------------------------------------------------------ known answers
 
 
@@ -261,7 +265,7 @@ def test_german_decimal_comma(con: duckdb.DuckDBPyConnection, tmp_path: pathlib.
 
 def test_the_old_services_german_file(con: duckdb.DuckDBPyConnection, tmp_path: pathlib.Path) -> None:
     """UTF-16, semicolons, decimal commas and trailing blanks (decoded here; reading is the readers' job)."""
-    text = (TESTDATA / "german_decimal_comma.csv").read_bytes().decode("utf-16")
+    text = (EDP_TESTDATA / "german_decimal_comma.csv").read_bytes().decode("utf-16")
     header, *lines = text.splitlines()
     names = [cell or f"col{i:03d}" for i, cell in enumerate(header.split(";"))]
     path = tmp_path / "german.csv"
@@ -335,7 +339,7 @@ def test_strings_top_values_and_anonymising(con: duckdb.DuckDBPyConnection, tmp_
     rows = [[v] for v in ["b"] * 5 + ["a"] * 5 + ["c"] * 3 + ["d", "e", "", "null"]]
     source = csv_table(con, write_csv(tmp_path, ["letter"], rows))
     shown = run(con, [source])
-    hidden = run(con, [source], options=analyse.AnalysisOptions(anonymise_strings=True))
+    hidden = run(con, [source], options=datasets.AnalysisOptions(anonymise_strings=True))
     letter = column(structured(shown), "letter")
     assert (letter["nullCount"], letter["interpretableCount"], letter["numberUnique"]) == (2, 15, 5)
     figures = [r.figure for r in shown.plots if isinstance(r.figure, model.TopValues)]
@@ -397,9 +401,9 @@ def test_quantiles_per_column_and_the_large_table_mode(con: duckdb.DuckDBPyConne
     rows = [[str(i * 1.5), str(i % 7), "abcdefg"[i % 7] * (1 + i % 3) if i % 10 else "n/a"] for i in range(500)]
     source = csv_table(con, write_csv(tmp_path, ["x", "y", "word"], rows))
     together = run(con, [source])
-    monkeypatch.setattr(stats, "QUANTILES_IN_SCAN", 0)
+    monkeypatch.setattr(table_profile, "QUANTILES_IN_SCAN", 0)
     assert structured(run(con, [source])) == structured(together)
-    large = run(con, [source], options=analyse.AnalysisOptions(exact_max_rows=100, large_sample_rows=10_000))
+    large = run(con, [source], options=datasets.AnalysisOptions(exact_max_rows=100, large_sample_rows=10_000))
     x, exact_x = column(structured(large), "x"), column(structured(together), "x")
     assert (x["median"], x["iqrOutlierCount"], x["mean"]) == (exact_x["median"], exact_x["iqrOutlierCount"],
                                                             exact_x["mean"])  # the sample holds every row here
@@ -418,9 +422,9 @@ def test_a_table_larger_than_memory_goes_to_a_scratch_file(tmp_path: pathlib.Pat
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     connection = duckdb.connect(config={"threads": 2, "temp_directory": str(tmp_path / "spill")})
     (tmp_path / "spill").mkdir()
-    source = csv_table(connection, TESTDATA / "test.csv")
+    source = csv_table(connection, EDP_TESTDATA / "test.csv")
     in_memory = run(connection, [source], file_name="test.csv")
-    monkeypatch.setattr(stats, "_typed_bytes", lambda *_: 2**62)
+    monkeypatch.setattr(table_profile, "_typed_bytes", lambda *_: 2**62)
     on_disk = run(connection, [source], file_name="test.csv")
     assert on_disk.edp == in_memory.edp and on_disk.plots == in_memory.plots
     assert list((tmp_path / "spill").glob("jsm_store_*")) == []
@@ -431,8 +435,8 @@ def test_a_table_larger_than_memory_goes_to_a_scratch_file(tmp_path: pathlib.Pat
 
 
 def test_user_metadata_is_merged_and_validates(con: duckdb.DuckDBPyConnection) -> None:
-    metadata = json.loads((TESTDATA / "user_provided_data.json").read_text(encoding="utf-8"))
-    result = run(con, [csv_table(con, TESTDATA / "test.csv")], file_name="test.csv",
+    metadata = json.loads((EDP_TESTDATA / "user_provided_data.json").read_text(encoding="utf-8"))
+    result = run(con, [csv_table(con, EDP_TESTDATA / "test.csv")], file_name="test.csv",
                  metadata=metadata | {"volume": 1, "favourite": "x"})
     validate(result.edp)
     assert result.edp["name"] == "dataset-dummy-name"
@@ -444,7 +448,7 @@ def test_user_metadata_is_merged_and_validates(con: duckdb.DuckDBPyConnection) -
 
 
 def test_several_datasets_and_the_tree(con: duckdb.DuckDBPyConnection, tmp_path: pathlib.Path) -> None:
-    first = csv_table(con, TESTDATA / "test.csv", name="bundle.zip/test.csv", table="t1")
+    first = csv_table(con, EDP_TESTDATA / "test.csv", name="bundle.zip/test.csv", table="t1")
     second = csv_table(con, write_csv(tmp_path, ["a/b", "c"], [["1", "x"], ["2", "y"]]),
                        name="bundle.zip/book.xlsx/Sheet 1", table="t2")
     documents = SemiStructuredSource(name="bundle.zip/doc.json", json_schema={"type": "object"}, document_count=3)
@@ -462,7 +466,7 @@ def test_several_datasets_and_the_tree(con: duckdb.DuckDBPyConnection, tmp_path:
     assert any("photo.png" in note for note in result.notes)
     sheet_plots = [r.path for r in result.plots if r.path.startswith("bundle.zip/book.xlsx/")]
     assert sheet_plots and all(path.startswith("bundle.zip/book.xlsx/Sheet 1/") for path in sheet_plots)
-    assert f"bundle.zip/book.xlsx/Sheet 1/{paths.segment('a/b')}_box_plot.png" in sheet_plots
+    assert f"bundle.zip/book.xlsx/Sheet 1/{plot_paths.segment('a/b')}_box_plot.png" in sheet_plots
 
 
 TWO_CSVS = {"sales.csv": b"region,revenue\nNorth,100\nSouth,250\nEast,75\n",
@@ -493,8 +497,8 @@ def test_an_archive_of_two_csvs_is_the_parent_of_both_in_the_tree(
         build: Any, algorithm: str, file_type: str, con: duckdb.DuckDBPyConnection, tmp_path: pathlib.Path) -> None:
     path: pathlib.Path = build(tmp_path)
     sources = readers.read(path, con, work_dir=tmp_path / "work")
-    result = analyse.profile(sources, con, file_name=path.name, file_size=path.stat().st_size, sha256="ab" * 32,
-                             metadata=None, options=OPTIONS)
+    result = datasets.analyse(sources, con, file_name=path.name, file_size=path.stat().st_size, sha256="ab" * 32,
+                              metadata=None, options=OPTIONS)
     validate(result.edp)
     assert result.edp["dataTypes"] == ["archive", "structured"]
     assert result.edp["archiveDatasets"] == [{"algorithm": algorithm, "extractedSize": sum(map(len, TWO_CSVS.values()))}]
@@ -511,8 +515,8 @@ def test_an_archive_of_two_csvs_is_the_parent_of_both_in_the_tree(
 
 
 def test_nested_archives_nest_and_a_json_document_is_its_tables_parent(con: duckdb.DuckDBPyConnection) -> None:
-    inner_csv = csv_table(con, TESTDATA / "test.csv", name="outer.zip/inner.tar/test.csv", table="t1")
-    records = csv_table(con, TESTDATA / "test.csv", name="outer.zip/orders.json/items", table="t2")
+    inner_csv = csv_table(con, EDP_TESTDATA / "test.csv", name="outer.zip/inner.tar/test.csv", table="t1")
+    records = csv_table(con, EDP_TESTDATA / "test.csv", name="outer.zip/orders.json/items", table="t2")
     document = SemiStructuredSource("outer.zip/orders.json", {"type": "object"}, 1,
                                     FileProperties("orders.json", "json", 400))
     sources = [ArchiveSource("outer.zip", "zip", 900), records, document,
@@ -541,11 +545,11 @@ def test_workbook_sheets_and_json_tables_in_a_zip_hang_from_the_right_nodes(
         con: duckdb.DuckDBPyConnection, tmp_path: pathlib.Path) -> None:
     path = tmp_path / "mixed.zip"
     with zipfile.ZipFile(path, "w") as archive:
-        archive.write(TESTDATA / "test.xlsx", "test.xlsx")
-        archive.write(TESTDATA / "test.json", "test.json")
+        archive.write(EDP_TESTDATA / "test.xlsx", "test.xlsx")
+        archive.write(EDP_TESTDATA / "test.json", "test.json")
     sources = readers.read(path, con, work_dir=tmp_path / "work")
-    result = analyse.profile(sources, con, file_name=path.name, file_size=path.stat().st_size, sha256="ab" * 32,
-                             metadata=None, options=OPTIONS)
+    result = datasets.analyse(sources, con, file_name=path.name, file_size=path.stat().st_size, sha256="ab" * 32,
+                              metadata=None, options=OPTIONS)
     validate(result.edp)
     tree = result.edp["datasetTree"]
     names = [node["name"] for node in tree]
@@ -556,10 +560,10 @@ def test_workbook_sheets_and_json_tables_in_a_zip_hang_from_the_right_nodes(
                        "mixed.zip/test.json/donuts.batters.batter": "mixed.zip/test.json",
                        "mixed.zip/test.json/donuts.topping": "mixed.zip/test.json"}
     files = {node["name"]: node["fileProperties"] for node in tree}
-    workbook = {"name": "test.xlsx", "fileType": "xlsx", "size": (TESTDATA / "test.xlsx").stat().st_size}
+    workbook = {"name": "test.xlsx", "fileType": "xlsx", "size": (EDP_TESTDATA / "test.xlsx").stat().st_size}
     assert files["mixed.zip/test.xlsx/test1"] == files["mixed.zip/test.xlsx/test2"] == workbook
     assert files["mixed.zip/test.json"] == {"name": "test.json", "fileType": "json",
-                                            "size": (TESTDATA / "test.json").stat().st_size}
+                                            "size": (EDP_TESTDATA / "test.json").stat().st_size}
     assert files["mixed.zip/test.json/donuts"] is None
 
 
@@ -583,7 +587,7 @@ def test_types_from_the_readers_sample_match_the_analysis_own(file: str, tmp_pat
     plans = []
     for sampling in (readers.Sampling(rows=100, seed=0), None):
         connection = duckdb.connect(config={"threads": 2})
-        (source,) = readers.read(TESTDATA / file, connection, work_dir=tmp_path / "work", sampling=sampling)
+        (source,) = readers.read(EDP_TESTDATA / file, connection, work_dir=tmp_path / "work", sampling=sampling)
         assert isinstance(source, TabularSource) and (source.sample is None) == (sampling is None)
         plans.append(infer.plan_columns(connection, source, sample_rows=100, seed=0))
         tables = {row[0] for row in connection.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
@@ -614,7 +618,7 @@ def test_scales_round_halves_to_even_as_round_even_does(con: duckdb.DuckDBPyConn
 
 
 def test_plot_paths_are_safe_and_unique() -> None:
-    plots = paths.PlotPaths("book.xlsx/../Sheet:1")
+    plots = plot_paths.PlotPaths("book.xlsx/../Sheet:1")
     assert plots.directory.split("/")[0] == "book.xlsx"
     assert ".." not in plots.directory.split("/")
     first, second = plots.path("a/b", "box_plot"), plots.path("a_b", "box_plot")
@@ -623,22 +627,22 @@ def test_plot_paths_are_safe_and_unique() -> None:
 
 
 def test_cancellation_stops_the_analysis(con: duckdb.DuckDBPyConnection) -> None:
-    source = csv_table(con, TESTDATA / "test.csv")
+    source = csv_table(con, EDP_TESTDATA / "test.csv")
     with pytest.raises(context.Cancelled):
-        analyse.profile([source], con, file_name="test.csv", file_size=1, sha256="x", metadata=None,
-                        options=OPTIONS, cancelled=lambda: True)
+        datasets.analyse([source], con, file_name="test.csv", file_size=1, sha256="x", metadata=None,
+                         options=OPTIONS, cancelled=lambda: True)
     assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'jsm_%'").fetchone() == (0,)
 
 
 def test_progress_reaches_one(con: duckdb.DuckDBPyConnection) -> None:
     seen: list[float] = []
-    analyse.profile([csv_table(con, TESTDATA / "test.csv")], con, file_name="test.csv", file_size=1, sha256="x",
-                    metadata=None, options=OPTIONS, progress=seen.append)
+    datasets.analyse([csv_table(con, EDP_TESTDATA / "test.csv")], con, file_name="test.csv", file_size=1, sha256="x",
+                     metadata=None, options=OPTIONS, progress=seen.append)
     assert seen == sorted(seen) and seen[-1] == 1.0
 
 
 def test_aggregates_run_distinct_apart_and_keep_positions(con: duckdb.DuckDBPyConnection) -> None:
-    from jobsmith.processes.profile.sqlbits import Aggregates
+    from jobsmith.processes.profile.analysis.sqlbits import Aggregates
 
     con.execute("CREATE TABLE agg AS SELECT i % 7 AS a, i AS b FROM range(1000) r(i)")
     batch = Aggregates()
@@ -660,7 +664,7 @@ def test_a_wide_table_fits_the_process_memory_limit(tmp_path: pathlib.Path) -> N
                      [[str(i * (j + 1)) for j in range(width)] for i in range(20)])
     connection = duckdb.connect(config={"memory_limit": "512MB", "threads": 2})
     try:
-        options = analyse.AnalysisOptions(distribution=False, seasonality=False)
+        options = datasets.AnalysisOptions(distribution=False, seasonality=False)
         dataset = structured(run(connection, [csv_table(connection, path)], options=options))
     finally:
         connection.close()

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 
 from jobsmith.processes import context
 from jobsmith.processes.profile import process
+from jobsmith.processes.profile.edp import schema
 from tests.support.contexts import local_context
 
-SCHEMA = json.loads((pathlib.Path(__file__).resolve().parents[3].parent / "shared" / "edp" /
-                     "edp-schema-0.26.1.json").read_text(encoding="utf-8"))
+SCHEMA = schema.load()
 _CELLS = st.one_of(
     st.integers(min_value=-10**15, max_value=10**15).map(str),
     st.floats(allow_nan=True, allow_infinity=True, width=32).map(repr),

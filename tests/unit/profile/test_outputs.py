@@ -24,10 +24,11 @@ import pytest
 from matplotlib import image as mimage
 from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
 
-from jobsmith.processes.profile import model, plots, report, report_view
+from jobsmith.processes.profile.analysis import model
+from jobsmith.processes.profile.edp import schema
+from jobsmith.processes.profile.report import html_report, pdf_report, plots, view
+from tests.support.data import EDP_TESTDATA
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
-EDP_DIR = ROOT.parent / "shared" / "edp"
 DATASET = "Parkhäuser_Äöüß"
 TITLE = "Parkhaus-Belegung Äöüß"
 LONG = "durchschnittliche_verweildauer_je_stellplatz_in_minuten_über_den_ganzen_tag_gemessen"
@@ -122,7 +123,7 @@ def _structured_dataset() -> dict[str, Any]:
 
 
 def _edp() -> dict[str, Any]:
-    metadata = json.loads((EDP_DIR / "testdata" / "user_provided_data.json").read_text(encoding="utf-8"))
+    metadata = json.loads((EDP_TESTDATA / "user_provided_data.json").read_text(encoding="utf-8"))
     empty = ("archiveDatasets", "semiStructuredDatasets", "unstructuredTextDatasets", "imageDatasets",
              "videoDatasets", "audioDatasets", "documentDatasets")
     return {
@@ -180,9 +181,8 @@ def _squash(text: str) -> str:
 
 
 def test_the_fixture_edp_validates_against_the_published_schema(result: model.ProfileResult) -> None:
-    schema = json.loads((EDP_DIR / "edp-schema-0.26.1.json").read_text(encoding="utf-8"))
-    jsonschema.Draft202012Validator(schema).validate(result.edp)
-    assert {r.path for r in result.plots} == set(report_view.plot_paths(result.edp))
+    jsonschema.Draft202012Validator(schema.load()).validate(result.edp)
+    assert {r.path for r in result.plots} == set(view.plot_paths(result.edp))
 
 
 def test_every_plot_is_a_readable_png_of_sensible_size(result: model.ProfileResult,
@@ -246,7 +246,7 @@ def test_count_ticks_are_short_so_a_narrow_axis_needs_no_offset_text() -> None:
 
 
 def test_the_pdf_shows_names_counts_and_page_numbers(result: model.ProfileResult, drawn: pathlib.Path) -> None:
-    path = report.write_pdf(result, drawn)
+    path = pdf_report.write_pdf(result, drawn)
     assert path == drawn / "report.pdf" and path.read_bytes()[:5] == b"%PDF-"
     pages = _pdf_text(path)
     summary, whole = _squash(pages[0]), _squash(" ".join(pages))
@@ -261,7 +261,7 @@ def test_the_pdf_shows_names_counts_and_page_numbers(result: model.ProfileResult
 
 
 def test_the_pdf_embeds_every_plot_and_real_fonts(result: model.ProfileResult, drawn: pathlib.Path) -> None:
-    reader = pypdf.PdfReader(report.write_pdf(result, drawn))
+    reader = pypdf.PdfReader(pdf_report.write_pdf(result, drawn))
     assert sum(len(page.images) for page in reader.pages) == len(result.plots)
     resources: list[Any] = [page["/Resources"] for page in reader.pages]
     fonts = {str(font.get_object()["/BaseFont"]) for page in resources for font in page["/Font"].values()}
@@ -271,7 +271,7 @@ def test_the_pdf_embeds_every_plot_and_real_fonts(result: model.ProfileResult, d
 
 def test_the_pdf_shows_each_plot_pixel_for_pixel(result: model.ProfileResult, drawn: pathlib.Path) -> None:
     """The PNGs' compressed rows go into the PDF as they are (PNG predictors): they must decode to the same pixels."""
-    reader = pypdf.PdfReader(report.write_pdf(result, drawn))
+    reader = pypdf.PdfReader(pdf_report.write_pdf(result, drawn))
     embedded = [np.asarray(image.image.convert("RGB")) for page in reader.pages for image in page.images]
     for request in result.plots:
         pixels = np.asarray(PIL.Image.open(drawn / request.path))
@@ -280,8 +280,8 @@ def test_the_pdf_shows_each_plot_pixel_for_pixel(result: model.ProfileResult, dr
 
 
 def test_the_pdf_is_the_same_for_the_same_result(result: model.ProfileResult, drawn: pathlib.Path) -> None:
-    first = report.write_pdf(result, drawn).read_bytes()
-    assert report.write_pdf(result, drawn).read_bytes() == first
+    first = pdf_report.write_pdf(result, drawn).read_bytes()
+    assert pdf_report.write_pdf(result, drawn).read_bytes() == first
 
 
 def test_many_long_column_names_stay_on_the_page(result: model.ProfileResult, drawn: pathlib.Path) -> None:
@@ -289,7 +289,7 @@ def test_many_long_column_names_stay_on_the_page(result: model.ProfileResult, dr
     extra = [f"{LONG}_{index}_" + "x" * 60 for index in range(40)]
     dataset["stringColumns"] += [{**dataset["stringColumns"][0], "name": name, "distributionGraph": None}
                                  for name in extra]
-    reader = pypdf.PdfReader(report.write_pdf(result, drawn))
+    reader = pypdf.PdfReader(pdf_report.write_pdf(result, drawn))
     right_edge = float(reader.pages[0].mediabox.width)
     widest = 0.0
 
@@ -308,7 +308,7 @@ def test_many_long_column_names_stay_on_the_page(result: model.ProfileResult, dr
 
 
 def test_the_html_links_every_plot_and_escapes_names(result: model.ProfileResult, drawn: pathlib.Path) -> None:
-    html = report.write_html(result, drawn).read_text(encoding="utf-8")
+    html = html_report.write_html(result, drawn).read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in html
     for request in result.plots:
         assert f'<img src="{urllib.parse.quote(request.path)}"' in html, request.path
@@ -325,7 +325,7 @@ def test_the_html_links_every_plot_and_escapes_names(result: model.ProfileResult
 def test_a_plot_the_edp_names_but_nobody_drew_is_an_error(result: model.ProfileResult, drawn: pathlib.Path) -> None:
     missing = result.plots[3].path
     (drawn / missing).unlink()
-    for write in (report.write_pdf, report.write_html):
+    for write in (pdf_report.write_pdf, html_report.write_html):
         with pytest.raises(FileNotFoundError, match=re.escape(missing)):
             write(result, drawn)
 
@@ -338,10 +338,10 @@ def test_a_profile_without_tables_lists_its_datasets_and_keeps_stray_plots(tmp_p
     stray = model.PlotRequest("extra/box.png", "Not named in the EDP", model.BoxPlot("x", 1, 2, 3, 0, 4, 2, ()))
     bare = model.ProfileResult(edp=edp, plots=[stray])
     plots.render(bare.plots, tmp_path)
-    reader = pypdf.PdfReader(report.write_pdf(bare, tmp_path))
+    reader = pypdf.PdfReader(pdf_report.write_pdf(bare, tmp_path))
     summary = _squash(reader.pages[0].extract_text())
     assert "leer.json" in summary and "Number of datasets 1" in summary
     assert "dokument.json semiStructured – – –" in summary and "None found." in summary
     assert "Other plots" in reader.pages[-1].extract_text() and len(reader.pages[-1].images) == 1
     assert f"page {len(reader.pages)} of {len(reader.pages)}" in reader.pages[-1].extract_text()
-    assert 'src="extra/box.png"' in report.write_html(bare, tmp_path).read_text(encoding="utf-8")
+    assert 'src="extra/box.png"' in html_report.write_html(bare, tmp_path).read_text(encoding="utf-8")

@@ -23,10 +23,7 @@ import duckdb
 import pytest
 
 from jobsmith.processes.profile import readers
-
-TESTDATA = pathlib.Path(__file__).resolve().parents[4] / "shared" / "edp" / "testdata"
-if not TESTDATA.is_dir():
-    TESTDATA = pathlib.Path("/work/shared/edp/testdata")
+from tests.support.data import EDP_TESTDATA
 
 
 @pytest.fixture
@@ -151,7 +148,7 @@ BAST = ["column_1", "TKNR", "Zst", "Land", "Strklas", "KFZ_R1", "KFZ_R2", "Lkw_R
 def test_reference_csv_files_read_with_their_real_header_and_row_count(
     file: str, expected_columns: list[str], row_count: int, con: duckdb.DuckDBPyConnection, work: pathlib.Path
 ) -> None:
-    source = one_table(TESTDATA / file, con, work)
+    source = one_table(EDP_TESTDATA / file, con, work)
     assert (source.name, source.format) == (file, "csv")
     assert columns(con, source) == expected_columns
     assert source.row_count == row_count == len(rows(con, source))
@@ -159,7 +156,7 @@ def test_reference_csv_files_read_with_their_real_header_and_row_count(
 
 
 def test_hamburg_skips_its_title_line_and_reports_german_numbers(con: duckdb.DuckDBPyConnection, work: pathlib.Path) -> None:
-    source = one_table(TESTDATA / "hamburg.csv", con, work)
+    source = one_table(EDP_TESTDATA / "hamburg.csv", con, work)
     assert (source.decimal_comma, source.thousands) == (True, ".")
     assert "Skipped 1 line above the table ('in Tsd. Euro'); the header is line 2." in source.notes
     assert "The column name 'Bezeichnung' repeats; the repeat is named 'Bezeichnung_2'." in source.notes
@@ -170,7 +167,7 @@ def test_hamburg_skips_its_title_line_and_reports_german_numbers(con: duckdb.Duc
 
 
 def test_utf16_file_with_decimal_commas_and_unnamed_header_cells(con: duckdb.DuckDBPyConnection, work: pathlib.Path) -> None:
-    source = one_table(TESTDATA / "german_decimal_comma.csv", con, work)
+    source = one_table(EDP_TESTDATA / "german_decimal_comma.csv", con, work)
     assert (source.decimal_comma, source.thousands) == (True, None)
     assert source.notes[0] == "The text is UTF-16 little-endian with byte order mark."
     assert "The header cell is empty in columns 3, 5, 7, 9, 11 and 2 more" in notes(source)
@@ -178,15 +175,15 @@ def test_utf16_file_with_decimal_commas_and_unnamed_header_cells(con: duckdb.Duc
 
 
 def test_missing_and_extra_header_cells_are_explained(con: duckdb.DuckDBPyConnection, work: pathlib.Path) -> None:
-    missing = one_table(TESTDATA / "test_missing_headers.csv", con, work)
-    extra = one_table(TESTDATA / "test_extra_headers.csv", con, work)
+    missing = one_table(EDP_TESTDATA / "test_missing_headers.csv", con, work)
+    extra = one_table(EDP_TESTDATA / "test_extra_headers.csv", con, work)
     assert "Rows have up to 5 fields but the header names only 4: no header for column 5 (named column_5)." in missing.notes
     assert rows(con, missing)[0][4] == "3"
     assert "No row has values under the header cell(s) 'b1'; they were left out." in extra.notes
 
 
 def test_headerless_files_get_generated_names_and_keep_their_first_row(con: duckdb.DuckDBPyConnection, work: pathlib.Path) -> None:
-    counts = one_table(TESTDATA / "test_counts.csv", con, work)
+    counts = one_table(EDP_TESTDATA / "test_counts.csv", con, work)
     assert rows(con, counts) == [("A", "0"), ("B", "1"), (None, "2"), ("D", None), ("E", "4"), (None, "Ello"), ("G", "6")]
     assert "There is no header row; the columns are named column_1 to column_2." in counts.notes
 
@@ -321,8 +318,8 @@ def test_a_lone_row_of_numbers_is_data_and_a_lone_row_of_words_a_header(
 
 
 def test_csv_is_a_view_over_the_file_and_names_do_not_collide(con: duckdb.DuckDBPyConnection, work: pathlib.Path) -> None:
-    first = one_table(TESTDATA / "test.csv", con, work)
-    second = one_table(TESTDATA / "test.csv", con, work)
+    first = one_table(EDP_TESTDATA / "test.csv", con, work)
+    second = one_table(EDP_TESTDATA / "test.csv", con, work)
     assert first.table != second.table
     views = {row[0] for row in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
     assert {first.table, second.table} <= views
@@ -335,7 +332,7 @@ def test_excel_workbook_uploaded_as_csv_reads_every_sheet_typed(
     tmp_path: pathlib.Path, con: duckdb.DuckDBPyConnection, work: pathlib.Path
 ) -> None:
     path = tmp_path / "file.csv"
-    shutil.copy(TESTDATA / "test.xlsx", path)
+    shutil.copy(EDP_TESTDATA / "test.xlsx", path)
     found = tables(read(path, con, work))
     assert list(found) == ["file.csv/test1", "file.csv/test2"]
     sheet = found["file.csv/test1"]
@@ -348,7 +345,7 @@ def test_excel_workbook_uploaded_as_csv_reads_every_sheet_typed(
 
 
 def test_old_excel_workbook(con: duckdb.DuckDBPyConnection, work: pathlib.Path) -> None:
-    (sheet,) = read(TESTDATA / "test.xls", con, work)
+    (sheet,) = read(EDP_TESTDATA / "test.xls", con, work)
     assert isinstance(sheet, readers.TabularSource)
     assert (sheet.name, sheet.format, sheet.row_count, columns(con, sheet)) == ("test.xls/test", "xls", 50, PARKING)
     assert sheet.native_types["einfahrt"] == "TIMESTAMP"
@@ -442,14 +439,14 @@ def test_json_reads_under_the_process_memory_limit(document: str, work: pathlib.
     connection = duckdb.connect(config={"memory_limit": "128MB", "autoinstall_known_extensions": False,
                                         "autoload_known_extensions": False})
     try:
-        found = read(TESTDATA / document, connection, work)
+        found = read(EDP_TESTDATA / document, connection, work)
     finally:
         connection.close()
     assert any(isinstance(source, readers.SemiStructuredSource) for source in found)
 
 
 def test_nested_json_gives_a_schema_and_a_table_per_record_array(con: duckdb.DuckDBPyConnection, work: pathlib.Path) -> None:
-    found = read(TESTDATA / "test.json", con, work)
+    found = read(EDP_TESTDATA / "test.json", con, work)
     semi = found[0]
     assert isinstance(semi, readers.SemiStructuredSource)
     assert (semi.name, semi.document_count) == ("test.json", 1)
@@ -463,12 +460,12 @@ def test_nested_json_gives_a_schema_and_a_table_per_record_array(con: duckdb.Duc
     assert columns(con, donuts) == ["id", "type", "name", "ppu", "batters.batter", "topping", "extras", "details"]
     assert donuts.native_types == {"ppu": "DOUBLE"}
     assert rows(con, found_tables["test.json/donuts.topping"])[1] == ("5002", "Glazed")
-    assert semi.file == readers.FileProperties("test.json", "json", (TESTDATA / "test.json").stat().st_size)
+    assert semi.file == readers.FileProperties("test.json", "json", (EDP_TESTDATA / "test.json").stat().st_size)
     assert [table.file for table in found_tables.values()] == [None] * 3  # the document node carries the file
 
 
 def test_array_of_nested_records_is_flattened(con: duckdb.DuckDBPyConnection, work: pathlib.Path) -> None:
-    found = read(TESTDATA / "test_with_normalization.json", con, work)
+    found = read(EDP_TESTDATA / "test_with_normalization.json", con, work)
     semi = found[0]
     assert isinstance(semi, readers.SemiStructuredSource) and semi.document_count == 15
     assert semi.json_schema["type"] == "array"
@@ -484,7 +481,7 @@ def test_array_of_nested_records_is_flattened(con: duckdb.DuckDBPyConnection, wo
 
 
 def test_json_without_record_arrays_is_only_semi_structured(con: duckdb.DuckDBPyConnection, work: pathlib.Path) -> None:
-    (semi,) = read(TESTDATA / "test_without_structured_data.json", con, work)
+    (semi,) = read(EDP_TESTDATA / "test_without_structured_data.json", con, work)
     assert isinstance(semi, readers.SemiStructuredSource)
     quiz = semi.json_schema["properties"]["quiz"]  # type: ignore[index]
     assert quiz["properties"]["maths"]["properties"]["q1"]["properties"]["options"] == {"type": "array", "items": {"type": "string"}}
@@ -698,7 +695,7 @@ def test_binary_garbage_named_csv_is_an_error_but_an_unknown_binary_is_listed(
 
 def test_truncated_xlsx(tmp_path: pathlib.Path, con: duckdb.DuckDBPyConnection, work: pathlib.Path) -> None:
     path = tmp_path / "book.xlsx"
-    path.write_bytes((TESTDATA / "test.xlsx").read_bytes()[:15_000])
+    path.write_bytes((EDP_TESTDATA / "test.xlsx").read_bytes()[:15_000])
     with pytest.raises(readers.UnreadableData, match=r"^'book\.xlsx' is not a readable Excel workbook \(damaged or truncated\?\)"):
         read(path, con, work)
 

@@ -9,7 +9,9 @@ import duckdb
 import pytest
 
 from jobsmith.processes import context
-from jobsmith.processes.profile import model, plots, process
+from jobsmith.processes.profile import process
+from jobsmith.processes.profile.analysis import model
+from jobsmith.processes.profile.report import plots
 from tests.support.contexts import local_context
 
 

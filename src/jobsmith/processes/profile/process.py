@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 import pydantic
 
 from jobsmith.processes import context, files, registry
-from jobsmith.processes.profile.analysis_options import AnalysisOptions
+from jobsmith.processes.profile.analysis.options import AnalysisOptions
 
 if TYPE_CHECKING:
     import duckdb
 
-    from jobsmith.processes.profile import model
+    from jobsmith.processes.profile.analysis import model
 
 MEDIA_TYPES = ("text/csv", "text/tab-separated-values", "application/json", "application/x-ndjson",
                "application/vnd.apache.parquet", "application/vnd.ms-excel",
@@ -84,7 +84,8 @@ def _first_line(error: BaseException) -> str:
 def _analyse(source_file: pathlib.Path, ctx: context.JobContext, options: ProfileOptions,
              display_name: str | None) -> model.ProfileResult:
     """Read and analyse: every step that holds DuckDB's memory."""
-    from jobsmith.processes.profile import analyse, infer, readers
+    from jobsmith.processes.profile import readers
+    from jobsmith.processes.profile.analysis import datasets, infer
 
     with concurrent.futures.ThreadPoolExecutor(1) as hasher, open_duckdb(ctx.work_dir, options) as con:
         digest = hasher.submit(files.sha256_of, source_file)  # hashlib releases the GIL: free while DuckDB reads
@@ -95,7 +96,7 @@ def _analyse(source_file: pathlib.Path, ctx: context.JobContext, options: Profil
             step.message = describe_sources(sources)
         ctx.check_cancelled()
         with ctx.step("analyse") as step:
-            result = analyse.profile(
+            result = datasets.analyse(
                 sources, con, file_name=display_name or source_file.name, file_size=source_file.stat().st_size,
                 sha256=digest.result(), metadata=ctx.metadata or None, options=options,
                 progress=lambda fraction: ctx.progress(0.1 + 0.6 * fraction), cancelled=ctx.cancelled)
@@ -109,7 +110,7 @@ def _analyse(source_file: pathlib.Path, ctx: context.JobContext, options: Profil
 
 def write_outputs(result: model.ProfileResult, ctx: context.JobContext) -> None:
     """Plots first (the report embeds them), then the EDP and both reports."""
-    from jobsmith.processes.profile import plots, report
+    from jobsmith.processes.profile.report import html_report, pdf_report, plots
 
     with ctx.step("plots") as step:
         drawn = plots.render(result.plots, ctx.output_dir, workers=max(1, min(4, os.cpu_count() or 1)),
@@ -120,8 +121,8 @@ def write_outputs(result: model.ProfileResult, ctx: context.JobContext) -> None:
     with ctx.step("report"):
         (ctx.output_dir / "edp.json").write_text(json.dumps(result.edp, indent=2, ensure_ascii=False),
                                                  encoding="utf-8")
-        report.write_html(result, ctx.output_dir)
-        report.write_pdf(result, ctx.output_dir)
+        html_report.write_html(result, ctx.output_dir)
+        pdf_report.write_pdf(result, ctx.output_dir)
     ctx.progress(1.0)
 
 

@@ -17,7 +17,7 @@ import pathlib
 
 import duckdb
 
-from jobsmith.processes.profile.readers import context, dispatch, duck
+from jobsmith.processes.profile.readers import choose_reader, duck, read_context
 from jobsmith.processes.profile.readers.sources import (
     ArchiveLimits,
     ArchiveSource,
@@ -61,9 +61,9 @@ def read(
     name = display_name or path.name
     if not path.is_file():
         raise UnreadableData(f"'{name}' does not exist or is not a regular file.")
-    ctx = context.Context(con, work_dir, limits, duck.TableNames(con), sampling=sampling)
+    ctx = read_context.Context(con, work_dir, limits, duck.TableNames(con), sampling=sampling)
     try:
-        return dispatch.read_file(path, name, ctx)
+        return choose_reader.read_file(path, name, ctx)
     except duckdb.Error as error:
         raise UnreadableData(f"'{name}' could not be read: {duck.first_line(error)}.") from error
     except (OSError, UnicodeError) as error:

@@ -22,10 +22,10 @@ import tarfile
 import typing
 import zipfile
 
-from jobsmith.processes.profile.readers import context, detect, sources
+from jobsmith.processes.profile.readers import file_format, read_context, sources
 
 CHUNK = 1024 * 1024
-ReadMember = collections.abc.Callable[[pathlib.Path, str, context.Context], list[sources.Source]]
+ReadMember = collections.abc.Callable[[pathlib.Path, str, read_context.Context], list[sources.Source]]
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _SYMLINK = 0o120000
 _SUFFIXES = {"gzip": (".gz", ".gzip"), "bzip2": (".bz2",), "xz": (".xz",)}
@@ -34,7 +34,7 @@ _SUFFIXES = {"gzip": (".gz", ".gzip"), "bzip2": (".bz2",), "xz": (".xz",)}
 class _Meter:
     """Counts bytes written against the limits; ``packed`` is what they came from, for the ratio."""
 
-    def __init__(self, ctx: context.Context, archive: str, packed: int) -> None:
+    def __init__(self, ctx: read_context.Context, archive: str, packed: int) -> None:
         self._ctx, self._archive, self._packed = ctx, archive, max(packed, 1)
         self.written = 0
 
@@ -55,7 +55,7 @@ class _Meter:
 
 
 def read(
-    path: pathlib.Path, name: str, found: detect.Detected, ctx: context.Context, read_member: ReadMember
+    path: pathlib.Path, name: str, found: file_format.Detected, ctx: read_context.Context, read_member: ReadMember
 ) -> list[sources.Source]:
     """The archive itself (an :class:`sources.ArchiveSource`, first) and then its members' datasets.
 
@@ -64,9 +64,9 @@ def read(
     upload's name, so there would be no member name to put under the archive's.
     """
     target = ctx.scratch("-unpacked")
-    if found.format is detect.Format.ZIP:
+    if found.format is file_format.Format.ZIP:
         members = _zip(path, name, target, ctx, read_member)
-    elif found.format is detect.Format.TAR:
+    elif found.format is file_format.Format.TAR:
         members = _tar(path, name, target, ctx, read_member)
     else:
         members = _single(path, name, found.detail, target, ctx, read_member)
@@ -75,19 +75,19 @@ def read(
     return [sources.ArchiveSource(name, algorithm(found), _extracted_size(target)), *members]
 
 
-def algorithm(found: detect.Detected) -> str:
+def algorithm(found: file_format.Detected) -> str:
     """How the archive was packed: ``zip``, ``tar`` (uncompressed), or the compression around a tar or file."""
-    if found.format is detect.Format.ZIP:
+    if found.format is file_format.Format.ZIP:
         return "zip"
     return found.detail or "tar"
 
 
-def file_type(found: detect.Detected) -> str:
+def file_type(found: file_format.Detected) -> str:
     """The archive's type as its usual suffix says it: ``zip``, ``tar``, ``tar.gz``, ``gz``, ..."""
-    if found.format is detect.Format.ZIP:
+    if found.format is file_format.Format.ZIP:
         return "zip"
     suffix = _SUFFIXES[found.detail][0].lstrip(".") if found.detail else ""
-    if found.format is detect.Format.TAR:
+    if found.format is file_format.Format.TAR:
         return f"tar.{suffix}" if suffix else "tar"
     return suffix
 
@@ -114,8 +114,8 @@ def safe_member_path(raw: str, archive: str) -> str | None:
     return "/".join(parts) or None
 
 
-def _zip(path: pathlib.Path, name: str, target: pathlib.Path, ctx: context.Context, read_member: ReadMember) -> list[sources.Source]:
-    declared = detect.zip_entry_count(path)
+def _zip(path: pathlib.Path, name: str, target: pathlib.Path, ctx: read_context.Context, read_member: ReadMember) -> list[sources.Source]:
+    declared = file_format.zip_entry_count(path)
     if declared is not None:
         _count_members(ctx, name, declared)  # before zipfile loads a directory of that size
     try:
@@ -138,7 +138,7 @@ def _zip_member(
     member: str,
     name: str,
     target: pathlib.Path,
-    ctx: context.Context,
+    ctx: read_context.Context,
     read_member: ReadMember,
 ) -> list[sources.Source]:
     label = f"{name}/{member}"
@@ -157,7 +157,7 @@ def _zip_member(
     return read_member(destination, label, ctx.nested())
 
 
-def _tar(path: pathlib.Path, name: str, target: pathlib.Path, ctx: context.Context, read_member: ReadMember) -> list[sources.Source]:
+def _tar(path: pathlib.Path, name: str, target: pathlib.Path, ctx: read_context.Context, read_member: ReadMember) -> list[sources.Source]:
     meter = _Meter(ctx, name, path.stat().st_size)
     found: list[sources.Source] = []
     try:
@@ -176,7 +176,7 @@ def _tar_member(
     name: str,
     target: pathlib.Path,
     meter: _Meter,
-    ctx: context.Context,
+    ctx: read_context.Context,
     read_member: ReadMember,
 ) -> list[sources.Source]:
     member = safe_member_path(info.name, name)
@@ -205,7 +205,7 @@ def _special_type(info: tarfile.TarInfo) -> str:
 
 
 def _single(
-    path: pathlib.Path, name: str, compression: str, target: pathlib.Path, ctx: context.Context, read_member: ReadMember
+    path: pathlib.Path, name: str, compression: str, target: pathlib.Path, ctx: read_context.Context, read_member: ReadMember
 ) -> list[sources.Source]:
     """One gzip/bzip2/xz stream holding one file: ``data.csv.gz`` gives ``data.csv.gz/data.csv``.
 
@@ -216,7 +216,7 @@ def _single(
     _count_members(ctx, name, 1, increment=True)
     destination = target / (inner or "content")
     try:
-        with detect.decompressed(path, compression) as stream:
+        with file_format.decompressed(path, compression) as stream:
             _copy(stream, destination, _Meter(ctx, name, path.stat().st_size), inner)
     except sources.UnreadableData:
         raise
@@ -231,7 +231,7 @@ def _inner_name(name: str, compression: str) -> str:
     return next((outer[: -len(s)] for s in _SUFFIXES[compression] if outer.lower().endswith(s)), "")
 
 
-def _copy(stream: typing.IO[bytes] | detect.Stream, destination: pathlib.Path, meter: _Meter, member: str) -> None:
+def _copy(stream: typing.IO[bytes] | file_format.Stream, destination: pathlib.Path, meter: _Meter, member: str) -> None:
     destination.parent.mkdir(parents=True, exist_ok=True)
     written = 0
     with destination.open("xb") as out:
@@ -241,7 +241,7 @@ def _copy(stream: typing.IO[bytes] | detect.Stream, destination: pathlib.Path, m
             out.write(chunk)
 
 
-def _count_members(ctx: context.Context, name: str, count: int, increment: bool = False) -> None:
+def _count_members(ctx: read_context.Context, name: str, count: int, increment: bool = False) -> None:
     total = ctx.unpacked.members + count
     if total > ctx.limits.max_members:
         raise _refuse(name, f"it holds more than {ctx.limits.max_members} files")

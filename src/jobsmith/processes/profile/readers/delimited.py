@@ -20,7 +20,7 @@ import re
 
 import duckdb
 
-from jobsmith.processes.profile.readers import context, dialect, duck, encoding, sources
+from jobsmith.processes.profile.readers import dialect, duck, encoding, read_context, sources
 
 SAMPLE_BYTES = 1024 * 1024
 # DuckDB sizes its read buffers from this: at 64 MiB it asked for 1 GiB blocks and failed under the
@@ -49,7 +49,7 @@ class _Text:
     notes: list[str]
 
 
-def read(path: pathlib.Path, name: str, ctx: context.Context) -> sources.TabularSource:
+def read(path: pathlib.Path, name: str, ctx: read_context.Context) -> sources.TabularSource:
     text = _decodable(path, ctx)
     sample, complete = encoding.decode_head(text.path, text.encoding, SAMPLE_BYTES)
     if not sample.strip():
@@ -71,7 +71,7 @@ def read(path: pathlib.Path, name: str, ctx: context.Context) -> sources.Tabular
     )
 
 
-def _decodable(path: pathlib.Path, ctx: context.Context) -> _Text:
+def _decodable(path: pathlib.Path, ctx: read_context.Context) -> _Text:
     found = encoding.detect(path)
     notes = [f"The text is {found.label}."] + ([found.note] if found.note else [])
     if found.duckdb is not None:

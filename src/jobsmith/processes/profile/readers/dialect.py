@@ -13,7 +13,7 @@ import csv
 import dataclasses
 import io
 
-from jobsmith.processes.profile.readers import header, numbers
+from jobsmith.processes.profile.readers import header, number_separators
 
 DELIMITERS = (",", ";", "\t", "|")
 NO_DELIMITER = "\x1f"  # the ASCII unit separator: never in real text, so one column results
@@ -36,7 +36,7 @@ class Plan:
     fields: list[str]
     names: list[str]
     ragged: bool
-    separators: numbers.Separators
+    separators: number_separators.Separators
     notes: list[str]
 
 
@@ -63,7 +63,7 @@ def plan(sample: str, complete: bool) -> Plan:
     if head and len(head) > width and any(cell.strip() for cell in head[width:]):
         dropped = ", ".join(f"'{header.clean(cell)}'" for cell in head[width:] if cell.strip())
         notes.append(f"No row has values under the header cell(s) {dropped}; they were left out.")
-    separators = numbers.detect(_columns(data[:NUMBER_ROWS], len(fields)), delimiter == ";")
+    separators = number_separators.detect(_columns(data[:NUMBER_ROWS], len(fields)), delimiter == ";")
     if note := separators.note():
         notes.append(note)
     skip = parsed.before(layout.data_start)

@@ -16,7 +16,7 @@ import duckdb
 import numpy as np
 import python_calamine
 
-from jobsmith.processes.profile.readers import context, duck, header, sheettypes, sources
+from jobsmith.processes.profile.readers import duck, header, read_context, sheettypes, sources
 
 BATCH_ROWS = 50_000
 HEAD_ROWS = 1 + header.MAX_JUNK_ROWS + header.HEADER_EVIDENCE_ROWS
@@ -34,7 +34,7 @@ class _Columns:
     types: list[str]
 
 
-def read(path: pathlib.Path, name: str, fmt: str, ctx: context.Context) -> list[sources.TabularSource]:
+def read(path: pathlib.Path, name: str, fmt: str, ctx: read_context.Context) -> list[sources.TabularSource]:
     label = _LABELS[fmt]
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
@@ -55,7 +55,7 @@ def read(path: pathlib.Path, name: str, fmt: str, ctx: context.Context) -> list[
 
 
 def _sheet(
-    workbook: python_calamine.CalamineWorkbook, sheet_name: str, name: str, fmt: str, ctx: context.Context
+    workbook: python_calamine.CalamineWorkbook, sheet_name: str, name: str, fmt: str, ctx: read_context.Context
 ) -> list[sources.TabularSource]:
     try:
         sheet = workbook.get_sheet_by_name(sheet_name)

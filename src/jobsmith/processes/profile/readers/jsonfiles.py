@@ -18,7 +18,7 @@ import pathlib
 
 import duckdb
 
-from jobsmith.processes.profile.readers import context, detect, duck, encoding, header, jsontypes, sources
+from jobsmith.processes.profile.readers import duck, encoding, file_format, header, jsontypes, read_context, sources
 
 MAX_TABLES = 50
 MAX_OBJECT_BYTES = 256 * 1024 * 1024
@@ -27,7 +27,7 @@ LOCATE_BYTES = 64 * 1024 * 1024  # re-parse with Python to name the line of a sy
 _FORMATS = {"array": "array", "object": "unstructured", "lines": "newline_delimited", "concatenated": "unstructured"}
 
 
-def read(path: pathlib.Path, name: str, found: detect.Detected, ctx: context.Context) -> list[sources.Source]:
+def read(path: pathlib.Path, name: str, found: file_format.Detected, ctx: read_context.Context) -> list[sources.Source]:
     readable = _utf8(path, ctx)
     for sample_size in (20_480, -1):
         try:
@@ -38,7 +38,7 @@ def read(path: pathlib.Path, name: str, found: detect.Detected, ctx: context.Con
     raise AssertionError("unreachable")
 
 
-def _utf8(path: pathlib.Path, ctx: context.Context) -> pathlib.Path:
+def _utf8(path: pathlib.Path, ctx: read_context.Context) -> pathlib.Path:
     """DuckDB reads JSON as UTF-8 without byte order mark; anything else gets a UTF-8 copy."""
     found = encoding.detect(path)
     if found == encoding.UTF8:
@@ -69,7 +69,7 @@ def _scan(path: pathlib.Path, layout: str, sample_size: int, kind: str | None = 
     return f"SELECT json AS r FROM read_json({', '.join(options)})"
 
 
-def _read(path: pathlib.Path, name: str, layout: str, sample_size: int, ctx: context.Context) -> list[sources.Source]:
+def _read(path: pathlib.Path, name: str, layout: str, sample_size: int, ctx: read_context.Context) -> list[sources.Source]:
     inferred = ctx.con.sql(_scan(path, layout, sample_size)).types[0]
     base = _scan(path, layout, sample_size, jsontypes.sql_type(inferred))
     record = ctx.con.sql(base).types[0]
@@ -99,7 +99,7 @@ def _document_schema(inferred: duckdb.sqltypes.DuckDBPyType, layout: str) -> dic
 
 
 def _record_tables(
-    ctx: context.Context, name: str, fmt: str, base: str, record: duckdb.sqltypes.DuckDBPyType, root_table: bool
+    ctx: read_context.Context, name: str, fmt: str, base: str, record: duckdb.sqltypes.DuckDBPyType, root_table: bool
 ) -> list[sources.Source]:
     """The top-level records (if there are many) and every array of records inside them."""
     tables: list[sources.Source] = []
@@ -122,12 +122,12 @@ def _origin(path: str) -> str:
     return f"{rows}; nested objects are flattened into 'a.b' columns, arrays are kept as JSON text."
 
 
-def _flat_table(ctx: context.Context, name: str, fmt: str, base: str, record: duckdb.sqltypes.DuckDBPyType) -> sources.TabularSource:
+def _flat_table(ctx: read_context.Context, name: str, fmt: str, base: str, record: duckdb.sqltypes.DuckDBPyType) -> sources.TabularSource:
     leaves, _ = jsontypes.flatten(record)
     return _leaf_table(ctx, name, fmt, base, leaves)
 
 
-def _leaf_table(ctx: context.Context, name: str, fmt: str, sql: str, leaves: list[jsontypes.Leaf]) -> sources.TabularSource:
+def _leaf_table(ctx: read_context.Context, name: str, fmt: str, sql: str, leaves: list[jsontypes.Leaf]) -> sources.TabularSource:
     names, notes = header.unique([header.clean(leaf.name) or f"column_{i}" for i, leaf in enumerate(leaves, 1)])
     selected = ", ".join(f"{leaf.expression} AS {duck.ident(clean)}" for leaf, clean in zip(leaves, names))
     native = {clean: leaf.type for leaf, clean in zip(leaves, names)}
@@ -136,7 +136,7 @@ def _leaf_table(ctx: context.Context, name: str, fmt: str, sql: str, leaves: lis
     return source
 
 
-def _table(ctx: context.Context, name: str, fmt: str, sql: str, native: dict[str, str]) -> sources.TabularSource:
+def _table(ctx: read_context.Context, name: str, fmt: str, sql: str, native: dict[str, str]) -> sources.TabularSource:
     table = ctx.tables.next()
     ctx.con.execute(f"CREATE VIEW {duck.ident(table)} AS {sql}")
     native = {column: kind for column, kind in native.items() if kind != "VARCHAR"}

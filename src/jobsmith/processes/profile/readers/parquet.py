@@ -11,10 +11,10 @@ import pathlib
 
 import duckdb
 
-from jobsmith.processes.profile.readers import context, duck, header, jsontypes, sources
+from jobsmith.processes.profile.readers import duck, header, jsontypes, read_context, sources
 
 
-def read(path: pathlib.Path, name: str, ctx: context.Context) -> sources.TabularSource:
+def read(path: pathlib.Path, name: str, ctx: read_context.Context) -> sources.TabularSource:
     scan = f"read_parquet({duck.literal(str(path))})"
     try:
         relation = ctx.con.sql(f"SELECT * FROM {scan}")

@@ -25,7 +25,7 @@ class FileProperties:
     """The file in the upload a dataset was read from: what the EDP's dataset tree calls ``fileProperties``.
 
     ``name`` is the file's own name (the last segment of its dataset name), ``size`` its bytes as
-    uploaded or as unpacked from its archive. Set by :mod:`.dispatch`, the one place that knows
+    uploaded or as unpacked from its archive. Set by :mod:`.choose_reader`, the one place that knows
     which file it is reading, on the dataset that stands for the whole file (the table of a CSV,
     the document of a JSON file, the archive itself) or, as a workbook has no dataset of its own,
     on each of its sheets. Tables derived from a JSON document carry none: their parent does.

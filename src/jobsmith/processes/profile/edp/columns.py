@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from jobsmith.processes.profile import model
-from jobsmith.processes.profile.correlation import Correlations
-from jobsmith.processes.profile.distribution import Fit
-from jobsmith.processes.profile.numeric import DISTRIBUTION_MIN_UNIQUE, NumericSummary, data_type
-from jobsmith.processes.profile.paths import PlotPaths, segment
-from jobsmith.processes.profile.seasonality import Decomposition, combined_trend
-from jobsmith.processes.profile.strings import DISTRIBUTION_MIN_UNIQUE as STRING_MIN_UNIQUE
-from jobsmith.processes.profile.strings import StringSummary
-from jobsmith.processes.profile.temporal import DatetimeSummary
+from jobsmith.processes.profile.analysis import model
+from jobsmith.processes.profile.analysis.correlation import Correlations
+from jobsmith.processes.profile.analysis.distribution import Fit
+from jobsmith.processes.profile.analysis.numeric import DISTRIBUTION_MIN_UNIQUE, NumericSummary, data_type
+from jobsmith.processes.profile.analysis.seasonality import Decomposition, combined_trend
+from jobsmith.processes.profile.analysis.strings import DISTRIBUTION_MIN_UNIQUE as STRING_MIN_UNIQUE
+from jobsmith.processes.profile.analysis.strings import StringSummary
+from jobsmith.processes.profile.analysis.temporal import DatetimeSummary
+from jobsmith.processes.profile.edp.plot_paths import PlotPaths, segment
 
 COMPONENTS = (("original", "original_series"), ("seasonality", "seasonalities"), ("trend", "trends"),
               ("residual", "residuals"))

@@ -41,7 +41,7 @@ from matplotlib.axis import Axis
 from matplotlib.backends import backend_agg
 
 from jobsmith.processes import context
-from jobsmith.processes.profile import model
+from jobsmith.processes.profile.analysis import model
 
 DPI = 96
 """Dots per inch of every PNG: readable on screen and in the A4 report (7-point notes are 9 pixels

@@ -12,8 +12,8 @@ import itertools
 import math
 from collections.abc import Sequence
 
-from jobsmith.processes.profile.numeric import NumericSummary
-from jobsmith.processes.profile.sqlbits import Aggregates
+from jobsmith.processes.profile.analysis.numeric import NumericSummary
+from jobsmith.processes.profile.analysis.sqlbits import Aggregates
 
 PARTIAL, STRONG = 0.5, 0.8
 DECIMALS = 6

@@ -1,6 +1,6 @@
 """What the report says, as plain strings in tables: built once from the EDP, shown twice.
 
-Both writers (:mod:`.report` for HTML, :mod:`.report_pdf`) render this :class:`View`, so the HTML
+Both writers (:mod:`.html_report`, :mod:`.pdf_report`) render this :class:`View`, so the HTML
 and the PDF always say the same thing: a one-page summary (what the asset is, how big, which
 datasets and columns, data quality warnings and notes on sampling), then a section per structured
 dataset with its column statistics and every plot the EDP refers to. A plot the EDP names that is
@@ -17,7 +17,8 @@ import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from jobsmith.processes.profile import model, plots
+from jobsmith.processes.profile.analysis import model
+from jobsmith.processes.profile.report import plots
 
 PLOT_KEYS = ("correlationGraph", "boxPlot", "distributionGraph", "file", "spectrogram")
 """EDP keys whose string value is the result path of a plot (``file`` is a TimeBasedGraph's), in

@@ -24,8 +24,8 @@ from collections.abc import Callable
 from typing import Any
 
 from jobsmith.processes import context
-from jobsmith.processes.profile.infer import ColumnPlan
-from jobsmith.processes.profile.sqlbits import Aggregates, number
+from jobsmith.processes.profile.analysis.infer import ColumnPlan
+from jobsmith.processes.profile.analysis.sqlbits import Aggregates, number
 
 QUANTILES = (0.01, 0.25, 0.5, 0.75, 0.99)
 OUTLIER_DOTS = 50

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import jobsmith
-from jobsmith.processes.profile import temporal
+from jobsmith.processes.profile.analysis import temporal
 from jobsmith.processes.profile.readers import sources
 
 SCHEMA_VERSION = "0.26.1"

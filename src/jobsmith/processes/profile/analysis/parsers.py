@@ -13,7 +13,7 @@ import dataclasses
 import re
 from collections.abc import Iterable
 
-from jobsmith.processes.profile.sqlbits import literal
+from jobsmith.processes.profile.analysis.sqlbits import literal
 
 ISO8601 = "ISO8601"
 NATIVE = "NATIVE"

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 
 import duckdb
 
-from jobsmith.processes.profile.infer import ColumnPlan
-from jobsmith.processes.profile.sqlbits import Aggregates, drop, ident, is_null_token, literal, row_key, seeded_sample
+from jobsmith.processes.profile.analysis.infer import ColumnPlan
+from jobsmith.processes.profile.analysis.sqlbits import Aggregates, drop, ident, is_null_token, literal, row_key, seeded_sample
 
 DISTRIBUTION_MIN_UNIQUE = 4
 CANDIDATE_ROWS = 100_000

@@ -13,12 +13,12 @@ import pathlib
 
 from jobsmith.processes.profile.readers import (
     archives,
-    context,
     delimited,
-    detect,
     excel,
+    file_format,
     jsonfiles,
     parquet,
+    read_context,
     sources,
 )
 
@@ -26,27 +26,27 @@ DATA_SUFFIXES = frozenset(
     {".csv", ".tsv", ".tab", ".txt", ".dat", ".psv", ".json", ".jsonl", ".ndjson", ".xlsx", ".xlsm", ".xls", ".ods", ".parquet"}
 )
 JSON_SUFFIXES = {".json": "array", ".geojson": "object", ".jsonl": "lines", ".ndjson": "lines"}
-_ARCHIVES = (detect.Format.ZIP, detect.Format.TAR, detect.Format.COMPRESSED)
-_WORKBOOKS = (detect.Format.XLSX, detect.Format.XLS, detect.Format.ODS)
+_ARCHIVES = (file_format.Format.ZIP, file_format.Format.TAR, file_format.Format.COMPRESSED)
+_WORKBOOKS = (file_format.Format.XLSX, file_format.Format.XLS, file_format.Format.ODS)
 
 
-def read_file(path: pathlib.Path, name: str, ctx: context.Context) -> list[sources.Source]:
+def read_file(path: pathlib.Path, name: str, ctx: read_context.Context) -> list[sources.Source]:
     """The file's datasets, the one standing for the whole file carrying its :class:`sources.FileProperties`."""
-    found = detect.detect(path)
+    found = file_format.detect(path)
     suffix = pathlib.PurePosixPath(name).suffix.lower()
-    if found.format is detect.Format.DELIMITED and found.detail == "bracket" and suffix in JSON_SUFFIXES:
-        found = detect.Detected(detect.Format.JSON, "application/json", _json_layout(path, suffix))
+    if found.format is file_format.Format.DELIMITED and found.detail == "bracket" and suffix in JSON_SUFFIXES:
+        found = file_format.Detected(file_format.Format.JSON, "application/json", _json_layout(path, suffix))
     datasets = _read_file(path, name, suffix, found, ctx)
     return _with_file(datasets, name, found, path.stat().st_size)
 
 
-def _read_file(path: pathlib.Path, name: str, suffix: str, found: detect.Detected,
-               ctx: context.Context) -> list[sources.Source]:
-    if found.format is detect.Format.EMPTY:
+def _read_file(path: pathlib.Path, name: str, suffix: str, found: file_format.Detected,
+               ctx: read_context.Context) -> list[sources.Source]:
+    if found.format is file_format.Format.EMPTY:
         if ctx.depth:
             return [sources.OtherSource(name, "inode/x-empty")]
         raise sources.UnreadableData(f"'{name}' is empty: there is nothing to profile.")
-    if found.format is detect.Format.BINARY:
+    if found.format is file_format.Format.BINARY:
         return [_binary(name, suffix)]
     if found.format in _ARCHIVES:
         if ctx.depth > ctx.limits.max_depth:
@@ -55,19 +55,19 @@ def _read_file(path: pathlib.Path, name: str, suffix: str, found: detect.Detecte
     return _read_data(path, name, found, ctx)
 
 
-def _read_data(path: pathlib.Path, name: str, found: detect.Detected, ctx: context.Context) -> list[sources.Source]:
-    if found.format is detect.Format.DELIMITED:
+def _read_data(path: pathlib.Path, name: str, found: file_format.Detected, ctx: read_context.Context) -> list[sources.Source]:
+    if found.format is file_format.Format.DELIMITED:
         return [delimited.read(path, name, ctx)]
-    if found.format is detect.Format.JSON:
+    if found.format is file_format.Format.JSON:
         return jsonfiles.read(path, name, found, ctx)
     if found.format in _WORKBOOKS:
         return list(excel.read(path, name, found.format.value, ctx))
-    if found.format is detect.Format.PARQUET:
+    if found.format is file_format.Format.PARQUET:
         return [parquet.read(path, name, ctx)]
     return [sources.OtherSource(name, found.media_type)]
 
 
-def _with_file(datasets: list[sources.Source], name: str, found: detect.Detected, size: int) -> list[sources.Source]:
+def _with_file(datasets: list[sources.Source], name: str, found: file_format.Detected, size: int) -> list[sources.Source]:
     """Set the file's properties on the dataset named like the file or, for a workbook, on every sheet.
 
     A dataset that already has them keeps them: an archive member read as its own file was
@@ -89,13 +89,13 @@ def _stamped(dataset: sources.Source, properties: sources.FileProperties) -> sou
     return dataclasses.replace(dataset, file=properties)
 
 
-def _file_type(found: detect.Detected) -> str:
+def _file_type(found: file_format.Detected) -> str:
     """The type of file we read, named as a person would (``csv``, ``xlsx``, ``ndjson``, ``tar.gz``)."""
     if found.format in _ARCHIVES:
         return archives.file_type(found)
-    if found.format is detect.Format.DELIMITED:
+    if found.format is file_format.Format.DELIMITED:
         return "csv"
-    if found.format is detect.Format.JSON:
+    if found.format is file_format.Format.JSON:
         return "ndjson" if found.detail in ("lines", "concatenated") else "json"
     return str(found.format.value)
 

@@ -29,8 +29,8 @@ import numpy.typing as npt
 from scipy import stats  # type: ignore[import-untyped]
 from statsmodels.tsa.seasonal import STL  # type: ignore[import-untyped]
 
-from jobsmith.processes.profile.numeric import NumericSummary
-from jobsmith.processes.profile.temporal import BY_NAME, GRANULARITIES, DatetimeSummary, Granularity
+from jobsmith.processes.profile.analysis.numeric import NumericSummary
+from jobsmith.processes.profile.analysis.temporal import BY_NAME, GRANULARITIES, DatetimeSummary, Granularity
 
 TARGET_POINTS = 500
 TREND_SHARE_OF_IQR = 0.1

@@ -1,4 +1,4 @@
-"""``report.pdf``: the report's :class:`~.report_view.View` as an A4 PDF with reportlab.
+"""``report.pdf``: the report's :class:`~.view.View` as an A4 PDF with reportlab.
 
 Real embedded fonts (the DejaVu files matplotlib ships, which cover non-ASCII names), "page N of
 M" footers, tables whose cells wrap, and every plot scaled to the page width.
@@ -23,8 +23,9 @@ from reportlab.lib.fonts import addMapping  # type: ignore[import-untyped]
 from reportlab.pdfbase import pdfdoc, pdfmetrics, ttfonts  # type: ignore[import-untyped]
 from reportlab.pdfgen import canvas  # type: ignore[import-untyped]
 
-from jobsmith.processes.profile import model, plots
-from jobsmith.processes.profile.report_view import Plot, Section, Table, View, build_view
+from jobsmith.processes.profile.analysis import model
+from jobsmith.processes.profile.report import plots
+from jobsmith.processes.profile.report.view import Plot, Section, Table, View, build_view
 
 FONT = "DejaVuSans"
 BOLD = "DejaVuSans-Bold"

@@ -29,15 +29,16 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from jobsmith.processes.profile import columns, infer, model, seasonality, strings, temporal
-from jobsmith.processes.profile.analysis_options import AnalysisOptions
-from jobsmith.processes.profile.correlation import Correlations
-from jobsmith.processes.profile.distribution import NOT_COMPUTED, Fit, best_fit, without_fitting
-from jobsmith.processes.profile.numeric import NumericAnalysis, NumericSummary
-from jobsmith.processes.profile.paths import PlotPaths
+from jobsmith.processes.profile.analysis import infer, model, seasonality, strings, temporal
+from jobsmith.processes.profile.analysis.correlation import Correlations
+from jobsmith.processes.profile.analysis.distribution import NOT_COMPUTED, Fit, best_fit, without_fitting
+from jobsmith.processes.profile.analysis.numeric import NumericAnalysis, NumericSummary
+from jobsmith.processes.profile.analysis.options import AnalysisOptions
+from jobsmith.processes.profile.analysis.sqlbits import (Aggregates, drop, ident, memory_limit, row_key, scalar, scratch_store,
+                                                         seeded_sample)
+from jobsmith.processes.profile.edp import columns
+from jobsmith.processes.profile.edp.plot_paths import PlotPaths
 from jobsmith.processes.profile.readers import sources
-from jobsmith.processes.profile.sqlbits import (Aggregates, drop, ident, memory_limit, row_key, scalar, scratch_store,
-                                                 seeded_sample)
 
 QUANTILES_IN_SCAN = 16_000_000
 """Up to this many numeric values (rows × columns), quantiles share scan 1; above, one query per

@@ -21,10 +21,10 @@ from typing import Literal
 
 import duckdb
 
-from jobsmith.processes.profile import parsers
+from jobsmith.processes.profile.analysis import parsers
+from jobsmith.processes.profile.analysis.sqlbits import (EXACT_SAMPLE_LIMIT, Aggregates, ident, is_null_token, literal,
+                                                         seeded_sample)
 from jobsmith.processes.profile.readers import sources
-from jobsmith.processes.profile.sqlbits import (EXACT_SAMPLE_LIMIT, Aggregates, ident, is_null_token, literal,
-                                                 seeded_sample)
 
 Kind = Literal["numeric", "datetime", "string"]
 

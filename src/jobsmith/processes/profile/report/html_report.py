@@ -1,6 +1,6 @@
-"""The human report of a profile: ``report.html`` here, ``report.pdf`` in :mod:`.report_pdf`.
+"""The human report of a profile: ``report.html`` here, ``report.pdf`` in :mod:`.pdf_report`.
 
-Both render the same :class:`~.report_view.View` of the EDP, so they always say the same thing.
+Both render the same :class:`~.view.View` of the EDP, so they always say the same thing.
 """
 
 from __future__ import annotations
@@ -9,10 +9,8 @@ import pathlib
 
 import jinja2
 
-from jobsmith.processes.profile import model, report_pdf
-from jobsmith.processes.profile.report_view import build_view
-
-write_pdf = report_pdf.write_pdf
+from jobsmith.processes.profile.analysis import model
+from jobsmith.processes.profile.report.view import build_view
 
 
 def write_html(result: model.ProfileResult, output_dir: pathlib.Path) -> pathlib.Path:

@@ -20,8 +20,8 @@ from typing import Any
 
 import duckdb
 
-from jobsmith.processes.profile.infer import ColumnPlan
-from jobsmith.processes.profile.sqlbits import Aggregates, number
+from jobsmith.processes.profile.analysis.infer import ColumnPlan
+from jobsmith.processes.profile.analysis.sqlbits import Aggregates, number
 
 MIN_UNIQUE = 15
 ROUNDING = 1.5 * 2**52
