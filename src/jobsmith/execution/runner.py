@@ -14,28 +14,22 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import pathlib
 import signal
 import socket
 import time
 from collections.abc import Callable
 from typing import Any
 
-import sqlalchemy as sa
-
 from jobsmith.config import Settings
 from jobsmith.domain import errors, states
 from jobsmith.execution import child, host, osproc
 from jobsmith.execution.supervision import Stop, Watch
 from jobsmith.processes import registry
-from jobsmith.store import records, blobs, leases, models
-from jobsmith.store.database import Database
+from jobsmith.store import blobs, leases
 
 log = logging.getLogger(__name__)
 S = states.Status
-# Built once: a statement made per job costs more CPU than SQLite spends running it.
-_UPLOADED_INPUTS = (sa.select(models.JobInput.input, models.JobInput.name)
-                    .where(models.JobInput.job_seq == sa.bindparam("job_seq"))
-                    .order_by(models.JobInput.uploaded_at))
 
 
 class Attempt:
@@ -60,17 +54,23 @@ class Attempt:
 
 
 class Runner:
-    """Runs claimed jobs for one worker. Collaborators come in through the constructor."""
+    """Runs claimed jobs for one worker, one at a time.
 
-    def __init__(self, settings: Settings, database: Database, store: blobs.BlobStore,
-                 processes: registry.Registry, worker_id: str) -> None:
+    Everything it works with comes in through the constructor (built by
+    :class:`jobsmith.execution.worker.Worker`): the lease bookkeeping (whose ``lease_s`` paces the
+    heartbeats), the blob store, the registry, the job host (owned from here on: :meth:`close`
+    retires it) and the worker's id, which every write carries. From ``settings`` it reads the
+    supervision interval, the grace periods, the memory limit and the retention.
+    """
+
+    def __init__(self, settings: Settings, lease_book: leases.Leases, store: blobs.BlobStore,
+                 processes: registry.Registry, job_host: host.JobHost, worker_id: str) -> None:
         self.settings = settings
-        self.db = database
-        self.leases = leases.Leases(database, settings.lease_s)
+        self.leases = lease_book
         self.blobs = store
         self.processes = processes
+        self.host = job_host
         self.worker_id = worker_id
-        self.host = host.JobHost(processes)
 
     def run(self, claim: leases.Claim, shutting_down: Callable[[], bool]) -> S | None:
         """Run the claimed job to its end; returns the state written (None if the lease was lost)."""
@@ -78,7 +78,7 @@ class Runner:
         self._log(job.id, f"attempt {job.attempts} started on {socket.gethostname()} "
                           f"(worker {self.worker_id}, pid {os.getpid()})")
         try:
-            spec = self._spec(job)
+            spec = self._spec(claim)
         except errors.JobsmithError as exc:
             return self._finish(claim, S.FAILED, exc.detail)
         self.host.start(spec)
@@ -90,13 +90,11 @@ class Runner:
         self.host.retire()
 
     # -- preparing ---------------------------------------------------------------------------
-    def _spec(self, job: records.JobRecord) -> child.ChildSpec:
-        process = self.processes.get(job.process)
-        uploaded: list[Any] = []
-        if process.inputs:  # the claim locked the job, so its inputs no longer change: a plain read
-            with self.db.read() as connection:
-                uploaded = list(connection.execute(_UPLOADED_INPUTS, {"job_seq": job.seq}))
-        inputs: dict[str, list[Any]] = {i.name: [] for i in process.inputs}
+    def _spec(self, claim: leases.Claim) -> child.ChildSpec:
+        job = claim.job
+        process = self.processes.get(claim.job.process)
+        uploaded = self.leases.inputs_of(claim) if process.inputs else []
+        inputs: dict[str, list[pathlib.Path]] = {i.name: [] for i in process.inputs}
         for item in uploaded:
             path = self.blobs.input_path(job.id, item.name)
             if not path.is_file():
@@ -116,7 +114,7 @@ class Runner:
                       memory_limit=settings.job_memory_mb * 1024 * 1024)
         attempt = Attempt()
         last_beat = time.monotonic()
-        next_beat = last_beat + settings.lease_s / 3
+        next_beat = last_beat + self.leases.lease_s / 3
         next_check = time.monotonic() + settings.supervise_interval_s
         while attempt.outcome is None and self._drain(attempt, max(0.0, next_check - time.monotonic())):
             now = time.monotonic()
@@ -127,13 +125,13 @@ class Runner:
                 self._report(claim, attempt)
                 if now >= next_beat:
                     state = self.leases.heartbeat(job.id, claim.token)
-                    last_beat, next_beat = now, now + settings.lease_s / 3
+                    last_beat, next_beat = now, now + self.leases.lease_s / 3
                 else:
                     state = self.leases.observe(job.id, claim.token)
             except errors.Unavailable:
                 # The database is restarting or out of reach: the job goes on while the lease may still
                 # hold; past that it may belong to another worker now, so it is stopped as lost.
-                state = S.PROCESSING if now - last_beat < settings.lease_s else None
+                state = S.PROCESSING if now - last_beat < self.leases.lease_s else None
             reason = watch.decide(now, cancel_requested=state == S.CANCELLATION_REQUESTED, lost=state is None,
                                   shutting_down=shutting_down(), rss=osproc.tree_rss(self.host.pid))
             if reason is not None:
@@ -259,7 +257,7 @@ class Runner:
         """A final write, tried again while the database is briefly out of reach (a restart), for as long
         as a lease lives: after that the job may be another worker's and the sweeper decides instead.
         Still unreachable then: :class:`errors.TransitionConflict`, so the outcome is discarded."""
-        deadline = time.monotonic() + self.settings.lease_s
+        deadline = time.monotonic() + self.leases.lease_s
         while True:
             try:
                 write()
@@ -267,7 +265,7 @@ class Runner:
             except errors.Unavailable as problem:
                 if time.monotonic() > deadline:
                     raise errors.TransitionConflict(f"the database stayed out of reach: {problem.detail}") from problem
-                time.sleep(min(1.0, self.settings.lease_s / 10))
+                time.sleep(min(1.0, self.leases.lease_s / 10))
 
     def _clean_scratch(self, job_id: str) -> None:
         try:

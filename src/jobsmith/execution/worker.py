@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from jobsmith import runtime
-from jobsmith.execution import osproc, runner, sweeper
+from jobsmith.execution import host, osproc, runner, sweeper
 from jobsmith.store import admin, leases, records
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,8 @@ class Worker:
         self.leases = leases.Leases(database, settings.lease_s)
         self.sweeper = sweeper.Sweeper(settings, database, opened.blobs)
         self.worker_id = self.admin.register_worker(socket.gethostname(), os.getpid())
-        self.runner = runner.Runner(settings, database, opened.blobs, opened.processes, self.worker_id)
+        self.runner = runner.Runner(settings, self.leases, opened.blobs, opened.processes,
+                                    host.JobHost(opened.processes), self.worker_id)
         self.wait_for_work = wait_for_work
         self.only = tuple(only)
         self.parent_pid = parent_pid
