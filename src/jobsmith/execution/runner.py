@@ -11,7 +11,6 @@ is discarded.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import pathlib
@@ -19,11 +18,10 @@ import signal
 import socket
 import time
 from collections.abc import Callable
-from typing import Any
 
 from jobsmith.config import Settings
 from jobsmith.domain import errors, states
-from jobsmith.execution import child, host, osproc
+from jobsmith.execution import host, messages, osproc
 from jobsmith.execution.supervision import Stop, Watch
 from jobsmith.processes import registry
 from jobsmith.store import blobs, leases
@@ -36,17 +34,17 @@ class Attempt:
     """What the job reported during one attempt, buffered until the next write."""
 
     def __init__(self) -> None:
-        self.outcome: tuple[Any, ...] | None = None
+        self.outcome: messages.Outcome | None = None
         self.progress: float | None = None
         self.progress_dirty = False
         self.steps: dict[int, leases.StepUpdate] = {}
 
-    def step(self, position: int, name: str, state: states.StepState, message: str | None,
-             at: dt.datetime) -> None:
-        known = self.steps.get(position)
+    def step(self, step: messages.Step) -> None:
+        known = self.steps.get(step.position)
+        state, at = step.state, step.at
         started = known.started_at if known else (at if state != states.StepState.QUEUED else None)
         ended = None if state in (states.StepState.RUNNING, states.StepState.QUEUED) else at
-        self.steps[position] = leases.StepUpdate(position, name, state, started, ended, message)
+        self.steps[step.position] = leases.StepUpdate(step.position, step.name, state, started, ended, step.message)
 
     def take_steps(self) -> list[leases.StepUpdate]:
         pending, self.steps = list(self.steps.values()), {}
@@ -90,7 +88,7 @@ class Runner:
         self.host.retire()
 
     # -- preparing ---------------------------------------------------------------------------
-    def _spec(self, claim: leases.Claim) -> child.ChildSpec:
+    def _spec(self, claim: leases.Claim) -> messages.ChildSpec:
         job = claim.job
         process = self.processes.get(claim.job.process)
         uploaded = self.leases.inputs_of(claim) if process.inputs else []
@@ -101,7 +99,7 @@ class Runner:
                 raise errors.NotFound(f"the input file {item.name!r} is missing from storage")
             inputs.setdefault(item.input, []).append(path)
         self.blobs.prepare_run(job.id)
-        return child.ChildSpec(
+        return messages.ChildSpec(
             job_id=job.id, process_id=process.id, parameters=job.parameters, metadata=job.job_metadata,
             inputs=inputs, output_dir=self.blobs.results_dir(job.id), work_dir=self.blobs.work_dir(job.id),
             log_path=self.blobs.log_path(job.id))
@@ -152,13 +150,11 @@ class Runner:
         except (EOFError, OSError):
             return False
 
-    def _handle(self, message: tuple[Any, ...], attempt: Attempt) -> None:
-        kind = message[0]
-        if kind == "step":
-            _, position, name, state, text, at = message
-            attempt.step(position, name, states.StepState(state), text, at)
-        elif kind == "progress":
-            attempt.progress, attempt.progress_dirty = message[1], True
+    def _handle(self, message: messages.FromHost, attempt: Attempt) -> None:
+        if isinstance(message, messages.Step):
+            attempt.step(message)
+        elif isinstance(message, messages.Progress):
+            attempt.progress, attempt.progress_dirty = message.fraction, True
         else:
             attempt.outcome = message
 
@@ -179,9 +175,9 @@ class Runner:
 
     # -- concluding --------------------------------------------------------------------------
     def _conclude(self, claim: leases.Claim, watch: Watch, attempt: Attempt) -> S | None:
-        outcome = attempt.outcome[0] if attempt.outcome else None
+        outcome = attempt.outcome
         exit_code = None if outcome else self.host.exitcode(wait=2.0)  # it ended without a word: how?
-        if outcome != "done" or watch.stop is not None or self.host.left_processes_behind():
+        if not isinstance(outcome, messages.Done) or watch.stop is not None or self.host.left_processes_behind():
             self.host.retire()  # nothing a job started outlives it; the next job gets a fresh host
         job = claim.job
         if watch.stop is Stop.LOST:
@@ -189,7 +185,7 @@ class Runner:
                         "stopped and its outcome discarded", job.id,
                         extra={"job_id": job.id, "worker_id": self.worker_id})
             return None
-        if outcome == "done":
+        if isinstance(outcome, messages.Done):
             return self._complete(claim, attempt)
         self._report(claim, attempt)  # the failed step and last progress, before the final state
         if watch.stop is Stop.CANCELLED:
@@ -204,12 +200,11 @@ class Runner:
         if watch.stop is Stop.SHUTDOWN:
             return self._release(claim, "the worker shut down before the job finished; "
                                         "re-queued without spending an attempt")
-        if outcome == "error":
-            _, text, retryable = attempt.outcome  # type: ignore[misc]
-            if retryable and job.attempts <= job.max_retries:
-                return self._release(claim, f"{text}; retrying", refund=False)
-            return self._finish(claim, S.FAILED, text)
-        if outcome == "cancelled":
+        if isinstance(outcome, messages.Failed):
+            if outcome.retryable and job.attempts <= job.max_retries:
+                return self._release(claim, f"{outcome.text}; retrying", refund=False)
+            return self._finish(claim, S.FAILED, outcome.text)
+        if isinstance(outcome, messages.Cancelled):
             return self._finish(claim, S.FAILED, "the process stopped without being cancelled")
         return self._finish(claim, S.FAILED, f"the job's process {osproc.describe_exit(exit_code)} "
                                              "before it finished")
