@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from jobsmith.execution.supervision import Stop, Watch
+from jobsmith.domain.decisions import Stop
+from jobsmith.execution.supervision import Watch
 
 
 def watch(**overrides: float) -> Watch:

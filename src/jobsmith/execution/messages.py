@@ -3,7 +3,8 @@
 The worker sends a :class:`ChildSpec` per job; the host answers with any number of :class:`Step`
 and :class:`Progress` messages and then exactly one outcome (:class:`Done`, :class:`Failed` or
 :class:`Cancelled`) before it takes the next job. A host that dies says nothing more: the worker
-learns of it from the closed pipe and the exit status. Every message is a frozen dataclass of
+learns of it from the closed pipe and the exit status. An outcome's ``kind`` is what the domain's
+:func:`~jobsmith.domain.decisions.after_attempt` knows it by. Every message is a frozen dataclass of
 picklable values, defined at module level, so that :mod:`multiprocessing` can send it.
 """
 
@@ -12,9 +13,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import pathlib
-from typing import Any
+from typing import Any, ClassVar
 
-from jobsmith.domain import states
+from jobsmith.domain import decisions, states
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,12 +54,15 @@ class Progress:
 class Done:
     """The process returned."""
 
+    kind: ClassVar[decisions.Outcome] = decisions.Outcome.DONE
+
 
 @dataclasses.dataclass(frozen=True)
 class Failed:
     """The process raised; ``text`` is the sentence for the user, ``retryable`` whether it asked for
     another attempt (:class:`jobsmith.processes.context.RetryableError`)."""
 
+    kind: ClassVar[decisions.Outcome] = decisions.Outcome.FAILED
     text: str
     retryable: bool
 
@@ -66,6 +70,8 @@ class Failed:
 @dataclasses.dataclass(frozen=True)
 class Cancelled:
     """The process stopped because it was asked to (it saw the stop flag)."""
+
+    kind: ClassVar[decisions.Outcome] = decisions.Outcome.CANCELLED
 
 
 Outcome = Done | Failed | Cancelled

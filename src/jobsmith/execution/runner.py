@@ -4,9 +4,10 @@ Lifecycle of an attempt: prepare fresh result and scratch directories, hand the 
 worker's job host (a forked child in its own process group, :mod:`jobsmith.execution.host`), then
 supervise it: record its steps and progress, extend the lease, and stop it (TERM, then KILL after
 a grace period) when the job is cancelled, deleted, over its time or memory limit, or the worker
-is shutting down. Finally write the results manifest and the final state with a compare-and-set
-that carries the lease token: if the lease went to someone else meanwhile, this worker's outcome
-is discarded.
+is shutting down. Finally carry out what :func:`jobsmith.domain.decisions.after_attempt` decides
+from what the host said and why supervision stopped it: write the results manifest and the final
+state, or hand the job back to the queue, with a compare-and-set that carries the lease token; if
+the lease went to someone else meanwhile, this worker's outcome is discarded.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ import time
 from collections.abc import Callable
 
 from jobsmith.config import Settings
-from jobsmith.domain import errors, states
-from jobsmith.execution import host, messages, osproc
-from jobsmith.execution.supervision import Stop, Watch
+from jobsmith.domain import decisions, errors, states
+from jobsmith.execution import host, messages, osproc, supervision
 from jobsmith.processes import registry
 from jobsmith.store import blobs, leases
 
@@ -90,7 +90,7 @@ class Runner:
     # -- preparing ---------------------------------------------------------------------------
     def _spec(self, claim: leases.Claim) -> messages.ChildSpec:
         job = claim.job
-        process = self.processes.get(claim.job.process)
+        process = self.processes.get(job.process)
         uploaded = self.leases.inputs_of(claim) if process.inputs else []
         inputs: dict[str, list[pathlib.Path]] = {i.name: [] for i in process.inputs}
         for item in uploaded:
@@ -105,11 +105,11 @@ class Runner:
             log_path=self.blobs.log_path(job.id))
 
     # -- supervising -------------------------------------------------------------------------
-    def _supervise(self, claim: leases.Claim, shutting_down: Callable[[], bool]) -> tuple[Watch, Attempt]:
+    def _supervise(self, claim: leases.Claim, shutting_down: Callable[[], bool]) -> tuple[supervision.Watch, Attempt]:
         settings, job = self.settings, claim.job
-        watch = Watch(started=time.monotonic(), timeout_s=job.timeout_s, grace_s=settings.cancel_grace_s,
-                      shutdown_grace_s=settings.shutdown_grace_s,
-                      memory_limit=settings.job_memory_mb * 1024 * 1024)
+        watch = supervision.Watch(started=time.monotonic(), timeout_s=job.timeout_s,
+                                  grace_s=settings.cancel_grace_s, shutdown_grace_s=settings.shutdown_grace_s,
+                                  memory_limit=settings.job_memory_mb * 1024 * 1024)
         attempt = Attempt()
         last_beat = time.monotonic()
         next_beat = last_beat + self.leases.lease_s / 3
@@ -165,7 +165,7 @@ class Runner:
             self.leases.report(claim.job.id, claim.token, attempt.take_steps(), progress)
             attempt.progress_dirty = False
 
-    def _stop(self, watch: Watch, now: float) -> None:
+    def _stop(self, watch: supervision.Watch, now: float) -> None:
         if watch.must_kill(now) and not watch.killed:
             self.host.signal(signal.SIGKILL)
             watch.killed = True
@@ -174,40 +174,32 @@ class Runner:
             watch.term_sent_at = now
 
     # -- concluding --------------------------------------------------------------------------
-    def _conclude(self, claim: leases.Claim, watch: Watch, attempt: Attempt) -> S | None:
-        outcome = attempt.outcome
+    def _conclude(self, claim: leases.Claim, watch: supervision.Watch, attempt: Attempt) -> S | None:
+        outcome, job = attempt.outcome, claim.job
         exit_code = None if outcome else self.host.exitcode(wait=2.0)  # it ended without a word: how?
         if not isinstance(outcome, messages.Done) or watch.stop is not None or self.host.left_processes_behind():
             self.host.retire()  # nothing a job started outlives it; the next job gets a fresh host
-        job = claim.job
-        if watch.stop is Stop.LOST:
+        failed = outcome if isinstance(outcome, messages.Failed) else None
+        decision = decisions.after_attempt(
+            outcome=outcome.kind if outcome else None, stop=watch.stop, attempts=job.attempts,
+            max_retries=job.max_retries, timeout_s=job.timeout_s, peak_rss=watch.peak_rss,
+            memory_limit_mb=self.settings.job_memory_mb, error=failed.text if failed else "",
+            retryable=failed.retryable if failed else False, exit_description=osproc.describe_exit(exit_code))
+        return self._carry_out(claim, decision, attempt)
+
+    def _carry_out(self, claim: leases.Claim, decision: decisions.AttemptDecision, attempt: Attempt) -> S | None:
+        """Write what :func:`decisions.after_attempt` decided."""
+        if decision.next_state is None:
             log.warning("job %s: this worker no longer holds it (deleted or re-queued); its work was "
-                        "stopped and its outcome discarded", job.id,
-                        extra={"job_id": job.id, "worker_id": self.worker_id})
+                        "stopped and its outcome discarded", claim.job.id,
+                        extra={"job_id": claim.job.id, "worker_id": self.worker_id})
             return None
-        if isinstance(outcome, messages.Done):
+        if decision.next_state is S.COMPLETED:
             return self._complete(claim, attempt)
         self._report(claim, attempt)  # the failed step and last progress, before the final state
-        if watch.stop is Stop.CANCELLED:
-            return self._finish(claim, S.CANCELLED, "cancelled by the client")
-        if watch.stop is Stop.TIMEOUT:
-            return self._finish(claim, S.FAILED, f"timed out after {job.timeout_s} s (the job's timeout_s); "
-                                                 "its process was stopped")
-        if watch.stop is Stop.MEMORY:
-            return self._finish(claim, S.FAILED, f"used {watch.peak_rss // 2**20} MiB of memory, over the "
-                                                 f"limit of {self.settings.job_memory_mb} MiB; "
-                                                 "its process was stopped")
-        if watch.stop is Stop.SHUTDOWN:
-            return self._release(claim, "the worker shut down before the job finished; "
-                                        "re-queued without spending an attempt")
-        if isinstance(outcome, messages.Failed):
-            if outcome.retryable and job.attempts <= job.max_retries:
-                return self._release(claim, f"{outcome.text}; retrying", refund=False)
-            return self._finish(claim, S.FAILED, outcome.text)
-        if isinstance(outcome, messages.Cancelled):
-            return self._finish(claim, S.FAILED, "the process stopped without being cancelled")
-        return self._finish(claim, S.FAILED, f"the job's process {osproc.describe_exit(exit_code)} "
-                                             "before it finished")
+        if decision.next_state is S.QUEUED:
+            return self._release(claim, decision.reason, refund=decision.refund_attempt)
+        return self._finish(claim, decision.next_state, decision.reason)
 
     def _complete(self, claim: leases.Claim, attempt: Attempt) -> S | None:
         try:
@@ -239,7 +231,7 @@ class Runner:
             self._clean_scratch(job_id)
         return to
 
-    def _release(self, claim: leases.Claim, reason: str, refund: bool = True) -> S | None:
+    def _release(self, claim: leases.Claim, reason: str, refund: bool) -> S | None:
         self._log(claim.job.id, reason)
         try:
             self._while_reachable(lambda: self.leases.release(
