@@ -89,3 +89,8 @@ def test_a_process_that_died_without_a_word_fails_saying_how() -> None:
 @pytest.mark.parametrize(("attempts", "max_retries", "allowed"), [(1, 0, False), (1, 1, True), (2, 1, False)])
 def test_retries_count_claims_including_the_one_that_ended(attempts: int, max_retries: int, allowed: bool) -> None:
     assert decisions.may_retry(attempts, max_retries) is allowed
+
+
+def test_results_that_cannot_be_stored_fail_the_job_saying_why() -> None:
+    assert decisions.after_unstored_results("No space left on device") == decisions.AttemptDecision(
+        S.FAILED, "the results could not be stored: No space left on device")

@@ -119,3 +119,15 @@ def _after_stop(stop: Stop, *, timeout_s: int, peak_rss: int, memory_limit_mb: i
         return AttemptDecision(states.Status.QUEUED, "the worker shut down before the job finished; "
                                                      "re-queued without spending an attempt", refund_attempt=True)
     return AttemptDecision(None)  # Stop.LOST: the job may be another worker's now
+
+
+def after_unstored_results(why: str) -> AttemptDecision:
+    """A process returned but its results could not be sealed (manifest, zip, archives; ``why``
+    says what went wrong, as in "No space left on device"): the job fails saying so.
+
+    Not a retry: the usual cause (a full disk or quota) does not pass within a retry's time, a retry
+    would compute the results again only to meet it again, holding a worker and more disk meanwhile;
+    and a job whose faces cannot serve its archives must not look COMPLETED. A person frees space
+    and submits it again.
+    """
+    return AttemptDecision(states.Status.FAILED, f"the results could not be stored: {why}")

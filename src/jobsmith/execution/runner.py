@@ -18,13 +18,14 @@ import pathlib
 import signal
 import socket
 import time
+import traceback
 from collections.abc import Callable
 
 from jobsmith.config import Settings
 from jobsmith.domain import decisions, errors, states
 from jobsmith.execution import host, messages, osproc, supervision
 from jobsmith.processes import registry
-from jobsmith.store import blobs, leases
+from jobsmith.store import blobs, leases, records
 
 log = logging.getLogger(__name__)
 S = states.Status
@@ -202,16 +203,29 @@ class Runner:
         return self._finish(claim, decision.next_state, decision.reason)
 
     def _complete(self, claim: leases.Claim, attempt: Attempt) -> S | None:
+        """Seal the results (manifest, ``results.zip``, the archives the process declares) and finish
+        COMPLETED with the manifest; a job whose results could not be sealed fails instead."""
+        job = claim.job
+        archives = {archive.name: _laid_out_for(job, archive.layout)
+                    for archive in self.processes.get(job.process).archives}
         try:
-            sealed = self.blobs.seal_results(claim.job.id)
-        except OSError as problem:  # the zip could not be written (a full disk?): the API builds it on request
-            log.warning("job %s: results zip not prepared: %s", claim.job.id, problem,
-                        extra={"job_id": claim.job.id, "worker_id": self.worker_id})
-            sealed = [blobs.SealedResult(relative, path.stat().st_size, blobs.sha256_of(path))
-                      for relative, path in self.blobs.result_files(claim.job.id)]
+            sealed = self.blobs.seal_results(job.id, archives)
+        except Exception as problem:  # noqa: BLE001 - a full disk, or an archive layout that failed
+            why = self._unsealed(job.id, problem)
+            return self._carry_out(claim, decisions.after_unstored_results(why), attempt)
         manifest = [leases.ResultFile(path=r.path, size=r.size, sha256=r.sha256,
                                       media_type=blobs.media_type_of(r.path)) for r in sealed]
         return self._finish(claim, S.COMPLETED, None, manifest, attempt)
+
+    def _unsealed(self, job_id: str, problem: Exception) -> str:
+        """Say why sealing failed: the system's words for an OSError (no path of this server), else the
+        exception, whose traceback goes to the job's log (a process's archive layout has a bug)."""
+        if isinstance(problem, OSError):
+            log.warning("job %s: results not sealed: %s", job_id, problem,
+                        extra={"job_id": job_id, "worker_id": self.worker_id})
+            return problem.strerror or type(problem).__name__
+        self._log(job_id, f"sealing the results failed:\n{traceback.format_exc().rstrip()}")
+        return f"{type(problem).__name__}: {problem}"
 
     def _finish(self, claim: leases.Claim, to: S, reason: str | None,
                 results: list[leases.ResultFile] | None = None, attempt: Attempt | None = None) -> S | None:
@@ -262,6 +276,17 @@ class Runner:
                         extra={"job_id": job_id, "worker_id": self.worker_id})
 
     def _log(self, job_id: str, line: str) -> None:
+        """A line in the job's log and the worker's; a log that cannot be written (a full disk) costs the
+        line, never the job's state."""
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
-        self.blobs.append_log(job_id, f"{stamp} INFO [jobsmith] {line}")
+        try:
+            self.blobs.append_log(job_id, f"{stamp} INFO [jobsmith] {line}")
+        except OSError as problem:
+            log.warning("job %s: log line not written: %s", job_id, problem,
+                        extra={"job_id": job_id, "worker_id": self.worker_id})
         log.info("job %s: %s", job_id, line, extra={"job_id": job_id, "worker_id": self.worker_id})
+
+
+def _laid_out_for(job: records.JobRecord, layout: registry.ArchiveLayout) -> blobs.Layout:
+    """An archive's layout for one job: the result path is all it still needs."""
+    return lambda path: layout(path, job.job_metadata, job.id)
