@@ -177,7 +177,8 @@ class Runner:
     # -- concluding --------------------------------------------------------------------------
     def _conclude(self, claim: leases.Claim, watch: supervision.Watch, attempt: Attempt) -> S | None:
         outcome, job = attempt.outcome, claim.job
-        exit_code = None if outcome else self.host.exitcode(wait=2.0)  # it ended without a word: how?
+        # It ended without a word: how? Asked before a retire, which would kill it and say nothing.
+        exit_description = "" if outcome else osproc.describe_exit(self.host.exitcode(wait=2.0))
         if not isinstance(outcome, messages.Done) or watch.stop is not None or self.host.left_processes_behind():
             self.host.retire()  # nothing a job started outlives it; the next job gets a fresh host
         failed = outcome if isinstance(outcome, messages.Failed) else None
@@ -185,7 +186,7 @@ class Runner:
             outcome=outcome.kind if outcome else None, stop=watch.stop, attempts=job.attempts,
             max_retries=job.max_retries, timeout_s=job.timeout_s, peak_rss=watch.peak_rss,
             memory_limit_mb=self.settings.job_memory_mb, error=failed.text if failed else "",
-            retryable=failed.retryable if failed else False, exit_description=osproc.describe_exit(exit_code))
+            retryable=failed.retryable if failed else False, exit_description=exit_description)
         return self._carry_out(claim, decision, attempt)
 
     def _carry_out(self, claim: leases.Claim, decision: decisions.AttemptDecision, attempt: Attempt) -> S | None:
