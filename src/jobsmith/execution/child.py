@@ -1,13 +1,13 @@
 """The job host: a child forked from a worker that runs jobs and reports by pipe.
 
-It touches no database and no lease: everything it reports goes to its supervising parent over
-a pipe (the messages of :mod:`jobsmith.execution.messages`), and the parent records it with its
-lease token. It runs in its own process group, so that
-cancel and timeouts can stop it (and anything a job started) as a whole, and it dies with its
-parent. A host runs one job at a time and may run many in turn: forking once per job would cost
-more than most small jobs. The parent retires a host (kills its group and forks a new one) after
-any job that did not end cleanly, that left processes behind, or after ``MAX_JOBS`` jobs. It always
-leaves through ``os._exit``: no inherited connection is closed from here.
+It touches no database and no lease: everything it reports goes to its supervising parent over a
+pipe (the messages of :mod:`jobsmith.execution.messages`), and the parent records it with its lease
+token. It runs in its own process group, so that cancel and timeouts can stop it (and anything a
+job started) as a whole, and it dies with its parent. A host runs one job at a time and may run
+many in turn: forking once per job would cost more than most small jobs. The parent retires a host
+(kills its group and forks a new one) after any job that did not end cleanly, that left processes
+behind, or after ``MAX_JOBS`` jobs. It always leaves through ``os._exit``: no inherited connection
+is closed from here.
 """
 
 from __future__ import annotations

@@ -24,6 +24,9 @@ WaitForWork = Callable[[float], None]
 
 
 class Worker:
+    """One worker: a row in the workers table, its sweeper, and the runner it builds from ``opened``
+    (the runner's lease book, blob store, registry and job host are made here and handed over)."""
+
     def __init__(self, opened: runtime.Runtime, wait_for_work: WaitForWork,
                  only: Sequence[str] = (), parent_pid: int | None = None,
                  announce: Callable[[str, str | None], None] | None = None,
