@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pydantic
 import pytest
 
@@ -178,3 +181,31 @@ def test_an_unknown_input_name_is_invalid() -> None:
     assert spec.input("notes").required is False
     with pytest.raises(errors.Invalid, match=r"no input named 'data' \(its inputs: table, notes\)"):
         spec.input("data")
+
+
+def flat(path: str, metadata: Mapping[str, Any], job_id: str) -> str | None:
+    """An archive layout: every result at the root, the job's name in front; text files left out."""
+    return None if path.endswith(".txt") else f"{metadata.get('name', job_id)}-{path.rsplit('/', 1)[-1]}"
+
+
+def test_a_process_declares_the_archives_its_faces_serve() -> None:
+    @registry.process("test-registry-archived", archives=[registry.Archive("flat", flat)])
+    def archived(ctx: context.JobContext) -> None:
+        """Writes nothing."""
+
+    spec = registry.describe(archived)
+    assert spec is not None and spec.archives == (registry.Archive("flat", flat),)
+    assert spec.archives[0].layout("plots/a.png", {"name": "x"}, "j1") == "x-a.png"
+    plain = registry.describe(greet)
+    assert plain is not None and plain.archives == ()
+
+
+@pytest.mark.parametrize("name", ["", "Dataspace", "../up", "a b", "a.zip", "-dash", "x" * 65])
+def test_an_archive_name_is_a_plain_lower_case_name(name: str) -> None:
+    with pytest.raises(ValueError, match="an archive name is"):
+        registry.Archive(name, flat)
+
+
+def test_two_archives_of_one_name_are_refused() -> None:
+    with pytest.raises(ValueError, match="two archives of one name"):
+        registry.process("test-registry-twice", archives=[registry.Archive("flat", flat)] * 2)

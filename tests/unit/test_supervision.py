@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from jobsmith.execution.supervision import Stop, Watch
+from jobsmith.domain.decisions import Stop
+from jobsmith.execution.supervision import Watch
 
 
 def watch(**overrides: float) -> Watch:
@@ -10,7 +11,7 @@ def watch(**overrides: float) -> Watch:
 
 
 def decide(w: Watch, now: float, **facts: object) -> Stop | None:
-    defaults = {"cancel_requested": False, "lost": False, "shutting_down": False, "rss": 10}
+    defaults: dict[str, object] = {"cancel_requested": False, "lost": False, "shutting_down": False, "rss": 10}
     defaults.update(facts)
     return w.decide(now, **defaults)  # type: ignore[arg-type]
 

@@ -1,46 +1,31 @@
 """The job host: a child forked from a worker that runs jobs and reports by pipe.
 
-It touches no database and no lease: everything it reports goes to its supervising parent over
-a pipe, and the parent records it with its lease token. It runs in its own process group, so that
-cancel and timeouts can stop it (and anything a job started) as a whole, and it dies with its
-parent. A host runs one job at a time and may run many in turn: forking once per job would cost
-more than most small jobs. The parent retires a host (kills its group and forks a new one) after
-any job that did not end cleanly, that left processes behind, or after ``MAX_JOBS`` jobs. It always
-leaves through ``os._exit``: no inherited connection is closed from here.
+It touches no database and no lease: everything it reports goes to its supervising parent over a
+pipe (the messages of :mod:`jobsmith.execution.messages`), and the parent records it with its lease
+token. It runs in its own process group, so that cancel and timeouts can stop it (and anything a
+job started) as a whole, and it dies with its parent. A host runs one job at a time and may run
+many in turn: forking once per job would cost more than most small jobs. The parent retires a host
+(kills its group and forks a new one) after any job that did not end cleanly, that left processes
+behind, or after ``MAX_JOBS`` jobs. It always leaves through ``os._exit``: no inherited connection
+is closed from here.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import os
-import pathlib
 import signal
 import time
 import traceback
 from multiprocessing.connection import Connection
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from jobsmith.domain import states
-from jobsmith.execution import osproc
+from jobsmith.execution import messages, osproc
 from jobsmith.processes import context, registry
 
 PROGRESS_EVERY_S = 0.2
-
-
-@dataclasses.dataclass(frozen=True)
-class ChildSpec:
-    """One job to run, as sent to the host (picklable: the process goes by id)."""
-
-    job_id: str
-    process_id: str
-    parameters: dict[str, Any]
-    metadata: dict[str, Any]
-    inputs: dict[str, list[pathlib.Path]]
-    output_dir: pathlib.Path
-    work_dir: pathlib.Path
-    log_path: pathlib.Path
 
 
 class PipeReporter:
@@ -52,13 +37,13 @@ class PipeReporter:
 
     def step(self, position: int, name: str, state: states.StepState, at: dt.datetime,
              message: str | None) -> None:
-        self._pipe.send(("step", position, name, state.value, message, at))
+        self._pipe.send(messages.Step(position, name, state, message, at))
 
     def progress(self, fraction: float) -> None:
         now = time.monotonic()
         if now - self._last_progress >= PROGRESS_EVERY_S or fraction >= 1.0:
             self._last_progress = now
-            self._pipe.send(("progress", float(fraction)))
+            self._pipe.send(messages.Progress(float(fraction)))
 
 
 class _StopFlag:
@@ -83,7 +68,7 @@ def serve(processes: registry.Registry, pipe: Connection) -> NoReturn:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
-            spec = pipe.recv()
+            spec: messages.ChildSpec | None = pipe.recv()
         except (EOFError, OSError):
             break
         if spec is None:
@@ -93,8 +78,9 @@ def serve(processes: registry.Registry, pipe: Connection) -> NoReturn:
     os._exit(0)
 
 
-def run_job(processes: registry.Registry, spec: ChildSpec, pipe: Connection, stop: _StopFlag) -> tuple[Any, ...]:
-    """Run one job; the outcome is ``("done",)``, ``("cancelled",)`` or ``("error", text, retryable)``."""
+def run_job(processes: registry.Registry, spec: messages.ChildSpec, pipe: Connection,
+            stop: _StopFlag) -> messages.Outcome:
+    """Run one job to its outcome; steps and progress go to ``pipe`` meanwhile. Never raises."""
     handler = logging.FileHandler(spec.log_path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logger = logging.getLogger(f"jobsmith.job.{spec.job_id}")
@@ -108,15 +94,15 @@ def run_job(processes: registry.Registry, spec: ChildSpec, pipe: Connection, sto
             metadata=spec.metadata, output_dir=spec.output_dir, work_dir=spec.work_dir, logger=logger,
             reporter=PipeReporter(pipe), cancelled=stop)
         process.function(ctx)
-        return ("done",)
+        return messages.Done()
     except context.Cancelled:
         logger.info("the process stopped on request")
-        return ("cancelled",)
+        return messages.Cancelled()
     except BaseException as exc:  # noqa: BLE001 - every failure must reach the parent
         logger.error("the process failed:\n%s", traceback.format_exc().rstrip())
         message = str(exc).strip() or type(exc).__name__
         reason = message if isinstance(exc, context.JobFailed) else f"{type(exc).__name__}: {message}"
-        return ("error", reason, isinstance(exc, context.RetryableError))
+        return messages.Failed(reason, isinstance(exc, context.RetryableError))
     finally:
         logger.removeHandler(handler)
         handler.close()

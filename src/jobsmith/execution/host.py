@@ -8,7 +8,7 @@ import signal
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-from jobsmith.execution import child, osproc
+from jobsmith.execution import child, messages, osproc
 from jobsmith.processes import registry
 
 _FORK = multiprocessing.get_context("fork")
@@ -29,7 +29,7 @@ class JobHost:
         assert self.process is not None and self.process.pid is not None
         return self.process.pid
 
-    def start(self, spec: child.ChildSpec) -> None:
+    def start(self, spec: messages.ChildSpec) -> None:
         """Hand ``spec`` to a live host, forking one first if needed."""
         if self.process is None or not self.process.is_alive() or self.jobs >= MAX_JOBS:
             self.retire()

@@ -4,55 +4,48 @@ Lifecycle of an attempt: prepare fresh result and scratch directories, hand the 
 worker's job host (a forked child in its own process group, :mod:`jobsmith.execution.host`), then
 supervise it: record its steps and progress, extend the lease, and stop it (TERM, then KILL after
 a grace period) when the job is cancelled, deleted, over its time or memory limit, or the worker
-is shutting down. Finally write the results manifest and the final state with a compare-and-set
-that carries the lease token: if the lease went to someone else meanwhile, this worker's outcome
-is discarded.
+is shutting down. Finally carry out what :func:`jobsmith.domain.decisions.after_attempt` decides
+from what the host said and why supervision stopped it: write the results manifest and the final
+state, or hand the job back to the queue, with a compare-and-set that carries the lease token; if
+the lease went to someone else meanwhile, this worker's outcome is discarded.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
+import pathlib
 import signal
 import socket
 import time
+import traceback
 from collections.abc import Callable
-from typing import Any
-
-import sqlalchemy as sa
 
 from jobsmith.config import Settings
-from jobsmith.domain import errors, states
-from jobsmith.execution import child, host, osproc
-from jobsmith.execution.supervision import Stop, Watch
+from jobsmith.domain import decisions, errors, states
+from jobsmith.execution import host, messages, osproc, supervision
 from jobsmith.processes import registry
-from jobsmith.store import records, blobs, leases, models
-from jobsmith.store.database import Database
+from jobsmith.store import blobs, leases, records
 
 log = logging.getLogger(__name__)
 S = states.Status
-# Built once: a statement made per job costs more CPU than SQLite spends running it.
-_UPLOADED_INPUTS = (sa.select(models.JobInput.input, models.JobInput.name)
-                    .where(models.JobInput.job_seq == sa.bindparam("job_seq"))
-                    .order_by(models.JobInput.uploaded_at))
 
 
 class Attempt:
     """What the job reported during one attempt, buffered until the next write."""
 
     def __init__(self) -> None:
-        self.outcome: tuple[Any, ...] | None = None
+        self.outcome: messages.Outcome | None = None
         self.progress: float | None = None
         self.progress_dirty = False
         self.steps: dict[int, leases.StepUpdate] = {}
 
-    def step(self, position: int, name: str, state: states.StepState, message: str | None,
-             at: dt.datetime) -> None:
-        known = self.steps.get(position)
+    def step(self, step: messages.Step) -> None:
+        known = self.steps.get(step.position)
+        state, at = step.state, step.at
         started = known.started_at if known else (at if state != states.StepState.QUEUED else None)
         ended = None if state in (states.StepState.RUNNING, states.StepState.QUEUED) else at
-        self.steps[position] = leases.StepUpdate(position, name, state, started, ended, message)
+        self.steps[step.position] = leases.StepUpdate(step.position, step.name, state, started, ended, step.message)
 
     def take_steps(self) -> list[leases.StepUpdate]:
         pending, self.steps = list(self.steps.values()), {}
@@ -60,17 +53,23 @@ class Attempt:
 
 
 class Runner:
-    """Runs claimed jobs for one worker. Collaborators come in through the constructor."""
+    """Runs claimed jobs for one worker, one at a time.
 
-    def __init__(self, settings: Settings, database: Database, store: blobs.BlobStore,
-                 processes: registry.Registry, worker_id: str) -> None:
+    Everything it works with comes in through the constructor (built by
+    :class:`jobsmith.execution.worker.Worker`): the lease bookkeeping (whose ``lease_s`` paces the
+    heartbeats), the blob store, the registry, the job host (owned from here on: :meth:`close`
+    retires it) and the worker's id, which every write carries. From ``settings`` it reads the
+    supervision interval, the grace periods, the memory limit and the retention.
+    """
+
+    def __init__(self, settings: Settings, lease_book: leases.Leases, store: blobs.BlobStore,
+                 processes: registry.Registry, job_host: host.JobHost, worker_id: str) -> None:
         self.settings = settings
-        self.db = database
-        self.leases = leases.Leases(database, settings.lease_s)
+        self.leases = lease_book
         self.blobs = store
         self.processes = processes
+        self.host = job_host
         self.worker_id = worker_id
-        self.host = host.JobHost(processes)
 
     def run(self, claim: leases.Claim, shutting_down: Callable[[], bool]) -> S | None:
         """Run the claimed job to its end; returns the state written (None if the lease was lost)."""
@@ -78,7 +77,7 @@ class Runner:
         self._log(job.id, f"attempt {job.attempts} started on {socket.gethostname()} "
                           f"(worker {self.worker_id}, pid {os.getpid()})")
         try:
-            spec = self._spec(job)
+            spec = self._spec(claim)
         except errors.JobsmithError as exc:
             return self._finish(claim, S.FAILED, exc.detail)
         self.host.start(spec)
@@ -90,33 +89,31 @@ class Runner:
         self.host.retire()
 
     # -- preparing ---------------------------------------------------------------------------
-    def _spec(self, job: records.JobRecord) -> child.ChildSpec:
+    def _spec(self, claim: leases.Claim) -> messages.ChildSpec:
+        job = claim.job
         process = self.processes.get(job.process)
-        uploaded: list[Any] = []
-        if process.inputs:  # the claim locked the job, so its inputs no longer change: a plain read
-            with self.db.read() as connection:
-                uploaded = list(connection.execute(_UPLOADED_INPUTS, {"job_seq": job.seq}))
-        inputs: dict[str, list[Any]] = {i.name: [] for i in process.inputs}
+        uploaded = self.leases.inputs_of(claim) if process.inputs else []
+        inputs: dict[str, list[pathlib.Path]] = {i.name: [] for i in process.inputs}
         for item in uploaded:
             path = self.blobs.input_path(job.id, item.name)
             if not path.is_file():
                 raise errors.NotFound(f"the input file {item.name!r} is missing from storage")
             inputs.setdefault(item.input, []).append(path)
         self.blobs.prepare_run(job.id)
-        return child.ChildSpec(
+        return messages.ChildSpec(
             job_id=job.id, process_id=process.id, parameters=job.parameters, metadata=job.job_metadata,
             inputs=inputs, output_dir=self.blobs.results_dir(job.id), work_dir=self.blobs.work_dir(job.id),
             log_path=self.blobs.log_path(job.id))
 
     # -- supervising -------------------------------------------------------------------------
-    def _supervise(self, claim: leases.Claim, shutting_down: Callable[[], bool]) -> tuple[Watch, Attempt]:
+    def _supervise(self, claim: leases.Claim, shutting_down: Callable[[], bool]) -> tuple[supervision.Watch, Attempt]:
         settings, job = self.settings, claim.job
-        watch = Watch(started=time.monotonic(), timeout_s=job.timeout_s, grace_s=settings.cancel_grace_s,
-                      shutdown_grace_s=settings.shutdown_grace_s,
-                      memory_limit=settings.job_memory_mb * 1024 * 1024)
+        watch = supervision.Watch(started=time.monotonic(), timeout_s=job.timeout_s,
+                                  grace_s=settings.cancel_grace_s, shutdown_grace_s=settings.shutdown_grace_s,
+                                  memory_limit=settings.job_memory_mb * 1024 * 1024)
         attempt = Attempt()
         last_beat = time.monotonic()
-        next_beat = last_beat + settings.lease_s / 3
+        next_beat = last_beat + self.leases.lease_s / 3
         next_check = time.monotonic() + settings.supervise_interval_s
         while attempt.outcome is None and self._drain(attempt, max(0.0, next_check - time.monotonic())):
             now = time.monotonic()
@@ -127,13 +124,13 @@ class Runner:
                 self._report(claim, attempt)
                 if now >= next_beat:
                     state = self.leases.heartbeat(job.id, claim.token)
-                    last_beat, next_beat = now, now + settings.lease_s / 3
+                    last_beat, next_beat = now, now + self.leases.lease_s / 3
                 else:
                     state = self.leases.observe(job.id, claim.token)
             except errors.Unavailable:
                 # The database is restarting or out of reach: the job goes on while the lease may still
                 # hold; past that it may belong to another worker now, so it is stopped as lost.
-                state = S.PROCESSING if now - last_beat < settings.lease_s else None
+                state = S.PROCESSING if now - last_beat < self.leases.lease_s else None
             reason = watch.decide(now, cancel_requested=state == S.CANCELLATION_REQUESTED, lost=state is None,
                                   shutting_down=shutting_down(), rss=osproc.tree_rss(self.host.pid))
             if reason is not None:
@@ -154,13 +151,11 @@ class Runner:
         except (EOFError, OSError):
             return False
 
-    def _handle(self, message: tuple[Any, ...], attempt: Attempt) -> None:
-        kind = message[0]
-        if kind == "step":
-            _, position, name, state, text, at = message
-            attempt.step(position, name, states.StepState(state), text, at)
-        elif kind == "progress":
-            attempt.progress, attempt.progress_dirty = message[1], True
+    def _handle(self, message: messages.FromHost, attempt: Attempt) -> None:
+        if isinstance(message, messages.Step):
+            attempt.step(message)
+        elif isinstance(message, messages.Progress):
+            attempt.progress, attempt.progress_dirty = message.fraction, True
         else:
             attempt.outcome = message
 
@@ -171,7 +166,7 @@ class Runner:
             self.leases.report(claim.job.id, claim.token, attempt.take_steps(), progress)
             attempt.progress_dirty = False
 
-    def _stop(self, watch: Watch, now: float) -> None:
+    def _stop(self, watch: supervision.Watch, now: float) -> None:
         if watch.must_kill(now) and not watch.killed:
             self.host.signal(signal.SIGKILL)
             watch.killed = True
@@ -180,53 +175,58 @@ class Runner:
             watch.term_sent_at = now
 
     # -- concluding --------------------------------------------------------------------------
-    def _conclude(self, claim: leases.Claim, watch: Watch, attempt: Attempt) -> S | None:
-        outcome = attempt.outcome[0] if attempt.outcome else None
-        exit_code = None if outcome else self.host.exitcode(wait=2.0)  # it ended without a word: how?
-        if outcome != "done" or watch.stop is not None or self.host.left_processes_behind():
+    def _conclude(self, claim: leases.Claim, watch: supervision.Watch, attempt: Attempt) -> S | None:
+        outcome, job = attempt.outcome, claim.job
+        # It ended without a word: how? Asked before a retire, which would kill it and say nothing.
+        exit_description = "" if outcome else osproc.describe_exit(self.host.exitcode(wait=2.0))
+        if not isinstance(outcome, messages.Done) or watch.stop is not None or self.host.left_processes_behind():
             self.host.retire()  # nothing a job started outlives it; the next job gets a fresh host
-        job = claim.job
-        if watch.stop is Stop.LOST:
+        failed = outcome if isinstance(outcome, messages.Failed) else None
+        decision = decisions.after_attempt(
+            outcome=outcome.kind if outcome else None, stop=watch.stop, attempts=job.attempts,
+            max_retries=job.max_retries, timeout_s=job.timeout_s, peak_rss=watch.peak_rss,
+            memory_limit_mb=self.settings.job_memory_mb, error=failed.text if failed else "",
+            retryable=failed.retryable if failed else False, exit_description=exit_description)
+        return self._carry_out(claim, decision, attempt)
+
+    def _carry_out(self, claim: leases.Claim, decision: decisions.AttemptDecision, attempt: Attempt) -> S | None:
+        """Write what :func:`decisions.after_attempt` decided."""
+        if decision.next_state is None:
             log.warning("job %s: this worker no longer holds it (deleted or re-queued); its work was "
-                        "stopped and its outcome discarded", job.id,
-                        extra={"job_id": job.id, "worker_id": self.worker_id})
+                        "stopped and its outcome discarded", claim.job.id,
+                        extra={"job_id": claim.job.id, "worker_id": self.worker_id})
             return None
-        if outcome == "done":
+        if decision.next_state is S.COMPLETED:
             return self._complete(claim, attempt)
         self._report(claim, attempt)  # the failed step and last progress, before the final state
-        if watch.stop is Stop.CANCELLED:
-            return self._finish(claim, S.CANCELLED, "cancelled by the client")
-        if watch.stop is Stop.TIMEOUT:
-            return self._finish(claim, S.FAILED, f"timed out after {job.timeout_s} s (the job's timeout_s); "
-                                                 "its process was stopped")
-        if watch.stop is Stop.MEMORY:
-            return self._finish(claim, S.FAILED, f"used {watch.peak_rss // 2**20} MiB of memory, over the "
-                                                 f"limit of {self.settings.job_memory_mb} MiB; "
-                                                 "its process was stopped")
-        if watch.stop is Stop.SHUTDOWN:
-            return self._release(claim, "the worker shut down before the job finished; "
-                                        "re-queued without spending an attempt")
-        if outcome == "error":
-            _, text, retryable = attempt.outcome  # type: ignore[misc]
-            if retryable and job.attempts <= job.max_retries:
-                return self._release(claim, f"{text}; retrying", refund=False)
-            return self._finish(claim, S.FAILED, text)
-        if outcome == "cancelled":
-            return self._finish(claim, S.FAILED, "the process stopped without being cancelled")
-        return self._finish(claim, S.FAILED, f"the job's process {osproc.describe_exit(exit_code)} "
-                                             "before it finished")
+        if decision.next_state is S.QUEUED:
+            return self._release(claim, decision.reason, refund=decision.refund_attempt)
+        return self._finish(claim, decision.next_state, decision.reason)
 
     def _complete(self, claim: leases.Claim, attempt: Attempt) -> S | None:
+        """Seal the results (manifest, ``results.zip``, the archives the process declares) and finish
+        COMPLETED with the manifest; a job whose results could not be sealed fails instead."""
+        job = claim.job
+        archives = {archive.name: _laid_out_for(job, archive.layout)
+                    for archive in self.processes.get(job.process).archives}
         try:
-            sealed = self.blobs.seal_results(claim.job.id)
-        except OSError as problem:  # the zip could not be written (a full disk?): the API builds it on request
-            log.warning("job %s: results zip not prepared: %s", claim.job.id, problem,
-                        extra={"job_id": claim.job.id, "worker_id": self.worker_id})
-            sealed = [blobs.SealedResult(relative, path.stat().st_size, blobs.sha256_of(path))
-                      for relative, path in self.blobs.result_files(claim.job.id)]
+            sealed = self.blobs.seal_results(job.id, archives)
+        except Exception as problem:  # noqa: BLE001 - a full disk, or an archive layout that failed
+            why = self._unsealed(job.id, problem)
+            return self._carry_out(claim, decisions.after_unstored_results(why), attempt)
         manifest = [leases.ResultFile(path=r.path, size=r.size, sha256=r.sha256,
                                       media_type=blobs.media_type_of(r.path)) for r in sealed]
         return self._finish(claim, S.COMPLETED, None, manifest, attempt)
+
+    def _unsealed(self, job_id: str, problem: Exception) -> str:
+        """Say why sealing failed: the system's words for an OSError (no path of this server), else the
+        exception, whose traceback goes to the job's log (a process's archive layout has a bug)."""
+        if isinstance(problem, OSError):
+            log.warning("job %s: results not sealed: %s", job_id, problem,
+                        extra={"job_id": job_id, "worker_id": self.worker_id})
+            return problem.strerror or type(problem).__name__
+        self._log(job_id, f"sealing the results failed:\n{traceback.format_exc().rstrip()}")
+        return f"{type(problem).__name__}: {problem}"
 
     def _finish(self, claim: leases.Claim, to: S, reason: str | None,
                 results: list[leases.ResultFile] | None = None, attempt: Attempt | None = None) -> S | None:
@@ -246,7 +246,7 @@ class Runner:
             self._clean_scratch(job_id)
         return to
 
-    def _release(self, claim: leases.Claim, reason: str, refund: bool = True) -> S | None:
+    def _release(self, claim: leases.Claim, reason: str, refund: bool) -> S | None:
         self._log(claim.job.id, reason)
         try:
             self._while_reachable(lambda: self.leases.release(
@@ -259,7 +259,7 @@ class Runner:
         """A final write, tried again while the database is briefly out of reach (a restart), for as long
         as a lease lives: after that the job may be another worker's and the sweeper decides instead.
         Still unreachable then: :class:`errors.TransitionConflict`, so the outcome is discarded."""
-        deadline = time.monotonic() + self.settings.lease_s
+        deadline = time.monotonic() + self.leases.lease_s
         while True:
             try:
                 write()
@@ -267,7 +267,7 @@ class Runner:
             except errors.Unavailable as problem:
                 if time.monotonic() > deadline:
                     raise errors.TransitionConflict(f"the database stayed out of reach: {problem.detail}") from problem
-                time.sleep(min(1.0, self.settings.lease_s / 10))
+                time.sleep(min(1.0, self.leases.lease_s / 10))
 
     def _clean_scratch(self, job_id: str) -> None:
         try:
@@ -277,6 +277,17 @@ class Runner:
                         extra={"job_id": job_id, "worker_id": self.worker_id})
 
     def _log(self, job_id: str, line: str) -> None:
+        """A line in the job's log and the worker's; a log that cannot be written (a full disk) costs the
+        line, never the job's state."""
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
-        self.blobs.append_log(job_id, f"{stamp} INFO [jobsmith] {line}")
+        try:
+            self.blobs.append_log(job_id, f"{stamp} INFO [jobsmith] {line}")
+        except OSError as problem:
+            log.warning("job %s: log line not written: %s", job_id, problem,
+                        extra={"job_id": job_id, "worker_id": self.worker_id})
         log.info("job %s: %s", job_id, line, extra={"job_id": job_id, "worker_id": self.worker_id})
+
+
+def _laid_out_for(job: records.JobRecord, layout: registry.ArchiveLayout) -> blobs.Layout:
+    """An archive's layout for one job: the result path is all it still needs."""
+    return lambda path: layout(path, job.job_metadata, job.id)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from jobsmith import runtime
-from jobsmith.execution import osproc, runner, sweeper
+from jobsmith.execution import host, osproc, runner, sweeper
 from jobsmith.store import admin, leases, records
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,9 @@ WaitForWork = Callable[[float], None]
 
 
 class Worker:
+    """One worker: a row in the workers table, its sweeper, and the runner it builds from ``opened``
+    (the runner's lease book, blob store, registry and job host are made here and handed over)."""
+
     def __init__(self, opened: runtime.Runtime, wait_for_work: WaitForWork,
                  only: Sequence[str] = (), parent_pid: int | None = None,
                  announce: Callable[[str, str | None], None] | None = None,
@@ -35,7 +38,8 @@ class Worker:
         self.leases = leases.Leases(database, settings.lease_s)
         self.sweeper = sweeper.Sweeper(settings, database, opened.blobs)
         self.worker_id = self.admin.register_worker(socket.gethostname(), os.getpid())
-        self.runner = runner.Runner(settings, database, opened.blobs, opened.processes, self.worker_id)
+        self.runner = runner.Runner(settings, self.leases, opened.blobs, opened.processes,
+                                    host.JobHost(opened.processes), self.worker_id)
         self.wait_for_work = wait_for_work
         self.only = tuple(only)
         self.parent_pid = parent_pid

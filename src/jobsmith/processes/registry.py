@@ -13,7 +13,8 @@ import importlib
 import importlib.metadata
 import inspect
 import logging
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pydantic
@@ -29,6 +30,8 @@ ENTRY_POINT_GROUP = "jobsmith.processes"
 _ATTRIBUTE = "__jobsmith_process__"
 
 ProcessFunction = Callable[["JobContext"], None]
+ArchiveLayout = Callable[[str, Mapping[str, Any], str], str | None]
+_ARCHIVE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
 class NoParameters(pydantic.BaseModel):
@@ -49,6 +52,27 @@ class FileInput:
 
 
 @dataclasses.dataclass(frozen=True)
+class Archive:
+    """A zip of a job's results that a face serves besides the zip of all of them, laid out its own way.
+
+    ``layout(result_path, job_metadata, job_id)`` gives the path of a result inside the archive, or
+    None to leave the result out. The worker calls it for every result file as the job completes
+    (in the worker, not in the job's process: it must be quick and pure) and writes the archive once,
+    in the same read of each file as the results' manifest and zip; faces only send the file. When
+    two results get the same path, the first in result order keeps it and the other is left out.
+    ``name`` (lower-case letters, digits, ``-`` and ``_``) names the archive to the faces.
+    """
+
+    name: str
+    layout: ArchiveLayout
+
+    def __post_init__(self) -> None:
+        if not _ARCHIVE_NAME.fullmatch(self.name):
+            raise ValueError(f"an archive name is 1 to 64 lower-case letters, digits, '-' and '_' "
+                             f"(starting with a letter or digit), not {self.name!r}")
+
+
+@dataclasses.dataclass(frozen=True)
 class Process:
     """A runnable process: the function plus what the API tells clients about it."""
 
@@ -61,6 +85,7 @@ class Process:
     parameters: type[pydantic.BaseModel]
     outputs: tuple[str, ...]
     exclusive: bool
+    archives: tuple[Archive, ...] = ()
 
     @property
     def needs_upload(self) -> bool:
@@ -104,8 +129,17 @@ def process(
     parameters: type[pydantic.BaseModel] = NoParameters,
     outputs: Iterable[str] = (),
     exclusive: bool = False,
+    archives: Iterable[Archive] = (),
 ) -> Callable[[ProcessFunction], ProcessFunction]:
-    """Declare ``function`` a jobsmith process. The function itself is returned unchanged."""
+    """Declare ``function`` a jobsmith process. The function itself is returned unchanged.
+
+    ``archives`` are the zips its faces serve besides the zip of all results (:class:`Archive`), each
+    under a name of its own.
+    """
+    declared = tuple(archives)
+    names = [a.name for a in declared]
+    if len(set(names)) < len(names):
+        raise ValueError(f"process {id!r} declares two archives of one name: {', '.join(sorted(names))}")
 
     def decorate(function: ProcessFunction) -> ProcessFunction:
         doc = inspect.getdoc(function) or ""
@@ -119,6 +153,7 @@ def process(
             parameters=parameters,
             outputs=tuple(outputs),
             exclusive=exclusive,
+            archives=declared,
         )
         setattr(function, _ATTRIBUTE, spec)
         return function

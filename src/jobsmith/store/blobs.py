@@ -1,8 +1,10 @@
 """Files of jobs on a local (or shared) directory: inputs, results, log, and scratch space.
 
-Layout: ``<root>/jobs/<job id>/{inputs/, results/, work/, job.log, results.zip}``. Every write
-goes to a temporary name in the same directory and is renamed into place, so a reader never
-sees half a file and a crash leaves only ``.part`` files behind.
+Layout: ``<root>/jobs/<job id>/{inputs/, results/, work/, job.log, results.zip, archives/<name>.zip}``.
+Every write goes to a temporary name in the same directory and is renamed into place, so a reader
+never sees half a file and a crash leaves only ``.part`` files behind. Result files, their zip and
+the archives are written by the worker only (the job's process writes ``results/``, the runner seals
+the rest as the job completes); the API reads them and writes inputs.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import pathlib
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from jobsmith.domain import errors
 
 CHUNK = 1024 * 1024
+ARCHIVES = "archives"
+Layout = Callable[[str], str | None]
 _EXTRA_TYPES = {".csv": "text/csv", ".tsv": "text/tab-separated-values", ".parquet": "application/vnd.apache.parquet",
                 ".ndjson": "application/x-ndjson", ".jsonl": "application/x-ndjson", ".md": "text/markdown",
                 ".log": "text/plain", ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -89,6 +93,48 @@ class SealedResult:
     sha256: str
 
 
+class _PendingZip:
+    """A zip being written under a temporary name beside its target, with the member names it holds.
+
+    ``layout`` None keeps every result at its own path; otherwise it gives the member name of a
+    result or None to leave it out, and a name it gives twice is kept by the first result only.
+    """
+
+    def __init__(self, target: pathlib.Path, layout: Layout | None) -> None:
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=".part")
+        self.target, self.temporary, self.layout = target, pathlib.Path(name), layout
+        self.members: set[str] = set()
+        self._file = os.fdopen(fd, "wb")
+        try:
+            self.archive = zipfile.ZipFile(self._file, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
+        except BaseException:
+            self._file.close()
+            self.temporary.unlink(missing_ok=True)
+            raise
+
+    def member(self, relative: str) -> str | None:
+        """The name of result ``relative`` in this zip, or None when it stays out."""
+        name = relative if self.layout is None else self.layout(relative)
+        if name is None or name in self.members:
+            return None
+        if name.startswith("/") or ".." in name.split("/") or not name.strip("/"):
+            raise ValueError(f"an archive layout put the result {relative!r} at {name!r}, outside the archive")
+        self.members.add(name)
+        return name
+
+    def close(self) -> None:
+        """Finish the zip (its central directory) and close its file; may be called again."""
+        try:
+            self.archive.close()
+        finally:
+            self._file.close()
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.close()
+        self.temporary.unlink(missing_ok=True)
+
+
 class BlobStore:
     """Files by job id under one root directory (local disk, or a directory shared by all machines)."""
 
@@ -144,6 +190,7 @@ class BlobStore:
         self.remove_scratch(job_id)
         for archive in self.job_dir(job_id).glob("*.zip"):
             archive.unlink(missing_ok=True)
+        shutil.rmtree(self.job_dir(job_id) / ARCHIVES, ignore_errors=True)
 
     def remove_scratch(self, job_id: str) -> None:
         """Remove an attempt's scratch directory, if the job made one."""
@@ -160,40 +207,56 @@ class BlobStore:
                 if path.is_file() and not path.is_symlink():
                     yield path.relative_to(base).as_posix(), path
 
-    def seal_results(self, job_id: str) -> list[SealedResult]:
-        """The results' manifest and their zip (``results.zip``), from one read of each file.
+    def seal_results(self, job_id: str, archives: Mapping[str, Layout] | None = None) -> list[SealedResult]:
+        """The results' manifest, their zip (``results.zip``) and every archive of ``archives`` (its name
+        and its layout: the path of a result inside it, or None to leave the result out), from one read
+        of each result file.
 
-        Called by the worker as the job completes, so that the API only ever sends files. Every file
-        is hashed as it is packed; the zip is written under a temporary name and renamed.
+        Only the worker calls this, as the job completes, so that faces only ever send files. Each zip
+        is written under a temporary name and renamed into place once all of them are whole; when
+        anything fails (OSError: a full disk; ValueError: a layout that leads outside its archive)
+        the temporaries are removed and the error raised, and no zip of this call is in place.
         """
-        sealed: list[SealedResult] = []
-        fd, temporary = tempfile.mkstemp(dir=self.job_dir(job_id), prefix=".results-", suffix=".part")
+        self.job_dir(job_id).mkdir(parents=True, exist_ok=True)
+        if archives:
+            (self.job_dir(job_id) / ARCHIVES).mkdir(exist_ok=True)
+        pending: list[_PendingZip] = []
         try:
-            with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED,
-                                                             compresslevel=1) as archive:
-                for relative, path in self.result_files(job_id):
-                    digest, size = hashlib.sha256(), 0
-                    large = path.stat().st_size >= zipfile.ZIP64_LIMIT
-                    with path.open("rb") as source, archive.open(relative, "w", force_zip64=large) as member:
-                        while chunk := source.read(CHUNK):
-                            digest.update(chunk)
-                            member.write(chunk)
-                            size += len(chunk)
-                    sealed.append(SealedResult(relative, size, digest.hexdigest()))
-            os.replace(temporary, self.zip_path(job_id))
+            pending.append(_PendingZip(self.zip_path(job_id), None))
+            for name, layout in (archives or {}).items():
+                pending.append(_PendingZip(self.archive_path(job_id, name), layout))
+            sealed = [_pack(relative, path, pending) for relative, path in self.result_files(job_id)]
+            for archive in pending:
+                archive.close()
+            for archive in pending:
+                os.replace(archive.temporary, archive.target)
         except BaseException:
-            pathlib.Path(temporary).unlink(missing_ok=True)
+            for archive in pending:
+                archive.discard()
             raise
         return sealed
 
     def zip_path(self, job_id: str, name: str = "results.zip") -> pathlib.Path:
-        """Where :meth:`results_zip` keeps the zip called ``name`` (which may not be built yet)."""
+        """The zip of all results of a completed job, sealed by its worker (read-only for faces).
+
+        ``name`` is only for :meth:`results_zip`'s other layouts, which go away with it.
+        """
         return self.job_dir(job_id) / name
+
+    def archive_path(self, job_id: str, name: str) -> pathlib.Path:
+        """The archive ``name`` its process declares, sealed by the worker as the job completed
+        (read-only for faces). A name that is not a plain file name is a :class:`errors.NotFound`."""
+        if not name or name.startswith(".") or pathlib.PurePath(name).name != name:
+            raise errors.NotFound(f"no archive {name!r}", code="archive_not_found")
+        return self.job_dir(job_id) / ARCHIVES / f"{name}.zip"
 
     def results_zip(self, job_id: str, *, name: str = "results.zip",
                     layout: Callable[[str], str | None] | None = None) -> pathlib.Path:
-        """All results as one zip: built once (the native one by the worker as the job completes, else
-        on first request) and then served as a file.
+        """All results as one zip: built once and then served as a file.
+
+        Only the worker may write result files: the worker seals ``results.zip`` and every declared
+        archive as a job completes (:meth:`seal_results`). This remains only until the API reads
+        :meth:`zip_path` and :meth:`archive_path` instead of building zips on request; add no caller.
 
         ``layout`` maps a result path to its path in the archive, or to None to leave it out; a zip
         with another layout needs its own ``name``. Built under a temporary name and renamed, so
@@ -235,3 +298,18 @@ class BlobStore:
 
     def remove(self, job_id: str) -> None:
         shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
+
+
+def _pack(relative: str, path: pathlib.Path, zips: Sequence[_PendingZip]) -> SealedResult:
+    """Read the result file once: hash it and write it into every zip that takes it."""
+    large = path.stat().st_size >= zipfile.ZIP64_LIMIT
+    digest, size = hashlib.sha256(), 0
+    with contextlib.ExitStack() as members, path.open("rb") as source:
+        targets = [members.enter_context(z.archive.open(name, "w", force_zip64=large))
+                   for z in zips if (name := z.member(relative)) is not None]
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            for target in targets:
+                target.write(chunk)
+    return SealedResult(relative, size, digest.hexdigest())

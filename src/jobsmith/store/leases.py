@@ -66,12 +66,24 @@ _INSERT_STEP = sa.insert(_STEPS).values(_bound(
     _STEPS, "job_seq", "position", "name", "state", "started_at", "ended_at", "message"))
 _INSERT_RESULT = sa.insert(records.RESULTS).values(_bound(
     records.RESULTS, "job_seq", "path", "size", "sha256", "media_type"))
+# A claimed job's uploads, in the order they arrived.
+_CLAIMED_INPUTS = (sa.select(models.JobInput.input, models.JobInput.name)
+                   .where(models.JobInput.job_seq == sa.bindparam("job_seq"))
+                   .order_by(models.JobInput.uploaded_at))
 _FINISH = {to: transitions.statement(to, allowed=states.RUNNING, with_token=True, values={
     "lease_token": None, "lease_expires_at": None, "finished_at": db.now(),
     "expires_at": db.now(sa.bindparam("retention_s", type_=sa.Float())),
     "duration_s": db.seconds_since(Job.started_at),
     "progress": sa.func.coalesce(sa.bindparam("progress", type_=sa.Float()), Job.progress)})
     for to in (S.COMPLETED, S.FAILED, S.CANCELLED)}
+
+
+@dataclasses.dataclass(frozen=True)
+class ClaimedInput:
+    """An uploaded file of a claimed job: the process input it fills, and its name in storage."""
+
+    input: str
+    name: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,6 +152,16 @@ class Leases:
                          started_at=db.now(), updated_at=db.now(), progress=0.0)
                  .returning(*records.JOBS.c))
         return waiting.limit(1), claim
+
+    def inputs_of(self, claim: Claim) -> list[ClaimedInput]:
+        """The uploaded files of a claimed job, in the order they were uploaded.
+
+        A plain read outside any transaction: an upload is recorded only while its job waits for data
+        (the repository's guard), so once a job is claimed its inputs no longer change.
+        """
+        with self.db.read() as connection:
+            rows = connection.execute(_CLAIMED_INPUTS, {"job_seq": claim.job.seq})
+            return [ClaimedInput(row.input, row.name) for row in rows]
 
     def heartbeat(self, job_id: str, token: str) -> S | None:
         """Extend the lease; returns the job's state, or None once the lease is no longer ours."""

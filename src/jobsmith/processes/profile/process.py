@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pydantic
 
 from jobsmith.processes import context, files, registry
+from jobsmith.processes.profile import dataspace_archive, outputs
 from jobsmith.processes.profile.analysis.options import AnalysisOptions
 
 if TYPE_CHECKING:
@@ -50,7 +51,8 @@ class ProfileOptions(AnalysisOptions):
                 "report (report.html, report.pdf). The job's metadata is the user-provided EDP data.",
     version="1.0.0", parameters=ProfileOptions,
     inputs=[registry.FileInput("data", description="The dataset to profile.", media_types=MEDIA_TYPES)],
-    outputs=("edp.json", "report.pdf", "report.html", "<dataset name>/<plot>.png"))
+    outputs=(outputs.EDP, outputs.REPORT_PDF, outputs.REPORT_HTML, outputs.PLOTS),
+    archives=[dataspace_archive.ARCHIVE])
 def profile(ctx: context.JobContext) -> None:
     """Run the analysis of the job's one input file and write the results to ``ctx.output_dir``."""
     options = ProfileOptions.model_validate(ctx.parameters.model_dump())

@@ -1,0 +1,57 @@
+"""The worker seals what the faces serve before a job reads COMPLETED: no request builds a result file."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import pathlib
+import zipfile
+from typing import Any
+
+import httpx
+
+from jobsmith.config import Settings
+from jobsmith.store import blobs
+from tests.support import waiting
+
+TESTDATA = pathlib.Path(__file__).resolve().parents[3] / "shared" / "edp" / "testdata"
+USER_DATA: dict[str, Any] = json.loads((TESTDATA / "user_provided_data.json").read_text())
+
+
+def test_a_profile_job_has_its_dataspace_archive_on_disk_as_it_completes(client: httpx.Client,
+                                                                         settings: Settings) -> None:
+    job = client.post("/v1/jobs", json={"process": "profile", "metadata": USER_DATA}).json()
+    client.put(f"/v1/jobs/{job['id']}/inputs/file.csv", content=(TESTDATA / "test.csv").read_bytes())
+    done = waiting.final(client, job["id"], timeout=120)
+    assert done["state"] == "COMPLETED", done
+
+    store = blobs.BlobStore(settings.resolved_storage)
+    assert sorted(p.name for p in store.job_dir(job["id"]).iterdir()) == [
+        "archives", "inputs", "job.log", "results", "results.zip"]  # no zip built by a request
+    with zipfile.ZipFile(store.archive_path(job["id"], "dataspace")) as archive:
+        names = archive.namelist()
+        assert [n for n in names if "/" not in n] == ["my-dataset-id_2.3.1.json", "report.pdf"]
+        plots = [n for n in names if "/" in n]
+        assert plots and all(n.endswith(".png") for n in plots)
+        assert archive.read("my-dataset-id_2.3.1.json") == store.result_path(job["id"], "edp.json").read_bytes()
+    results = {r["path"] for r in done["results"]}
+    assert set(plots) == {p for p in results if p.endswith(".png")}
+    assert {"edp.json", "report.html", "report.pdf"} <= results
+    served = zipfile.ZipFile(io.BytesIO(client.get(f"/v1/dataspace/analysisjob/{job['id']}/result").content))
+    assert sorted(served.namelist()) == sorted(names)  # the face serves this layout
+
+
+def test_a_completed_job_has_its_results_zip_before_anyone_asks(client: httpx.Client, settings: Settings) -> None:
+    job = client.post("/v1/jobs", json={"process": "test-files"}).json()
+    client.put(f"/v1/jobs/{job['id']}/inputs/a.txt", params={"input": "left"}, content=b"left\n")
+    client.put(f"/v1/jobs/{job['id']}/inputs/b.txt", params={"input": "right"}, content=b"right\n")
+    done = waiting.final(client, job["id"])
+    assert done["state"] == "COMPLETED", done
+
+    sealed = blobs.BlobStore(settings.resolved_storage).zip_path(job["id"])
+    with zipfile.ZipFile(sealed) as archive:
+        packed = {name: hashlib.sha256(archive.read(name)).hexdigest() for name in archive.namelist()}
+    assert packed == {r["path"]: r["sha256"] for r in done["results"]} and set(packed) == {"both.txt",
+                                                                                             "nested/count.txt"}
+    assert client.get(f"/v1/jobs/{job['id']}/results").content == sealed.read_bytes()  # sent, not rebuilt
