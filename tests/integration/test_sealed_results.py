@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import pathlib
 import zipfile
 from typing import Any
 
@@ -13,9 +12,9 @@ import httpx
 
 from jobsmith.config import Settings
 from jobsmith.store import blobs
-from tests.support import waiting
+from tests.support import data, waiting
 
-TESTDATA = pathlib.Path(__file__).resolve().parents[3] / "shared" / "edp" / "testdata"
+TESTDATA = data.EDP_TESTDATA
 USER_DATA: dict[str, Any] = json.loads((TESTDATA / "user_provided_data.json").read_text())
 
 
@@ -55,3 +54,20 @@ def test_a_completed_job_has_its_results_zip_before_anyone_asks(client: httpx.Cl
     assert packed == {r["path"]: r["sha256"] for r in done["results"]} and set(packed) == {"both.txt",
                                                                                              "nested/count.txt"}
     assert client.get(f"/v1/jobs/{job['id']}/results").content == sealed.read_bytes()  # sent, not rebuilt
+
+
+def test_a_job_sealed_before_its_archive_existed_is_told_not_rebuilt(client: httpx.Client,
+                                                                      settings: Settings) -> None:
+    """A job completed by an older jobsmith has no dataspace archive: the face says so (400, as the
+    dataspace API answers every refusal) and builds nothing."""
+    job = client.post("/v1/dataspace/analysisjob", json={"user_provided_edp_data": USER_DATA}).json()
+    client.post(f"/v1/dataspace/analysisjob/{job['job_id']}/data/file.csv", content=(TESTDATA / "test.csv").read_bytes())
+    assert waiting.final(client, job["job_id"], timeout=120)["state"] == "COMPLETED"
+    archive = blobs.BlobStore(settings.resolved_storage).archive_path(job["job_id"], "dataspace")
+    archive.unlink()
+
+    answer = client.get(f"/v1/dataspace/analysisjob/{job['job_id']}/result")
+    assert answer.status_code == 400 and answer.json()["code"] == "archive_missing"
+    assert "completed before its process sealed a 'dataspace' archive" in answer.json()["detail"]
+    assert not archive.exists()
+    assert client.get(f"/v1/jobs/{job['job_id']}/results").status_code == 200  # the native zip is there

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
-from collections.abc import Callable
 
 import anyio.to_thread
 
@@ -56,15 +55,24 @@ class DownloadService:
         """Every result in one zip, as the worker sealed it when the job completed."""
         job = await self._job(caller, job_id, details=False)
         ensure_results(job)
-        path = self.backend.blobs.zip_path(job.id)
-        if not path.is_file():
-            path = await anyio.to_thread.run_sync(self.backend.blobs.results_zip, job.id)
-        return StoredFile(path, "application/zip", filename=f"{job.id}-results.zip")
+        return StoredFile(self.backend.blobs.zip_path(job.id), "application/zip", filename=f"{job.id}-results.zip")
 
-    async def archive(self, job: snapshots.JobRecord, name: str, layout: Callable[[str], str | None]) -> pathlib.Path:
+    async def archive(self, caller: callers.Caller, job_id: str, name: str) -> StoredFile:
+        """The archive ``name`` that the job's process declares, as the worker sealed it.
+
+        A process that declares no such archive is a :class:`errors.NotFound`; a job completed before
+        its process declared it (an upgrade) has none, which is said as a conflict, not built here.
+        """
+        job = await self._job(caller, job_id, details=False)
         ensure_results(job)
-        return await anyio.to_thread.run_sync(
-            lambda: self.backend.blobs.results_zip(job.id, name=f"{name}-results.zip", layout=layout))
+        process = self.backend.processes.get(job.process)
+        if name not in {archive.name for archive in process.archives}:
+            raise errors.NotFound(f"the {job.process!r} process has no archive {name!r}", code="archive_not_found")
+        path = self.backend.blobs.archive_path(job.id, name)
+        if not path.is_file():
+            raise errors.Conflict(f"job {job.id} completed before its process sealed a {name!r} archive; "
+                                  "run the job again to get one", code="archive_missing")
+        return StoredFile(path, "application/zip", filename=f"{job.id}-{name}.zip")
 
     async def input(self, caller: callers.Caller, job_id: str, filename: str) -> StoredFile:
         job = await self._job(caller, job_id, details=True)

@@ -24,6 +24,7 @@ from jobsmith.domain import errors
 
 CHUNK = 1024 * 1024
 ARCHIVES = "archives"
+RESULTS_ZIP = "results.zip"
 Layout = Callable[[str], str | None]
 _EXTRA_TYPES = {".csv": "text/csv", ".tsv": "text/tab-separated-values", ".parquet": "application/vnd.apache.parquet",
                 ".ndjson": "application/x-ndjson", ".jsonl": "application/x-ndjson", ".md": "text/markdown",
@@ -236,12 +237,9 @@ class BlobStore:
             raise
         return sealed
 
-    def zip_path(self, job_id: str, name: str = "results.zip") -> pathlib.Path:
-        """The zip of all results of a completed job, sealed by its worker (read-only for faces).
-
-        ``name`` is only for :meth:`results_zip`'s other layouts, which go away with it.
-        """
-        return self.job_dir(job_id) / name
+    def zip_path(self, job_id: str) -> pathlib.Path:
+        """The zip of all results of a completed job, sealed by its worker (read-only for faces)."""
+        return self.job_dir(job_id) / RESULTS_ZIP
 
     def archive_path(self, job_id: str, name: str) -> pathlib.Path:
         """The archive ``name`` its process declares, sealed by the worker as the job completed
@@ -249,35 +247,6 @@ class BlobStore:
         if not name or name.startswith(".") or pathlib.PurePath(name).name != name:
             raise errors.NotFound(f"no archive {name!r}", code="archive_not_found")
         return self.job_dir(job_id) / ARCHIVES / f"{name}.zip"
-
-    def results_zip(self, job_id: str, *, name: str = "results.zip",
-                    layout: Callable[[str], str | None] | None = None) -> pathlib.Path:
-        """All results as one zip: built once and then served as a file.
-
-        Only the worker may write result files: the worker seals ``results.zip`` and every declared
-        archive as a job completes (:meth:`seal_results`). This remains only until the API reads
-        :meth:`zip_path` and :meth:`archive_path` instead of building zips on request; add no caller.
-
-        ``layout`` maps a result path to its path in the archive, or to None to leave it out; a zip
-        with another layout needs its own ``name``. Built under a temporary name and renamed, so
-        concurrent first requests both get a whole file.
-        """
-        target = self.zip_path(job_id, name)
-        if target.exists():
-            return target
-        fd, temporary = tempfile.mkstemp(dir=self.job_dir(job_id), prefix=".results-", suffix=".part")
-        os.close(fd)
-        try:
-            with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-                for relative, path in self.result_files(job_id):
-                    member = relative if layout is None else layout(relative)
-                    if member is not None:
-                        archive.write(path, member)
-            os.replace(temporary, target)
-        except BaseException:
-            pathlib.Path(temporary).unlink(missing_ok=True)
-            raise
-        return target
 
     def read_log(self, job_id: str) -> str:
         try:

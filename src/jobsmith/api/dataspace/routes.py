@@ -21,9 +21,10 @@ from fastapi.responses import FileResponse, PlainTextResponse
 from jobsmith.api import errors as api_errors
 from jobsmith.api import schemas as views
 from jobsmith.api.deps import Caller, CallerDep, ServiceDep
-from jobsmith.api.file_responses import StoredFileResponse, stored_file
+from jobsmith.api.file_responses import stored_file
 from jobsmith.api import request_files
-from jobsmith.domain import errors, filenames, snapshots, states
+from jobsmith.domain import errors, snapshots, states
+from jobsmith.processes.profile import dataspace_archive
 from jobsmith.service import core, requests
 
 router = APIRouter(prefix="/v1/dataspace", tags=["dataspace"])
@@ -138,25 +139,9 @@ async def status(job_id: JobId, service: ServiceDep, caller: CallerDep) -> views
                         "under `<dataset name>/`.")
 async def result(job_id: JobId, service: ServiceDep, caller: CallerDep) -> FileResponse:
     job = await dataspace_job(service, caller, job_id)
-    edp_name = edp_file_name(job.job_metadata, job.id)
-
-    def layout(path: str) -> str | None:
-        if path == "edp.json":
-            return edp_name
-        return None if path.endswith((".json", ".html")) and "/" not in path else path
-
     with refusals_as_400():
-        archive = await service.downloads.archive(job, "dataspace", layout)
-    return StoredFileResponse(archive, media_type="application/zip", filename=f"{job.id}-result.zip")
-
-
-def edp_file_name(metadata: dict[str, Any], job_id: str) -> str:
-    """``{assetId}_{assetVersion}.json`` from the first asset reference, made safe as a file name."""
-    refs = metadata.get("assetRefs") or [{}]
-    first = refs[0] if isinstance(refs[0], dict) else {}
-    asset_id, version = first.get("assetId") or job_id, first.get("assetVersion")
-    stem = f"{asset_id}_{version}" if version else str(asset_id)
-    return filenames.sanitise(f"{stem}.json")
+        found = await service.downloads.archive(caller, job.id, dataspace_archive.NAME)
+    return stored_file(dataclasses.replace(found, filename=f"{job.id}-result.zip"))
 
 
 @router.get("/analysisjob/{job_id}/report", response_class=FileResponse, responses=PROBLEMS,

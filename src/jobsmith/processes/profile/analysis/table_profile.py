@@ -32,7 +32,7 @@ import numpy as np
 from jobsmith.processes.profile.analysis import infer, model, seasonality, strings, temporal
 from jobsmith.processes.profile.analysis.correlation import Correlations
 from jobsmith.processes.profile.analysis.distribution import NOT_COMPUTED, Fit, best_fit, without_fitting
-from jobsmith.processes.profile.analysis.numeric import NumericAnalysis, NumericSummary
+from jobsmith.processes.profile.analysis.numeric import NumericAnalysis
 from jobsmith.processes.profile.analysis.options import AnalysisOptions
 from jobsmith.processes.profile.analysis.sqlbits import (Aggregates, drop, ident, memory_limit, row_key, scalar, scratch_store,
                                                          seeded_sample)

@@ -15,7 +15,7 @@ second sort; repeated timestamps have delta 0 and change nothing, so no DISTINCT
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import duckdb
