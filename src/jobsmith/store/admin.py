@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from jobsmith.domain import snapshots, states
-from jobsmith.store import db, models
+from jobsmith.store import dialects, models
 from jobsmith.store.database import Database
 
 Job = models.Job
@@ -43,7 +43,7 @@ class Admin:
     def set_maintenance(self, paused: bool, message: str, by: str) -> MaintenanceState:
         """Pause or resume claiming; the change and its author go to the history."""
         with self.db.begin() as tx:
-            values = dict(paused=paused, message=message, updated_by=by, updated_at=db.now())
+            values = dict(paused=paused, message=message, updated_by=by, updated_at=dialects.now())
             updated = tx.execute(sa.update(models.Maintenance).where(models.Maintenance.id == 1)
                                       .values(**values))
             if updated.rowcount == 0:
@@ -63,18 +63,18 @@ class Admin:
         worker_id = str(uuid.uuid4())
         with self.db.begin() as tx:
             tx.execute(sa.insert(models.Worker).values(
-                id=worker_id, hostname=hostname, pid=pid, started_at=db.now(), heartbeat_at=db.now()))
+                id=worker_id, hostname=hostname, pid=pid, started_at=dialects.now(), heartbeat_at=dialects.now()))
         return worker_id
 
     def beat_worker(self, worker_id: str) -> None:
         with self.db.begin() as tx:
             tx.execute(sa.update(models.Worker).where(models.Worker.id == worker_id)
-                            .values(heartbeat_at=db.now()))
+                            .values(heartbeat_at=dialects.now()))
 
     def stop_worker(self, worker_id: str) -> None:
         with self.db.begin() as tx:
             tx.execute(sa.update(models.Worker).where(models.Worker.id == worker_id)
-                            .values(stopped_at=db.now()))
+                            .values(stopped_at=dialects.now()))
 
     def live_workers_on(self, hostname: str) -> list[tuple[str, int]]:
         """Workers of ``hostname`` that never said they stopped: ``(id, pid)``."""
@@ -87,7 +87,7 @@ class Admin:
         if worker_ids:
             with self.db.begin() as tx:
                 tx.execute(sa.update(models.Worker).where(models.Worker.id.in_(worker_ids))
-                                .values(stopped_at=db.now()))
+                                .values(stopped_at=dialects.now()))
 
     # -- recovery ------------------------------------------------------------------------
     def stale_queued(self, older_than_s: float) -> dict[str, int]:
@@ -98,7 +98,7 @@ class Admin:
         """
         with self.db.read() as tx:
             rows = tx.execute(sa.select(Job.process, sa.func.count()).where(
-                Job.state == states.Status.QUEUED.value, Job.queued_at < db.now(-older_than_s))
+                Job.state == states.Status.QUEUED.value, Job.queued_at < dialects.now(-older_than_s))
                 .group_by(Job.process)).all()
         return {process: int(count) for process, count in rows}
 
@@ -108,7 +108,7 @@ class Admin:
         final = [s.value for s in states.FINAL]
         with self.db.read() as tx:
             return list(tx.execute(sa.select(Job.id).where(
-                Job.files_removed.is_(False), Job.state.in_(final), Job.expires_at < db.now()).limit(limit)
+                Job.files_removed.is_(False), Job.state.in_(final), Job.expires_at < dialects.now()).limit(limit)
             ).scalars())
 
     def deleted_with_files(self, limit: int = 500) -> list[str]:

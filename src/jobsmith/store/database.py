@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc
 
 from jobsmith.domain import errors
-from jobsmith.store import db
+from jobsmith.store import dialects
 
 
 class IntegrityConflict(errors.Conflict):
@@ -26,7 +26,7 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = db.create_engine(url)
+        self.engine = dialects.create_engine(url)
         self._writers: contextlib.AbstractContextManager[object] = (
             WriterLock(self.engine.url.database) if self.dialect == "sqlite" else contextlib.nullcontext())
         # Reads need no transaction: on a server database one would cost a BEGIN and a ROLLBACK, two

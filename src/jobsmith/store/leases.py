@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from jobsmith.domain import decisions, errors, states
-from jobsmith.store import db, models, records, transitions
+from jobsmith.store import dialects, models, records, transitions
 from jobsmith.store.database import Database
 
 Job = models.Job
@@ -71,9 +71,9 @@ _CLAIMED_INPUTS = (sa.select(models.JobInput.input, models.JobInput.name)
                    .where(models.JobInput.job_seq == sa.bindparam("job_seq"))
                    .order_by(models.JobInput.uploaded_at))
 _FINISH = {to: transitions.statement(to, allowed=states.RUNNING, with_token=True, values={
-    "lease_token": None, "lease_expires_at": None, "finished_at": db.now(),
-    "expires_at": db.now(sa.bindparam("retention_s", type_=sa.Float())),
-    "duration_s": db.seconds_since(Job.started_at),
+    "lease_token": None, "lease_expires_at": None, "finished_at": dialects.now(),
+    "expires_at": dialects.now(sa.bindparam("retention_s", type_=sa.Float())),
+    "duration_s": dialects.seconds_since(Job.started_at),
     "progress": sa.func.coalesce(sa.bindparam("progress", type_=sa.Float()), Job.progress)})
     for to in (S.COMPLETED, S.FAILED, S.CANCELLED)}
 
@@ -148,8 +148,8 @@ class Leases:
         claim = (sa.update(records.JOBS).where(Job.seq == pick.scalar_subquery(), Job.state == S.QUEUED.value)
                  .values(previous_state=Job.state, state=S.PROCESSING.value, state_detail=None,
                          attempts=Job.attempts + 1, lease_token=sa.bindparam("token"),
-                         worker_id=sa.bindparam("worker_id"), lease_expires_at=db.now(self.lease_s),
-                         started_at=db.now(), updated_at=db.now(), progress=0.0)
+                         worker_id=sa.bindparam("worker_id"), lease_expires_at=dialects.now(self.lease_s),
+                         started_at=dialects.now(), updated_at=dialects.now(), progress=0.0)
                  .returning(*records.JOBS.c))
         return waiting.limit(1), claim
 
@@ -168,7 +168,7 @@ class Leases:
         with self.db.begin() as tx:
             state = tx.execute(
                 sa.update(Job).where(Job.id == job_id, Job.lease_token == token, Job.state.in_(_RUNNING))
-                .values(lease_expires_at=db.now(self.lease_s)).returning(Job.state)
+                .values(lease_expires_at=dialects.now(self.lease_s)).returning(Job.state)
                 
             ).scalar_one_or_none()
         return S(state) if state is not None else None
@@ -183,7 +183,7 @@ class Leases:
 
     def report(self, job_id: str, token: str, steps: Sequence[StepUpdate], progress: float | None) -> None:
         """Write buffered steps and progress in one transaction; ignored once the lease is lost."""
-        values: dict[str, object] = {"updated_at": db.now()}
+        values: dict[str, object] = {"updated_at": dialects.now()}
         if progress is not None:
             values["progress"] = decisions.clamp_progress(progress)
         with self.db.begin() as tx:
@@ -214,7 +214,7 @@ class Leases:
                 tx, job_id, S.QUEUED, allowed=[S.PROCESSING], token=token,
                 actor=f"{states.Actor.WORKER}:{worker_id}", reason=reason,
                 values={"lease_token": None, "lease_expires_at": None, "worker_id": None,
-                        "queued_at": db.now(), "progress": None,
+                        "queued_at": dialects.now(), "progress": None,
                         "attempts": Job.attempts - 1 if refund_attempt else Job.attempts})
 
     def requeue_stalled(self, limit: int = 500) -> list[Recovered]:
@@ -226,7 +226,7 @@ class Leases:
         with self.db.read() as tx:
             stalled = tx.execute(
                 sa.select(Job.id, Job.state, Job.lease_token, Job.attempts, Job.max_retries)
-                .where(Job.state.in_(_RUNNING), Job.lease_expires_at < db.now()).limit(limit)).all()
+                .where(Job.state.in_(_RUNNING), Job.lease_expires_at < dialects.now()).limit(limit)).all()
         recovered = (self._recover(r.id, r.state, r.lease_token or "", r.attempts, r.max_retries) for r in stalled)
         return [r for r in recovered if r is not None]
 
@@ -237,7 +237,7 @@ class Leases:
             decision = decisions.after_lost_worker(attempts, max_retries)
             target, reason = decision.next_state, decision.reason
         values: dict[str, object] = {"lease_token": None, "lease_expires_at": None, "worker_id": None}
-        values |= {"queued_at": db.now()} if target == S.QUEUED else {"finished_at": db.now()}
+        values |= {"queued_at": dialects.now()} if target == S.QUEUED else {"finished_at": dialects.now()}
         try:
             with self.db.begin() as tx:
                 transitions.transition(tx, job_id, target, allowed=[S(state)], token=token,
@@ -253,5 +253,5 @@ class Leases:
         with self.db.begin() as tx:
             result = tx.execute(
                 sa.update(Job).where(Job.worker_id.in_(worker_ids), Job.state.in_(_RUNNING))
-                .values(lease_expires_at=db.now(-1)))
+                .values(lease_expires_at=dialects.now(-1)))
             return int(result.rowcount)

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from jobsmith.domain import snapshots
-from jobsmith.store import db, models
+from jobsmith.store import dialects, models
 
 StepRecord = snapshots.StepRecord
 InputRecord = snapshots.InputRecord
@@ -30,7 +30,7 @@ RESULTS: sa.Table = models.JobResult.__table__  # type: ignore[assignment]
 
 def _rows_of(table: sa.Table, columns: Sequence[str]) -> sa.ScalarSelect[Any]:
     """A job's rows of ``table`` as one JSON value in the job's own row."""
-    return (sa.select(db.json_rows(*(table.c[name] for name in columns)))
+    return (sa.select(dialects.json_rows(*(table.c[name] for name in columns)))
             .where(table.c.job_seq == JOBS.c.seq).scalar_subquery())
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from jobsmith.domain import errors, snapshots, states
-from jobsmith.store import db, models, records, transitions
+from jobsmith.store import dialects, models, records, transitions
 from jobsmith.store import database
 from jobsmith.store.database import Database
 
@@ -33,21 +33,21 @@ _INSERT_JOB = sa.insert(JOBS).values({
     **{name: sa.bindparam(name, type_=JOBS.c[name].type) for name in (
         "id", "process", "process_version", "state", "owner", "target", "labels", "description", "metadata",
         "parameters", "priority", "max_retries", "timeout_s")},
-    "attempts": 0, "created_at": db.now(), "updated_at": db.now(), "files_removed": False,
-    "queued_at": sa.case((sa.bindparam("queued", type_=sa.Boolean()), db.now()), else_=sa.null()),
+    "attempts": 0, "created_at": dialects.now(), "updated_at": dialects.now(), "files_removed": False,
+    "queued_at": sa.case((sa.bindparam("queued", type_=sa.Boolean()), dialects.now()), else_=sa.null()),
 }).returning(*JOBS.c)
 _INPUTS: sa.Table = models.JobInput.__table__  # type: ignore[assignment]
 # An upload's guard: the job row is taken for the write only while it still waits for data.
 _LOCK_WAITING_JOB = (sa.update(JOBS).where(JOBS.c.id == sa.bindparam("job_id"),
                                            JOBS.c.state == S.WAITING_FOR_DATA.value)
-                     .values(updated_at=db.now()).returning(*JOBS.c))
+                     .values(updated_at=dialects.now()).returning(*JOBS.c))
 _DELETE_INPUT = sa.delete(_INPUTS).where(_INPUTS.c.job_seq == sa.bindparam("of_job"),
                                          _INPUTS.c.name == sa.bindparam("named"))
 _INSERT_INPUT = sa.insert(_INPUTS).values({
     **{name: sa.bindparam(name, type_=_INPUTS.c[name].type)
-       for name in ("job_seq", "input", "name", "size", "sha256", "media_type")}, "uploaded_at": db.now()})
+       for name in ("job_seq", "input", "name", "size", "sha256", "media_type")}, "uploaded_at": dialects.now()})
 _QUEUE = transitions.statement(S.QUEUED, allowed=[S.WAITING_FOR_DATA], with_token=False,
-                               values={"queued_at": db.now()})
+                               values={"queued_at": dialects.now()})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,7 +135,7 @@ class Repository:
                 if idempotency is not None:
                     tx.execute(sa.insert(models.IdempotencyKey).values(
                         owner=new.owner, key=idempotency[0], body_sha256=idempotency[1],
-                        job_id=job_id, created_at=db.now()))
+                        job_id=job_id, created_at=dialects.now()))
         except database.IntegrityConflict:
             if idempotency is None:
                 raise
@@ -220,7 +220,7 @@ class Repository:
         if where.targets:
             conditions.append(Job.target.in_(where.targets))
         for key, value in where.labels:
-            conditions.append(db.label_equals(Job.labels, sa.literal(key), sa.literal(value)))
+            conditions.append(dialects.label_equals(Job.labels, sa.literal(key), sa.literal(value)))
         if where.created_after is not None:
             conditions.append(Job.created_at > _naive_utc(where.created_after))
         if where.created_before is not None:
@@ -237,7 +237,7 @@ class Repository:
             guard.append(Job.state.in_([S.WAITING_FOR_DATA.value, S.QUEUED.value]))
         with self.db.begin() as tx:
             done = tx.execute(
-                sa.update(Job).where(*guard).values(updated_at=db.now(), **changes)
+                sa.update(Job).where(*guard).values(updated_at=dialects.now(), **changes)
                 .returning(Job.seq)
             ).scalar_one_or_none()
         if done is None:
@@ -288,7 +288,7 @@ class Repository:
         """Fail a job nobody holds (e.g. a queued job whose input vanished)."""
         with self.db.begin() as tx:
             return transitions.transition(tx, job_id, S.FAILED, allowed=allowed, actor=actor,
-                                          reason=reason, values={"finished_at": db.now()})
+                                          reason=reason, values={"finished_at": dialects.now()})
 
     def cancel(self, job_id: str, *, actor: str = states.Actor.CLIENT) -> records.JobRecord:
         """Cancel at once if nobody holds the job, else ask its worker to stop it.
@@ -299,7 +299,7 @@ class Repository:
             try:
                 return transitions.transition(
                     tx, job_id, S.CANCELLED, allowed=[S.WAITING_FOR_DATA, S.QUEUED], actor=actor,
-                    reason="cancelled by the client", values={"finished_at": db.now()})
+                    reason="cancelled by the client", values={"finished_at": dialects.now()})
             except errors.TransitionConflict:
                 pass
         with self.db.begin() as tx:
@@ -328,14 +328,14 @@ class Repository:
                 with contextlib.suppress(errors.TransitionConflict):
                     transitions.transition(tx, job_id, to, allowed=allowed, actor=actor,
                                            reason="the job is being deleted",
-                                           values={"finished_at": db.now()} if to == S.CANCELLED else None)
+                                           values={"finished_at": dialects.now()} if to == S.CANCELLED else None)
                     break
             try:
                 transitions.transition(
                     tx, job_id, S.DELETED, allowed=set(S) - {S.DELETED}, actor=actor,
                     reason="deleted by the client",
                     values={"lease_token": None, "lease_expires_at": None,
-                            "finished_at": sa.func.coalesce(Job.finished_at, db.now())})
+                            "finished_at": sa.func.coalesce(Job.finished_at, dialects.now())})
             except errors.TransitionConflict:
                 pass  # already DELETED
         return self.get(job_id)
@@ -348,5 +348,5 @@ class Repository:
     def purge_idempotency_keys(self, older_than_h: float) -> int:
         with self.db.begin() as tx:
             result = tx.execute(sa.delete(models.IdempotencyKey).where(
-                models.IdempotencyKey.created_at < db.now(-older_than_h * 3600)))
+                models.IdempotencyKey.created_at < dialects.now(-older_than_h * 3600)))
             return int(result.rowcount)

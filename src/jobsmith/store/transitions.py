@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from jobsmith.domain import errors, states
-from jobsmith.store import db, models, records
+from jobsmith.store import dialects, models, records
 
 JOBS = records.JOBS
 
@@ -55,7 +55,7 @@ def statement(to: states.Status, *, allowed: Iterable[states.Status], with_token
         .where(JOBS.c.id == sa.bindparam("job_id"), sa.or_(*(JOBS.c.state == source for source in sources)))
         .values(previous_state=JOBS.c.state, state=to.value,
                 state_detail=sa.bindparam("reason", type_=JOBS.c.state_detail.type),
-                updated_at=db.now(), **(values or {}))
+                updated_at=dialects.now(), **(values or {}))
         .returning(*JOBS.c)
     )
     return stmt.where(JOBS.c.lease_token == sa.bindparam("token")) if with_token else stmt
@@ -86,7 +86,7 @@ def record(tx: sa.Connection, job: records.JobRecord, *, actor: str, reason: str
 _HISTORY: sa.Table = models.JobHistory.__table__  # type: ignore[assignment]
 _INSERT_HISTORY = sa.insert(_HISTORY).values({  # built once: every transition writes one
     **{name: sa.bindparam(name, type_=_HISTORY.c[name].type)
-       for name in ("job_seq", "from_state", "to_state", "actor", "attempt", "reason")}, "time": db.now()})
+       for name in ("job_seq", "from_state", "to_state", "actor", "attempt", "reason")}, "time": dialects.now()})
 
 
 def _conflict(tx: sa.Connection, job_id: str, to: states.Status, token: str | None) -> errors.JobsmithError:

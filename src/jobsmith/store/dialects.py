@@ -1,4 +1,5 @@
-"""Engines and the database clock.
+"""What differs between SQLite and PostgreSQL: engines tuned for each, the database clock, JSON
+aggregates and label filters, each one SQL function compiled per dialect.
 
 Leases, heartbeats and every timestamp come from the database's clock (:class:`now`), never
 a worker's, so machines with skewed clocks still agree on who holds a job. Times are stored as
