@@ -132,7 +132,8 @@ class Server:
         fallback = ("from jobsmith.cli.serve import run; from jobsmith.config import Settings; "
                     f"run(Settings(port={self.port}, data_dir={str(self.data_dir)!r}, workers={self.workers}))")
         found = [("python -c run(Settings(...))", [sys.executable, "-c", fallback])]
-        if (ROOT / "src" / "jobsmith" / "cli.py").exists():
+        cli = ROOT / "src" / "jobsmith" / "cli"
+        if cli.is_dir() or cli.with_suffix(".py").exists():
             # ``-m jobsmith.cli`` only imports the module; ``-m jobsmith`` is the ``jobsmith`` command.
             found.insert(0, ("jobsmith serve", [sys.executable, "-m", "jobsmith", "serve", "--port", str(self.port),
                                                 "--data-dir", str(self.data_dir), "--workers", str(self.workers)]))
