@@ -12,7 +12,32 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
+
+
+AlertKind = Literal["constant", "unique", "missing", "high_cardinality", "skewed", "outliers", "zeros",
+                    "duplicates", "correlation", "association", "mixed_types", "numeric_code"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Alert:
+    """A data-quality finding a person should see first (``alerts.json``, the report's summary).
+
+    ``column`` is None for a finding about the whole table (duplicate rows); ``columns`` names the
+    pair of a correlation or association; ``message`` is a sentence for a person.
+    """
+
+    dataset: str
+    column: str | None
+    kind: AlertKind
+    message: str
+    columns: tuple[str, ...] | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The form of one entry of ``alerts.json``."""
+        return {"dataset": self.dataset, "column": self.column,
+                "columns": list(self.columns) if self.columns is not None else None,
+                "kind": self.kind, "message": self.message}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,3 +129,4 @@ class ProfileResult:
     plots: list[PlotRequest] = dataclasses.field(default_factory=list)
     notes: list[str] = dataclasses.field(default_factory=list)
     warnings: list[str] = dataclasses.field(default_factory=list)
+    alerts: list[Alert] = dataclasses.field(default_factory=list)
