@@ -18,7 +18,7 @@ from typing import Any
 
 import anyio.to_thread
 
-from jobsmith.domain import errors, snapshots, states
+from jobsmith.domain import errors, queries, snapshots, states
 from jobsmith.service import backend, callers, changes, requests
 from jobsmith.store import repository
 
@@ -64,16 +64,13 @@ class JobService:
                 job = await self.backend.read(read)
         return job
 
-    async def page(self, caller: callers.Caller, query: requests.JobQuery, *, limit: int, after: int | None,
+    async def page(self, caller: callers.Caller, query: queries.JobQuery, *, limit: int, after: int | None,
                    before: int | None, details: bool) -> Page:
         """One page of the caller's jobs, newest first; ``after``/``before`` are positions from a cursor."""
         scope = caller.scope()
         if scope is not None and query.owner is not None and query.owner != scope:
             return Page([], None, None, False, False)  # only ever one's own jobs
-        where = repository.JobFilter(
-            owner=scope if scope is not None else query.owner, states=query.states, processes=query.processes,
-            targets=query.targets, labels=query.labels, active=query.active, created_after=query.created_after,
-            created_before=query.created_before)
+        where = query if scope is None else dataclasses.replace(query, owner=scope)
         return await self.backend.read(functools.partial(
             self.backend.jobs.page, where, limit=limit, after=after, before=before, details=details))
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from jobsmith.domain import errors, snapshots, states
+from jobsmith.domain import errors, queries, snapshots, states
 from jobsmith.store import dialects, models, records, transitions
 from jobsmith.store import database
 from jobsmith.store.database import Database
@@ -66,20 +66,6 @@ class NewJob:
     timeout_s: int
     max_retries: int
     queued: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class JobFilter:
-    """The list filters of API.md. ``owner`` None means every owner (an admin's view)."""
-
-    owner: str | None = None
-    states: Sequence[S] = ()
-    processes: Sequence[str] = ()
-    targets: Sequence[str] = ()
-    labels: Sequence[tuple[str, str]] = ()
-    active: bool | None = None
-    created_after: dt.datetime | None = None
-    created_before: dt.datetime | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,7 +168,7 @@ class Repository:
                 .join(Job, Job.seq == table.job_seq).where(Job.id == job_id).order_by(table.id)).all()
         return [snapshots.HistoryRecord(*row) for row in rows]
 
-    def page(self, where: JobFilter, *, limit: int, after: int | None = None,
+    def page(self, where: queries.JobQuery, *, limit: int, after: int | None = None,
              before: int | None = None, details: bool = True) -> Page:
         """Newest first. ``after``/``before`` are ``seq`` bounds from a cursor (exclusive)."""
         query = (sa.select(JOBS, *records.DETAILS) if details else sa.select(JOBS)).where(*self._conditions(where))
@@ -205,7 +191,7 @@ class Repository:
                     has_next and bool(jobs), has_previous and bool(jobs))
 
     @staticmethod
-    def _conditions(where: JobFilter) -> list[sa.ColumnElement[bool]]:
+    def _conditions(where: queries.JobQuery) -> list[sa.ColumnElement[bool]]:
         conditions: list[sa.ColumnElement[bool]] = []
         if where.owner is not None:
             conditions.append(Job.owner == where.owner)

@@ -14,8 +14,7 @@ from jobsmith.api import schemas as views
 from jobsmith.api.deps import CallerDep, ServiceDep
 from jobsmith.api.file_responses import stored_file
 from jobsmith.api import request_files
-from jobsmith.domain import errors, snapshots, states
-from jobsmith.service import requests
+from jobsmith.domain import errors, queries, snapshots, states
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -71,7 +70,7 @@ async def list_jobs(
     return await list_page(request, service, caller, query, limit, cursor, fields)
 
 
-async def list_page(request: Request, service: ServiceDep, caller: CallerDep, query: requests.JobQuery, limit: int,
+async def list_page(request: Request, service: ServiceDep, caller: CallerDep, query: queries.JobQuery, limit: int,
                     cursor: str | None, fields: str | None) -> views.JobList:
     """One page of a job list with absolute next/previous URLs (also used by per-target lists)."""
     wanted = _fields(fields)
@@ -91,7 +90,7 @@ async def list_page(request: Request, service: ServiceDep, caller: CallerDep, qu
 
 def _query(state: str | None, process: str | None, target: str | None, owner: str | None,
            label: list[str], active: bool | None, created_after: dt.datetime | None,
-           created_before: dt.datetime | None) -> requests.JobQuery:
+           created_before: dt.datetime | None) -> queries.JobQuery:
     if any("\x00" in text for text in (state or "", process or "", target or "", owner or "", *label)):
         raise errors.Invalid("a filter holds a NUL character", code="bad_filter")
     for moment in (created_after, created_before):
@@ -109,7 +108,7 @@ def _query(state: str | None, process: str | None, target: str | None, owner: st
         if not sep or not key:
             raise errors.Invalid(f"label filter {item!r} must be key:value", code="bad_label")
         labels.append((key, value))
-    return requests.JobQuery(
+    return queries.JobQuery(
         owner=owner, states=wanted_states, processes=_split(process),
         targets=_split(target), labels=labels, active=active, created_after=created_after,
         created_before=created_before)
