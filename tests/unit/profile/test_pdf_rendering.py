@@ -27,8 +27,7 @@ Placement = tuple[str, float, float, float, float]
 def _placements(page: pypdf.PageObject) -> list[Placement]:
     """Where each image is drawn: the transformation matrix in force at each ``Do`` operator."""
     found: list[Placement] = []
-    images = {str(name) for name, ref in page["/Resources"].get("/XObject", {}).items()
-              if ref.get_object()["/Subtype"] == "/Image"}
+    images = {name for name, image in _xobjects(page).items() if image["/Subtype"] == "/Image"}
 
     def visit(operator: bytes, operands: list[Any], cm: list[float], tm: list[float]) -> None:
         if operator == b"Do" and str(operands[0]) in images:
@@ -36,6 +35,11 @@ def _placements(page: pypdf.PageObject) -> list[Placement]:
 
     page.extract_text(visitor_operand_before=visit)
     return found
+
+
+def _xobjects(page: pypdf.PageObject) -> dict[str, Any]:
+    resources: Any = page["/Resources"]
+    return {str(name): ref.get_object() for name, ref in resources.get("/XObject", {}).items()}
 
 
 def _rasterise(pdf: pathlib.Path, number: int, prefix: pathlib.Path) -> np.ndarray:
@@ -87,8 +91,7 @@ def test_image_filters_and_their_parameters_have_the_same_shape(tmp_path: pathli
     reader = pypdf.PdfReader(pdf_report.write_pdf(result, tmp_path))
     checked = 0
     for page in reader.pages:
-        for ref in page["/Resources"].get("/XObject", {}).values():
-            image = ref.get_object()
+        for image in _xobjects(page).values():
             filters, parameters = image.get("/Filter"), image.get("/DecodeParms")
             if parameters is None:
                 continue

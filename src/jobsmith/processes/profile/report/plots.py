@@ -132,7 +132,7 @@ def draw(request: model.PlotRequest, target: pathlib.Path) -> None:
 
 
 def _figure_for(request: model.PlotRequest) -> figure.Figure:
-    """Pick the drawer for the aggregate's kind; the title is shared by all kinds."""
+    """Pick the drawer for the aggregate's kind; the title (and its details) is shared by all kinds."""
     data = request.figure
     if isinstance(data, model.BoxPlot):
         fig = _box_plot(data)
@@ -144,12 +144,31 @@ def _figure_for(request: model.PlotRequest) -> figure.Figure:
         fig = _heatmap(data)
     else:
         fig = _series(data)
-    width, height = fig.get_size_inches()
-    title = textwrap.fill(literal(request.title), width=int(width * 9.5))
-    fig.suptitle(title, fontsize=12)
-    if fig.get_layout_engine() is None:  # fixed margins: the top leaves room for the title's lines
-        fig.subplots_adjust(top=1 - (0.3 + 0.21 * (title.count("\n") + 1)) / height)
+    _title(fig, request.title)
     return fig
+
+
+def _title(fig: figure.Figure, text: str) -> None:
+    """The first line of ``text`` as the title; further lines, smaller and grey, as details under it.
+
+    A figure with fixed margins grows by the lines beyond one title line, so its axes keep their size.
+    """
+    heading, *details = text.split("\n")
+    width, height = fig.get_size_inches()
+    title = textwrap.fill(literal(heading), width=int(width * 9.5))
+    small = textwrap.fill(" · ".join(literal(line) for line in details), width=int(width * 13.5))
+    title_inches = 0.21 * (title.count("\n") + 1)
+    detail_inches = 0.16 * (small.count("\n") + 1) + 0.04 if details else 0.0
+    fixed = fig.get_layout_engine() is None
+    if fixed:  # fixed margins: the top leaves room for the title's and the details' lines
+        bottom = fig.subplotpars.bottom * height
+        grown = height + title_inches - 0.21 + detail_inches
+        fig.set_size_inches(width, grown)
+        fig.subplots_adjust(top=1 - (0.3 + title_inches + detail_inches) / grown, bottom=bottom / grown)
+        height = grown
+    fig.suptitle(title, fontsize=12, y=1 - 0.1 / height, va="top")
+    if details:
+        fig.text(0.5, 1 - (0.16 + title_inches) / height, small, ha="center", va="top", fontsize=8.5, color="0.3")
 
 
 def _new_figure(width: float, height: float, margins: Margins | None = None) -> tuple[figure.Figure, Axes]:
