@@ -25,7 +25,7 @@ from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
 
 from jobsmith.processes.profile.analysis import model
 from jobsmith.processes.profile.edp import schema
-from jobsmith.processes.profile.report import html_report, pdf_report, plots, view
+from jobsmith.processes.profile.report import drawing, html_report, pdf_report, plots, view
 from tests.support.profile_result import (DATASET, LONG, NUMERIC, PNG_SIGNATURE, STRING, TIME, TITLE, plot_requests,
                                           sample_result)
 
@@ -125,13 +125,13 @@ def test_degenerate_aggregates_still_give_a_png_and_no_warning(tmp_path: pathlib
 
 
 def test_long_category_labels_are_cut_with_an_ellipsis() -> None:
-    assert plots.shorten("kurz") == "kurz"
-    cut = plots.shorten("ein_sehr_langer_kategoriename_der_nicht_passt")
-    assert len(cut) == plots.LABEL_CHARS and cut.endswith("…")
+    assert drawing.shorten("kurz") == "kurz"
+    cut = drawing.shorten("ein_sehr_langer_kategoriename_der_nicht_passt")
+    assert len(cut) == drawing.LABEL_CHARS and cut.endswith("…")
 
 
 def test_count_ticks_are_short_so_a_narrow_axis_needs_no_offset_text() -> None:
-    assert [plots._short_count(v) for v in (0, 250, 12_500, 3_000_000, 1.5e9)] == ["0", "250", "12.5k", "3M", "1.5G"]
+    assert [drawing.short_count(v) for v in (0, 250, 12_500, 3_000_000, 1.5e9)] == ["0", "250", "12.5k", "3M", "1.5G"]
 
 
 def test_the_pdf_shows_names_counts_and_page_numbers(result: model.ProfileResult, drawn: pathlib.Path) -> None:

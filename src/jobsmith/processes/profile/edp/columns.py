@@ -10,7 +10,8 @@ correlation map only from three columns on (two give one coefficient, which the 
 and a histogram whenever there are bins, saying how many values lie beyond its range and how
 well the fitted distribution fits. The box plot stays for every numeric column because the
 schema requires its path; the report leaves out that of a constant column. A request's title
-may have further lines: details the plot shows under its title (see :mod:`..report.plots`).
+may have further lines: details the plot shows under its title (see :mod:`..report.plots`); names
+in titles are written on one line, so a line break in a column's name cannot pass for one.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def numeric_column(s: NumericSummary, fit: Fit, decompositions: Sequence[Decompo
         "distribution": fit.name, "distributionGraph": None, "boxPlot": paths.path(s.plan.name, "box_plot"),
         "trend": combined_trend([d.trend_label for d in decompositions]),
     }
-    plots = [model.PlotRequest(column["boxPlot"], f"Box plot of {s.plan.name}", model.BoxPlot(
+    plots = [model.PlotRequest(column["boxPlot"], f"Box plot of {_line(s.plan.name)}", model.BoxPlot(
         s.plan.name, q[1], q[2], q[3], s.whiskers[0], s.whiskers[1], s.mean, s.dots))]
     if s.unique > DISTRIBUTION_MIN_UNIQUE and s.edges and sum(s.counts) > 0 and not _labels(s):
         column["distributionGraph"] = paths.path(s.plan.name, "distribution")
@@ -104,7 +105,7 @@ def _histogram(path: str, s: NumericSummary, fit: Fit) -> model.PlotRequest:
         details.append(f"no distribution fitted ({fit.name})")
     figure = model.Histogram(s.plan.name, s.edges, s.counts, fit.name if good else None,
                              fit.density_x if good else (), fit.density_y if good else ())
-    return model.PlotRequest(path, "\n".join([f"Distribution of {s.plan.name}", *details]), figure)
+    return model.PlotRequest(path, "\n".join([f"Distribution of {_line(s.plan.name)}", *details]), figure)
 
 
 def _over_primary(decompositions: Sequence[Decomposition], primary: str | None) -> list[Decomposition]:
@@ -131,11 +132,16 @@ def _series(column: dict[str, Any], d: Decomposition, choice: series_choice.Seri
             continue
         path = paths.path(d.numeric.plan.name, f"over_{segment(d.time.plan.name)}_{component}")
         column[key].append({"timeBaseColumn": d.time.plan.name, "file": path})
-        title = f"{component.capitalize()} of {d.numeric.plan.name} over {d.time.plan.name}\n{details[component]}"
+        title = f"{component.capitalize()} of {_line(d.numeric.plan.name)} over {_line(d.time.plan.name)}\n{details[component]}"
         plots.append(model.PlotRequest(path, title, model.Series(
             d.numeric.plan.name, d.time.plan.name, component, d.granularity.name, d.times,
             tuple(float(v) for v in values[component]))))
     return plots
+
+
+def _line(name: str) -> str:
+    """A name for a title: its line breaks as spaces (a title's further lines are its details)."""
+    return " ".join(name.splitlines())
 
 
 def _step(d: Decomposition) -> str:
@@ -166,7 +172,7 @@ def string_column(s: StringSummary, paths: PlotPaths, anonymise: bool) -> tuple[
     column["distributionGraph"] = paths.path(s.plan.name, "distribution")
     labels = tuple(str(rank) for rank in range(1, len(s.top) + 1)) if anonymise else tuple(v for v, _ in s.top)
     figure = model.TopValues(s.plan.name, labels, counts, anonymise, s.count)
-    return column, [model.PlotRequest(column["distributionGraph"], f"Most frequent values of {s.plan.name}", figure)]
+    return column, [model.PlotRequest(column["distributionGraph"], f"Most frequent values of {_line(s.plan.name)}", figure)]
 
 
 def correlation_graph(correlations: Correlations, paths: PlotPaths) -> tuple[str | None, Plots]:

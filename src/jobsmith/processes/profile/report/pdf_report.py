@@ -24,7 +24,7 @@ from reportlab.pdfbase import pdfdoc, pdfmetrics, ttfonts  # type: ignore[import
 from reportlab.pdfgen import canvas  # type: ignore[import-untyped]
 
 from jobsmith.processes.profile.analysis import model
-from jobsmith.processes.profile.report import plots
+from jobsmith.processes.profile.report import drawing, plots
 from jobsmith.processes.profile.report.view import Plot, Section, Table, View, build_view
 
 FONT = "DejaVuSans"
@@ -171,8 +171,8 @@ def _section_story(section: Section, sheet: dict[str, Any], width: float, height
 
 def _image(plot: Plot, output_dir: pathlib.Path, max_width: float, max_height: float) -> Any:
     """The PNG at its natural size (pixels at the plots' DPI), shrunk to fit, aspect ratio kept."""
-    natural_width = plot.width * 72 / plots.DPI
-    scale = min(1.0, max_width / natural_width, max_height / (plot.height * 72 / plots.DPI))
+    natural_width = plot.width * 72 / drawing.DPI
+    scale = min(1.0, max_width / natural_width, max_height / (plot.height * 72 / drawing.DPI))
     width = natural_width * scale
     path = plots.resolve(output_dir, plot.path)
     png = _PngRows.read(path)
@@ -292,5 +292,5 @@ class _NumberedCanvas(canvas.Canvas):  # type: ignore[misc]
         width, _ = self._pagesize
         self.setFont(FONT, 8)
         self.setFillColor(colors.HexColor("#555555"))
-        self.drawString(MARGIN, MARGIN / 2, plots.shorten(self._footer, 80))
+        self.drawString(MARGIN, MARGIN / 2, drawing.shorten(self._footer, 80))
         self.drawRightString(width - MARGIN, MARGIN / 2, f"page {number} of {total}")
