@@ -46,7 +46,7 @@ def new_figure(width: float, height: float, margins: Margins | None = None) -> t
 def compact_numbers(*axes: Axis, bins: int = 7) -> None:
     """Tick labels of at most ~6 characters, so fixed margins always fit them: beyond 1e5 or
     below 1e-3, and for large values that vary little, the shared factor and offset go to the
-    axis's offset text (e.g. ``1e5−1.2346e9``) instead of every label."""
+    axis's offset text (e.g. ``×10⁵`` or ``+1.2346×10⁹``) instead of every label."""
     for axis in axes:
         formatter = ticker.ScalarFormatter(useOffset=True)
         formatter.set_powerlimits((-3, 5))
