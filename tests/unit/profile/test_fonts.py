@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import pathlib
 from collections.abc import Iterator
+from typing import Any
 
 import matplotlib
+import pypdf
 import pytest
 
 from jobsmith.processes.profile.analysis import model
-from jobsmith.processes.profile.report import fonts, plots
+from jobsmith.processes.profile.report import fonts, pdf_report, plots
+from tests.support.profile_result import sample_result
 
 STIX = pathlib.Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "STIXGeneral.ttf"
 SCRIPT_G = "\u210a"  # SCRIPT SMALL G: in STIX, not in DejaVu Sans
@@ -58,3 +61,16 @@ def test_a_plot_draws_it_without_a_missing_glyph(tmp_path: pathlib.Path) -> None
     top = model.TopValues(f"Spalte {SCRIPT_G}", (f"{SCRIPT_G}-Wert", "b"), (3, 2), False, 5)
     plots.render([model.PlotRequest("d/top.png", f"Most frequent values of {SCRIPT_G}", top)], tmp_path, workers=1)
     assert (tmp_path / "d" / "top.png").is_file()
+
+
+@pytest.mark.usefixtures("stix_as_noto")
+def test_the_pdf_embeds_the_fallback_font_for_it(tmp_path: pathlib.Path) -> None:
+    result = sample_result()
+    result.edp["name"] = f"Anlage {SCRIPT_G}"
+    result.edp["structuredDatasets"][0]["stringColumns"][0]["name"] = f"Spalte {SCRIPT_G}"
+    plots.render(result.plots, tmp_path)
+    reader = pypdf.PdfReader(pdf_report.write_pdf(result, tmp_path))
+    resources: list[Any] = [page["/Resources"] for page in reader.pages]
+    names = {str(font.get_object()["/BaseFont"]) for page in resources for font in page["/Font"].values()}
+    assert any("STIXGeneral" in name for name in names), names
+    assert SCRIPT_G in reader.pages[0].extract_text()

@@ -6,13 +6,13 @@ against the published schema, so the fixture cannot drift from what the analysis
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import math
 import pathlib
 import re
 import shutil
 import struct
-import urllib.parse
 from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
@@ -141,7 +141,7 @@ def test_the_pdf_shows_names_counts_and_page_numbers(result: model.ProfileResult
     summary, whole = _squash(pages[0]), _squash(" ".join(pages))
     assert TITLE in summary and "Our very first test edp" in summary and "beebucket" in summary
     assert f"{DATASET} structured 1,234 4 2 / 1 / 1" in summary, "the datasets table: rows, then columns"
-    assert "Data quality warnings" in summary and "'n/a' in line 17" in summary
+    assert "Data quality Warnings" in summary and "'n/a' in line 17" in summary
     assert "seeded sample of 1,000 of 1,234 rows" in summary
     assert "Rows 1,234" in whole and "Columns 4" in whole and "Rows 4" not in whole
     assert STRING in whole and "About half of all values" in whole
@@ -196,13 +196,16 @@ def test_many_long_column_names_stay_on_the_page(result: model.ProfileResult, dr
     assert not any(extra[0] in line for line in lines), "a long name must wrap inside its cell"
 
 
-def test_the_html_links_every_plot_and_escapes_names(result: model.ProfileResult, drawn: pathlib.Path) -> None:
+def test_the_html_is_one_file_with_every_plot_inlined_and_names_escaped(result: model.ProfileResult,
+                                                                         drawn: pathlib.Path) -> None:
     html = html_report.write_html(result, drawn).read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in html
-    for request in result.plots:
-        assert f'<img src="{urllib.parse.quote(request.path)}"' in html, request.path
-        assert (drawn / urllib.parse.unquote(urllib.parse.quote(request.path))).is_file()
-    shown = [urllib.parse.unquote(src) for src in re.findall(r'<img src="([^"]+)"', html)]
+    sources = re.findall(r'<img src="([^"]+)"', html)
+    assert all(src.startswith("data:image/png;base64,") for src in sources), "nothing outside the file"
+    inlined = {base64.b64decode(src.split(",", 1)[1]): index for index, src in enumerate(sources)}
+    position = {request.path: inlined.get((drawn / request.path).read_bytes()) for request in result.plots}
+    assert None not in position.values(), "every plot is shown"
+    shown = sorted(position, key=lambda path: position[path] or 0)
     column = [f"{DATASET}/{NUMERIC[0]}_{name}.png" for name in ("box_plot", "distribution")]
     column += [f"{DATASET}/{NUMERIC[0]}_over_{TIME}_{part}.png" for part in ("original", "trend", "seasonality", "residual")]
     assert shown[0] == f"{DATASET}/correlations.png" and shown[1:7] == column, "a column's plots, in reading order"
@@ -233,4 +236,6 @@ def test_a_profile_without_tables_lists_its_datasets_and_keeps_stray_plots(tmp_p
     assert "dokument.json semiStructured – – –" in summary and "None found." in summary
     assert "Other plots" in reader.pages[-1].extract_text() and len(reader.pages[-1].images) == 1
     assert f"page {len(reader.pages)} of {len(reader.pages)}" in reader.pages[-1].extract_text()
-    assert 'src="extra/box.png"' in html_report.write_html(bare, tmp_path).read_text(encoding="utf-8")
+    html = html_report.write_html(bare, tmp_path).read_text(encoding="utf-8")
+    stray_png = base64.b64encode((tmp_path / "extra" / "box.png").read_bytes()).decode()
+    assert f'src="data:image/png;base64,{stray_png}"' in html and 'href="#other-plots"' in html
