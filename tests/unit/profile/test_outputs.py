@@ -1,19 +1,18 @@
 """The profile's outputs as a user gets them: PNG plots, report.html and report.pdf.
 
-The ProfileResult is built by hand (the analysis is tested on its own) but its EDP is checked
+The ProfileResult is built by hand (:mod:`tests.support.profile_result`) but its EDP is checked
 against the published schema, so the fixture cannot drift from what the analysis must produce.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
-import json
 import math
 import pathlib
 import re
 import shutil
 import struct
-import urllib.parse
 from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
@@ -26,131 +25,21 @@ from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
 
 from jobsmith.processes.profile.analysis import model
 from jobsmith.processes.profile.edp import schema
-from jobsmith.processes.profile.report import html_report, pdf_report, plots, view
-from tests.support.data import EDP_TESTDATA
-
-DATASET = "Parkhäuser_Äöüß"
-TITLE = "Parkhaus-Belegung Äöüß"
-LONG = "durchschnittliche_verweildauer_je_stellplatz_in_minuten_über_den_ganzen_tag_gemessen"
-NUMERIC = ("aufenthalt_minuten", LONG)
-TIME = "einfahrt"
-STRING = "<script>"
-ROWS, COLUMNS = 1234, 4
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-# ------------------------------------------------------------------------------ the fixture
-
-
-def _hourly(hours: int) -> tuple[dt.datetime, ...]:
-    start = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
-    return tuple(start + dt.timedelta(hours=h) for h in range(hours))
-
-
-def _series_requests(column: str, slope: float) -> list[model.PlotRequest]:
-    """Original, trend, seasonality and residual of ``column`` over three weeks of hours."""
-    times = _hourly(24 * 21)
-    hours = np.arange(len(times), dtype=float)
-    trend = 50 + slope * hours
-    season = 10 * np.sin(2 * np.pi * hours / 24)
-    residual = np.random.default_rng(7).normal(0, 2, len(times))
-    parts = {"original": trend + season + residual, "trend": trend, "seasonality": season, "residual": residual}
-    return [model.PlotRequest(f"{DATASET}/{column}_over_{TIME}_{name}.png", f"{column} over {TIME}: {name}",
-                              model.Series(column, TIME, name, "hours", times, tuple(values.tolist())))
-            for name, values in parts.items()]
-
-
-def _histogram(column: str, fitted: bool) -> model.Histogram:
-    edges = np.linspace(0, 120, 25)
-    centres = (edges[:-1] + edges[1:]) / 2
-    counts = np.round(1000 * np.exp(-((centres - 55) ** 2) / (2 * 18**2))).astype(int)
-    x = np.linspace(0, 120, 200)
-    y = np.exp(-((x - 55) ** 2) / (2 * 18**2)) / (18 * math.sqrt(2 * math.pi))
-    return model.Histogram(column, tuple(edges.tolist()), tuple(counts.tolist()), "norm" if fitted else None,
-                           tuple(x.tolist()) if fitted else (), tuple(y.tolist()) if fitted else ())
-
-
-def _plot_requests() -> list[model.PlotRequest]:
-    requests = [model.PlotRequest(f"{DATASET}/correlations.png", "Correlations between numeric columns",
-                                  model.Heatmap(NUMERIC, ((1.0, 0.62), (0.62, 1.0))))]
-    for index, column in enumerate(NUMERIC):
-        box = model.BoxPlot(column, 31.0, 52.5, 74.0, 0.5, 118.0, 54.1, (125.0, 131.5, 140.0))
-        requests += [model.PlotRequest(f"{DATASET}/{column}_box_plot.png", f"Box plot of {column}", box),
-                     model.PlotRequest(f"{DATASET}/{column}_distribution.png", f"Distribution of {column}",
-                                       _histogram(column, fitted=index == 0)),
-                     *_series_requests(column, slope=0.05 * (1 - 2 * index))]
-    top = model.TopValues(STRING, tuple(str(rank) for rank in range(1, 9)),
-                          (400, 250, 180, 120, 90, 60, 40, 20), anonymised=True, total=1180)
-    requests.append(model.PlotRequest(f"{DATASET}/{STRING}_distribution.png", f"Most frequent values of {STRING}", top))
-    return requests
-
-
-def _numeric_column(name: str, distribution: str) -> dict[str, Any]:
-    return {
-        "name": name, "nullCount": 10, "inconsistentCount": 2, "interpretableCount": 1222, "numberUnique": 700,
-        "augmentation": None, "min": 0.5, "max": 140.0, "mean": 54.125, "median": 52.5, "variance": 331.24,
-        "stddev": 18.2, "upperPercentile": 118.0, "lowerPercentile": 3.0, "percentileOutlierCount": 24,
-        "upperQuantile": 74.0, "lowerQuantile": 31.0, "quantileOutlierCount": 611, "upperZScore": 108.725,
-        "lowerZScore": -0.475, "zScoreOutlierCount": 3, "upperIQR": 138.5, "lowerIQR": -33.5, "iqr": 43.0,
-        "iqrOutlierCount": 1, "relativeOutlierCount": 0.0076, "distribution": distribution,
-        "distributionGraph": f"{DATASET}/{name}_distribution.png", "boxPlot": f"{DATASET}/{name}_box_plot.png",
-        "trend": "Increasing",
-        **{key: [{"timeBaseColumn": TIME, "file": f"{DATASET}/{name}_over_{TIME}_{part}.png"}]
-           for key, part in (("original_series", "original"), ("trends", "trend"),
-                             ("seasonalities", "seasonality"), ("residuals", "residual"))},
-        "dataType": "Float64",
-    }
-
-
-def _structured_dataset() -> dict[str, Any]:
-    consistencies = [{"timeScale": scale, "differentAbundancies": 1, "stable": True, "numberOfGaps": 0}
-                     for scale in ("seconds", "minutes", "hours", "days")]
-    datetime_column = {
-        "name": TIME, "nullCount": 0, "inconsistentCount": 0, "interpretableCount": ROWS, "numberUnique": ROWS,
-        "augmentation": None, "temporalCover": {"earliest": "2024-03-01T00:00:00Z", "latest": "2024-03-21T23:00:00Z"},
-        "all_entries_are_unique": True, "monotonically_increasing": True, "monotonically_decreasing": False,
-        "periodicity": "hours", "temporalConsistencies": consistencies, "format": "ISO8601",
-    }
-    string_column = {"name": STRING, "nullCount": 54, "inconsistentCount": 0, "interpretableCount": 1180,
-                     "numberUnique": 8, "augmentation": None, "distributionGraph": f"{DATASET}/{STRING}_distribution.png"}
-    return {
-        "rowCount": ROWS, "columnCount": COLUMNS, "numericColumnCount": 2, "datetimeColumnCount": 1,
-        "stringColumnCount": 1, "correlationGraph": f"{DATASET}/correlations.png",
-        "correlationSummary": {"no": 0, "partial": 1, "strong": 0},
-        "numericColumns": [_numeric_column(NUMERIC[0], "norm"), _numeric_column(NUMERIC[1], "gamma")],
-        "datetimeColumns": [datetime_column], "stringColumns": [string_column], "primaryDatetimeColumn": None,
-    }
-
-
-def _edp() -> dict[str, Any]:
-    metadata = json.loads((EDP_TESTDATA / "user_provided_data.json").read_text(encoding="utf-8"))
-    empty = ("archiveDatasets", "semiStructuredDatasets", "unstructuredTextDatasets", "imageDatasets",
-             "videoDatasets", "audioDatasets", "documentDatasets")
-    return {
-        "schemaVersion": "0.26.1", **metadata, "name": TITLE, "generatedBy": "jobsmith 0.1.0",
-        "volume": 98765, "dataTypes": ["structured"],
-        "temporalCover": {"earliest": "2024-03-01T00:00:00Z", "latest": "2024-03-21T23:00:00Z"},
-        "periodicity": "hours", "assetSha256Hash": "fe5a587b" + "0" * 51 + "5f1fd",
-        "structuredDatasets": [_structured_dataset()], **{key: [] for key in empty},
-        "datasetTree": [{"dataset": {"$ref": "#/structuredDatasets/0"}, "datasetType": "structured", "parent": None,
-                         "name": DATASET, "fileProperties": {"name": "parkhaus.csv", "fileType": "csv", "size": 98765}}],
-    }
+from jobsmith.processes.profile.report import drawing, html_report, pdf_report, plots, view
+from tests.support.profile_result import (DATASET, LONG, NUMERIC, PNG_SIGNATURE, STRING, TIME, TITLE, plot_requests,
+                                          sample_result)
 
 
 @pytest.fixture
 def result() -> model.ProfileResult:
-    return model.ProfileResult(
-        edp=_edp(), plots=_plot_requests(),
-        notes=["Distribution fits and seasonality use a seeded sample of 1,000 of 1,234 rows."],
-        warnings=[f"Column {NUMERIC[0]!r}: 2 values are not numbers (e.g. 'n/a' in line 17)."],
-    )
+    return sample_result()
 
 
 @pytest.fixture(scope="module")
 def drawn_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[pathlib.Path, list[str]]:
     """The fixture's plots drawn once (with the default pool), and what render() returned."""
     output = tmp_path_factory.mktemp("plots")
-    return output, plots.render(_plot_requests(), output)
+    return output, plots.render(plot_requests(), output)
 
 
 @pytest.fixture
@@ -236,13 +125,13 @@ def test_degenerate_aggregates_still_give_a_png_and_no_warning(tmp_path: pathlib
 
 
 def test_long_category_labels_are_cut_with_an_ellipsis() -> None:
-    assert plots.shorten("kurz") == "kurz"
-    cut = plots.shorten("ein_sehr_langer_kategoriename_der_nicht_passt")
-    assert len(cut) == plots.LABEL_CHARS and cut.endswith("…")
+    assert drawing.shorten("kurz") == "kurz"
+    cut = drawing.shorten("ein_sehr_langer_kategoriename_der_nicht_passt")
+    assert len(cut) == drawing.LABEL_CHARS and cut.endswith("…")
 
 
 def test_count_ticks_are_short_so_a_narrow_axis_needs_no_offset_text() -> None:
-    assert [plots._short_count(v) for v in (0, 250, 12_500, 3_000_000, 1.5e9)] == ["0", "250", "12.5k", "3M", "1.5G"]
+    assert [drawing.short_count(v) for v in (0, 250, 12_500, 3_000_000, 1.5e9)] == ["0", "250", "12.5k", "3M", "1.5G"]
 
 
 def test_the_pdf_shows_names_counts_and_page_numbers(result: model.ProfileResult, drawn: pathlib.Path) -> None:
@@ -252,7 +141,7 @@ def test_the_pdf_shows_names_counts_and_page_numbers(result: model.ProfileResult
     summary, whole = _squash(pages[0]), _squash(" ".join(pages))
     assert TITLE in summary and "Our very first test edp" in summary and "beebucket" in summary
     assert f"{DATASET} structured 1,234 4 2 / 1 / 1" in summary, "the datasets table: rows, then columns"
-    assert "Data quality warnings" in summary and "'n/a' in line 17" in summary
+    assert "Data quality Warnings" in summary and "'n/a' in line 17" in summary
     assert "seeded sample of 1,000 of 1,234 rows" in summary
     assert "Rows 1,234" in whole and "Columns 4" in whole and "Rows 4" not in whole
     assert STRING in whole and "About half of all values" in whole
@@ -307,13 +196,16 @@ def test_many_long_column_names_stay_on_the_page(result: model.ProfileResult, dr
     assert not any(extra[0] in line for line in lines), "a long name must wrap inside its cell"
 
 
-def test_the_html_links_every_plot_and_escapes_names(result: model.ProfileResult, drawn: pathlib.Path) -> None:
+def test_the_html_is_one_file_with_every_plot_inlined_and_names_escaped(result: model.ProfileResult,
+                                                                         drawn: pathlib.Path) -> None:
     html = html_report.write_html(result, drawn).read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in html
-    for request in result.plots:
-        assert f'<img src="{urllib.parse.quote(request.path)}"' in html, request.path
-        assert (drawn / urllib.parse.unquote(urllib.parse.quote(request.path))).is_file()
-    shown = [urllib.parse.unquote(src) for src in re.findall(r'<img src="([^"]+)"', html)]
+    sources = re.findall(r'<img src="([^"]+)"', html)
+    assert all(src.startswith("data:image/png;base64,") for src in sources), "nothing outside the file"
+    inlined = {base64.b64decode(src.split(",", 1)[1]): index for index, src in enumerate(sources)}
+    position = {request.path: inlined.get((drawn / request.path).read_bytes()) for request in result.plots}
+    assert None not in position.values(), "every plot is shown"
+    shown = sorted(position, key=lambda path: position[path] or 0)
     column = [f"{DATASET}/{NUMERIC[0]}_{name}.png" for name in ("box_plot", "distribution")]
     column += [f"{DATASET}/{NUMERIC[0]}_over_{TIME}_{part}.png" for part in ("original", "trend", "seasonality", "residual")]
     assert shown[0] == f"{DATASET}/correlations.png" and shown[1:7] == column, "a column's plots, in reading order"
@@ -344,4 +236,6 @@ def test_a_profile_without_tables_lists_its_datasets_and_keeps_stray_plots(tmp_p
     assert "dokument.json semiStructured – – –" in summary and "None found." in summary
     assert "Other plots" in reader.pages[-1].extract_text() and len(reader.pages[-1].images) == 1
     assert f"page {len(reader.pages)} of {len(reader.pages)}" in reader.pages[-1].extract_text()
-    assert 'src="extra/box.png"' in html_report.write_html(bare, tmp_path).read_text(encoding="utf-8")
+    html = html_report.write_html(bare, tmp_path).read_text(encoding="utf-8")
+    stray_png = base64.b64encode((tmp_path / "extra" / "box.png").read_bytes()).decode()
+    assert f'src="data:image/png;base64,{stray_png}"' in html and 'href="#other-plots"' in html

@@ -11,7 +11,7 @@ import pytest
 from jobsmith.processes import context
 from jobsmith.processes.profile import process
 from jobsmith.processes.profile.analysis import model
-from jobsmith.processes.profile.report import plots
+from jobsmith.processes.profile.report import drawing, plots
 from tests.support.contexts import local_context
 
 
@@ -57,7 +57,7 @@ def test_numbers_beyond_double_precision_fail_with_a_sentence(tmp_path: pathlib.
 
 
 def test_plot_text_from_the_data_is_drawn_literally(tmp_path: pathlib.Path) -> None:
-    assert plots.literal("a\nb\tc\x1b $x^{$") == "a b c\ufffd \\$x^{\\$"
+    assert drawing.literal("a\nb\tc\x1b $x^{$") == "a b c\ufffd \\$x^{\\$"
     odd = model.TopValues("line\nbreak $x^{$", ("two\nlines", "$a_{$", "ok"), (3, 2, 1), False, 6)
     plots.render([model.PlotRequest("d/top.png", "Most frequent values of line\nbreak $x^{$", odd)], tmp_path,
                  workers=1)  # warnings are errors in this suite: a missing glyph or a mathtext error fails it

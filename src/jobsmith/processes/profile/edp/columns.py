@@ -3,10 +3,20 @@
 A plot path appears in the EDP only together with its :class:`model.PlotRequest`, so the EDP
 never names a file that is not drawn. Keys follow the schema's order, which is the order the old
 service emitted.
+
+Only plots that carry information are requested: series over time as :mod:`.series_choice`
+decides, most-frequent-value bars only for values that repeat (:mod:`.column_roles`), a
+correlation map only from three columns on (two give one coefficient, which the report states),
+and a histogram whenever there are bins, saying how many values lie beyond its range and how
+well the fitted distribution fits. The box plot stays for every numeric column because the
+schema requires its path; the report leaves out that of a constant column. A request's title
+may have further lines: details the plot shows under its title (see :mod:`..report.plots`); names
+in titles are written on one line, so a line break in a column's name cannot pass for one.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,11 +28,18 @@ from jobsmith.processes.profile.analysis.seasonality import Decomposition, combi
 from jobsmith.processes.profile.analysis.strings import DISTRIBUTION_MIN_UNIQUE as STRING_MIN_UNIQUE
 from jobsmith.processes.profile.analysis.strings import StringSummary
 from jobsmith.processes.profile.analysis.temporal import DatetimeSummary
+from jobsmith.processes.profile.edp import column_roles, series_choice
 from jobsmith.processes.profile.edp.plot_paths import PlotPaths, segment
 
 COMPONENTS = (("original", "original_series"), ("seasonality", "seasonalities"), ("trend", "trends"),
               ("residual", "residuals"))
 Plots = list[model.PlotRequest]
+GOOD_FIT = 0.05
+"""Largest Kolmogorov–Smirnov distance (between the sample and the fitted distribution) at which the
+fit is drawn over the histogram; beyond it the plot says there is no good fit. A small column is
+allowed what sampling alone gives: the 5 % critical value 1.36/√n, 0.2 for 46 values."""
+KS_CRITICAL = 1.36
+HEATMAP_MIN_COLUMNS = 3
 
 
 def _common(name: str, nulls: int, inconsistent: int, interpretable: int, unique: int) -> dict[str, Any]:
@@ -30,9 +47,15 @@ def _common(name: str, nulls: int, inconsistent: int, interpretable: int, unique
             "numberUnique": unique, "augmentation": None}
 
 
-def numeric_column(s: NumericSummary, fit: Fit, decompositions: Sequence[Decomposition],
-                   paths: PlotPaths) -> tuple[dict[str, Any], Plots]:
-    """The NumericColumn object, with its box plot, distribution plot and series plots."""
+def numeric_column(s: NumericSummary, fit: Fit, decompositions: Sequence[Decomposition], paths: PlotPaths,
+                   primary: str | None = None) -> tuple[dict[str, Any], Plots]:
+    """The NumericColumn object, with its box plot, histogram (not of identifiers and date codes)
+    and the series worth drawing.
+
+    Series are drawn over the datetime column named ``primary``; without it, over the primary one
+    among this column's decompositions (:func:`.series_choice.primary_datetime`). The trend label
+    is still the verdict over every decomposition.
+    """
     q, (low_iqr, high_iqr), (low_z, high_z) = s.quantiles, s.iqr_fences, s.z_fences
     counted = (s.outliers["percentile"], s.outliers["z"], s.outliers["iqr"])
     column = _common(s.plan.name, s.nulls, s.inconsistent, s.count, s.unique) | {
@@ -45,32 +68,91 @@ def numeric_column(s: NumericSummary, fit: Fit, decompositions: Sequence[Decompo
         "distribution": fit.name, "distributionGraph": None, "boxPlot": paths.path(s.plan.name, "box_plot"),
         "trend": combined_trend([d.trend_label for d in decompositions]),
     }
-    plots = [model.PlotRequest(column["boxPlot"], f"Box plot of {s.plan.name}", model.BoxPlot(
+    plots = [model.PlotRequest(column["boxPlot"], f"Box plot of {_line(s.plan.name)}", model.BoxPlot(
         s.plan.name, q[1], q[2], q[3], s.whiskers[0], s.whiskers[1], s.mean, s.dots))]
-    if fit.found and s.unique > DISTRIBUTION_MIN_UNIQUE and s.edges:
+    if s.unique > DISTRIBUTION_MIN_UNIQUE and s.edges and sum(s.counts) > 0 and not _labels(s):
         column["distributionGraph"] = paths.path(s.plan.name, "distribution")
-        plots.append(model.PlotRequest(column["distributionGraph"], f"Distribution of {s.plan.name}", model.Histogram(
-            s.plan.name, s.edges, s.counts, fit.name, fit.density_x, fit.density_y)))
+        plots.append(_histogram(column["distributionGraph"], s, fit))
     for _, key in COMPONENTS:
         column[key] = []
-    for decomposition in decompositions:
-        plots += _series(column, decomposition, paths)
+    for decomposition in _over_primary(decompositions, primary):
+        choice = series_choice.choose(decomposition)
+        if choice is not None:
+            plots += _series(column, decomposition, choice, paths)
     column["dataType"] = data_type(s)
     return column, plots
 
 
-def _series(column: dict[str, Any], d: Decomposition, paths: PlotPaths) -> Plots:
-    """The four series plots of one decomposition, registered under their EDP lists."""
+def _labels(s: NumericSummary) -> bool:
+    """Whether the values are labels whose histogram says nothing: running numbers, date codes."""
+    low, high = float(s.minimum), float(s.maximum)
+    return (column_roles.is_identifier(integral=s.integral, count=s.count, unique=s.unique, minimum=low, maximum=high)
+            or column_roles.code_kind(integral=s.integral, minimum=low, maximum=high) == "date code")
+
+
+def _histogram(path: str, s: NumericSummary, fit: Fit) -> model.PlotRequest:
+    """The histogram over the fit range, titled with what it leaves out and how well the fit fits."""
+    shown = sum(s.counts)
+    details = []
+    if shown < s.count:
+        below, above = s.minimum < s.edges[0], s.maximum > s.edges[-1]
+        side = "beyond the IQR fences" if below and above else \
+            "below the lower IQR fence" if below else "above the upper IQR fence"
+        details.append(f"{s.count - shown:,} of {s.count:,} values {side} are not shown")
+    good = fit.found and fit.statistic is not None and fit.statistic <= max(GOOD_FIT, KS_CRITICAL / math.sqrt(shown))
+    if good:
+        details.append(f"fitted {fit.name}: Kolmogorov–Smirnov distance {fit.statistic:.3f}")
+    elif fit.found:
+        details.append(f"no good fit (closest: {fit.name}, Kolmogorov–Smirnov distance {fit.statistic or 0:.2f})")
+    else:
+        details.append(f"no distribution fitted ({fit.name})")
+    figure = model.Histogram(s.plan.name, s.edges, s.counts, fit.name if good else None,
+                             fit.density_x if good else (), fit.density_y if good else ())
+    return model.PlotRequest(path, "\n".join([f"Distribution of {_line(s.plan.name)}", *details]), figure)
+
+
+def _over_primary(decompositions: Sequence[Decomposition], primary: str | None) -> list[Decomposition]:
+    """The decompositions over the primary datetime column (at most one)."""
+    if primary is None:
+        chosen = series_choice.primary_datetime(d.time for d in decompositions)
+        primary = chosen.plan.name if chosen is not None else None
+    return [d for d in decompositions if d.time.plan.name == primary]
+
+
+def _series(column: dict[str, Any], d: Decomposition, choice: series_choice.SeriesChoice, paths: PlotPaths) -> Plots:
+    """The chosen series plots of one decomposition, registered under their EDP lists."""
     values = {"original": d.observed, "seasonality": d.seasonal, "trend": d.trend, "residual": d.residual}
+    details = {
+        "original": f"mean per {_step(d)}: {choice.length:,} points, {_share(choice.interpolated)} interpolated",
+        "trend": f"trend strength {choice.trend_strength:.2f} (share of the variation the trend explains)",
+        "seasonality": f"period {d.granularity.period} {d.granularity.name}, seasonal strength "
+                       f"{choice.seasonal_strength:.2f}",
+        "residual": "what trend and seasonality leave unexplained",
+    }
     plots = []
     for component, key in COMPONENTS:
+        if component not in choice.components:
+            continue
         path = paths.path(d.numeric.plan.name, f"over_{segment(d.time.plan.name)}_{component}")
         column[key].append({"timeBaseColumn": d.time.plan.name, "file": path})
-        title = f"{component.capitalize()} of {d.numeric.plan.name} over {d.time.plan.name}"
+        title = f"{component.capitalize()} of {_line(d.numeric.plan.name)} over {_line(d.time.plan.name)}\n{details[component]}"
         plots.append(model.PlotRequest(path, title, model.Series(
             d.numeric.plan.name, d.time.plan.name, component, d.granularity.name, d.times,
             tuple(float(v) for v in values[component]))))
     return plots
+
+
+def _line(name: str) -> str:
+    """A name for a title: its line breaks as spaces (a title's further lines are its details)."""
+    return " ".join(name.splitlines())
+
+
+def _step(d: Decomposition) -> str:
+    return d.granularity.name.removesuffix("s")
+
+
+def _share(fraction: float) -> str:
+    return "<1 %" if 0 < fraction < 0.01 else f"{fraction:.0%}".replace("%", " %")
 
 
 def datetime_column(s: DatetimeSummary) -> dict[str, Any]:
@@ -84,19 +166,22 @@ def datetime_column(s: DatetimeSummary) -> dict[str, Any]:
 
 
 def string_column(s: StringSummary, paths: PlotPaths, anonymise: bool) -> tuple[dict[str, Any], Plots]:
-    """The StringColumn object, with a top-values plot when there are at least four unique values."""
+    """The StringColumn object, with a top-values plot when there are at least four unique values
+    and values repeat (:func:`.column_roles.repeats`): bars of ones say nothing."""
     column = _common(s.plan.name, s.nulls, 0, s.count, s.unique) | {"distributionGraph": None}
-    if s.unique < STRING_MIN_UNIQUE:
+    counts = tuple(n for _, n in s.top)
+    if s.unique < STRING_MIN_UNIQUE or not column_roles.repeats(count=s.count, unique=s.unique, top_counts=counts):
         return column, []
     column["distributionGraph"] = paths.path(s.plan.name, "distribution")
     labels = tuple(str(rank) for rank in range(1, len(s.top) + 1)) if anonymise else tuple(v for v, _ in s.top)
-    figure = model.TopValues(s.plan.name, labels, tuple(n for _, n in s.top), anonymise, s.count)
-    return column, [model.PlotRequest(column["distributionGraph"], f"Most frequent values of {s.plan.name}", figure)]
+    figure = model.TopValues(s.plan.name, labels, counts, anonymise, s.count)
+    return column, [model.PlotRequest(column["distributionGraph"], f"Most frequent values of {_line(s.plan.name)}", figure)]
 
 
 def correlation_graph(correlations: Correlations, paths: PlotPaths) -> tuple[str | None, Plots]:
-    """The heatmap path and request, or nothing when fewer than two columns take part."""
-    if len(correlations.columns) < 2:
+    """The heatmap path and request, or nothing when fewer than three columns take part: two
+    columns make one coefficient, a one-cell map that the report says in words instead."""
+    if len(correlations.columns) < HEATMAP_MIN_COLUMNS:
         return None, []
     path = paths.path(None, "correlations")
     matrix = tuple(tuple(row) for row in correlations.matrix)
