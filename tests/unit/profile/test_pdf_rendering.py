@@ -1,20 +1,20 @@
-"""report.pdf as a person sees it: its pages rendered by poppler (``pdftoppm``), as evince shows them.
+"""report.pdf as a person sees it: its pages rendered by PDFium (Chrome's PDF renderer, through
+pypdfium2, a test dependency), as a browser shows them.
 
-pypdf decodes images leniently, so a PDF whose plots poppler, PDFium and MuPDF draw black passed
+pypdf decodes images leniently, so a PDF whose plots poppler, PDFium and MuPDF drew black passed
 every pypdf-based test. Here each page is rasterised and every plot's area on it is compared with
-the PNG that was embedded there. The test needs poppler-utils (CI installs it); it never skips.
+the PNG that was embedded there.
 """
 
 from __future__ import annotations
 
 import pathlib
-import shutil
-import subprocess
 from typing import Any
 
 import numpy as np
 import PIL.Image
 import pypdf
+import pypdfium2
 
 from jobsmith.processes.profile.report import pdf_report, plots
 from tests.support.profile_result import sample_result
@@ -42,16 +42,17 @@ def _xobjects(page: pypdf.PageObject) -> dict[str, Any]:
     return {str(name): ref.get_object() for name, ref in resources.get("/XObject", {}).items()}
 
 
-def _rasterise(pdf: pathlib.Path, number: int, prefix: pathlib.Path) -> np.ndarray:
-    """Page ``number`` (1-based) as RGB floats in [0, 1], rendered by poppler at :data:`DPI`."""
-    assert shutil.which("pdftoppm"), "the report's rendering test needs poppler-utils (apt-get install poppler-utils)"
-    subprocess.run(["pdftoppm", "-r", str(DPI), "-png", "-f", str(number), "-l", str(number), "-singlefile",
-                    str(pdf), str(prefix)], check=True, capture_output=True)
-    with PIL.Image.open(prefix.with_suffix(".png")) as image:
+def _rasterise(pdf: pathlib.Path, number: int) -> np.ndarray:
+    """Page ``number`` (1-based) as RGB floats in [0, 1], rendered by PDFium at :data:`DPI`."""
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        image = document[number - 1].render(scale=DPI / 72).to_pil()
         return np.asarray(image.convert("RGB"), dtype=np.float64) / 255
+    finally:
+        document.close()
 
 
-def test_poppler_draws_every_plot_with_its_own_colours(tmp_path: pathlib.Path) -> None:
+def test_pdfium_draws_every_plot_with_its_own_colours(tmp_path: pathlib.Path) -> None:
     result = sample_result()
     plots.render(result.plots, tmp_path)
     pdf = pdf_report.write_pdf(result, tmp_path)
@@ -62,7 +63,7 @@ def test_poppler_draws_every_plot_with_its_own_colours(tmp_path: pathlib.Path) -
         placements = _placements(page)
         if not placements:
             continue
-        pixels = _rasterise(pdf, number, tmp_path / f"page-{number}")
+        pixels = _rasterise(pdf, number)
         scale = DPI / 72
         height = pixels.shape[0]
         for name, x, y, width, tall in placements:
