@@ -64,3 +64,24 @@ def test_unreadable_data_fails_the_job_with_a_sentence(client: httpx.Client) -> 
     assert done["state_detail"].startswith("'data.csv'")  # the sentence itself, no exception class in front
     assert client.get(f"/v1/jobs/{done['id']}/log").status_code == 200
 
+
+
+def test_an_image_or_unknown_binary_fails_the_job_saying_what_it_is_and_what_is_read(client: httpx.Client) -> None:
+    image = profile(client, b"\x89PNG\r\n\x1a\n" + bytes(200))
+    assert image["state"] == "FAILED", image
+    assert image["state_detail"].startswith("'file.csv' is a PNG image: the profile process reads delimited text")
+    blob = profile(client, bytes(range(256)) * 20, filename="blob.bin")
+    assert blob["state"] == "FAILED", blob
+    assert blob["state_detail"].startswith("'blob.bin' is binary data of unknown format: the profile process reads")
+    assert "Excel" in blob["state_detail"] and "zip or tar archive" in blob["state_detail"]
+    assert blob["results"] == []  # no empty EDP
+
+
+def test_an_archive_holding_no_data_fails_the_job_naming_its_files(client: httpx.Client) -> None:
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("photos/a.jpg", b"\xff\xd8\xff\xe0" + bytes(100))
+    done = profile(client, packed.getvalue(), filename="upload.zip")
+    assert done["state"] == "FAILED", done
+    assert done["state_detail"].startswith("'upload.zip' holds nothing the profile process reads: 'photos/a.jpg' "
+                                           "(a JPEG image). It reads delimited text")
