@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jobsmith.processes import context
+from jobsmith.processes.profile.analysis import placeholders
 from jobsmith.processes.profile.analysis.infer import ColumnPlan
 from jobsmith.processes.profile.analysis.sqlbits import Aggregates, number
 
@@ -105,7 +106,8 @@ class NumericAnalysis:
         c, z = self.summary.plan.column, self.summary.plan.flag
         distinct = f"count(DISTINCT {c})" if self.exact else f"approx_count_distinct({c})"
         expressions = {
-            "count": f"count({c})", "nulls": f"count(*) FILTER ({z})", "inconsistent": f"count(*) FILTER (NOT {z})",
+            "count": f"count({c})", "nulls": f"count(*) FILTER ({placeholders.missing(z)})",
+            "inconsistent": f"count(*) FILTER ({placeholders.inconsistent(z)})",
             "min": f"min({c})", "max": f"max({c})", "sum": f"fsum({c})", "var": f"var_samp({c})",
             "unique": distinct, "integral": f"bool_and({c} = round({c}))",
             "single": f"bool_and(TRY_CAST({c} AS FLOAT) = {c})",

@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from jobsmith.processes.profile.analysis import infer, model, seasonality, strings, temporal
+from jobsmith.processes.profile.analysis import infer, model, placeholders, seasonality, strings, temporal
 from jobsmith.processes.profile.analysis.correlation import Correlations
 from jobsmith.processes.profile.analysis.distribution import NOT_COMPUTED, Fit, best_fit, without_fitting
 from jobsmith.processes.profile.analysis.numeric import NumericAnalysis
@@ -65,6 +65,7 @@ class _Work:
     plans: list[infer.ColumnPlan]
     numerics: list[NumericAnalysis]
     datetimes: list[temporal.DatetimeAnalysis]
+    tokens: list[placeholders.TokenCount]  # placeholders read as missing, per typed text column
     strings: list[strings.StringSummary] = dataclasses.field(default_factory=list)
     rows: int = 0
     exact: bool = True  # False above AnalysisOptions.exact_max_rows
@@ -134,9 +135,12 @@ def _scan_first(con: duckdb.DuckDBPyConnection, typed: str, plans: list[infer.Co
     exact = rows <= options.exact_max_rows
     in_scan = exact and rows * len(numeric_plans) <= QUANTILES_IN_SCAN
     work = _Work(plans, [NumericAnalysis(p, exact=exact, quantiles_in_scan=in_scan) for p in numeric_plans],
-                 [temporal.DatetimeAnalysis(p) for p in plans if p.kind == "datetime"], rows=rows, exact=exact)
+                 [temporal.DatetimeAnalysis(p) for p in plans if p.kind == "datetime"],
+                 [placeholders.TokenCount(p.name, p.flag) for p in plans if p.kind != "string" and p.text],
+                 rows=rows, exact=exact)
     batch = Aggregates()
-    analyses: list[NumericAnalysis | temporal.DatetimeAnalysis] = [*work.numerics, *work.datetimes]
+    analyses: list[NumericAnalysis | temporal.DatetimeAnalysis | placeholders.TokenCount] = [
+        *work.numerics, *work.datetimes, *work.tokens]
     for analysis in analyses:
         analysis.plan_first(batch)
     batch.run(con, typed)
@@ -169,12 +173,16 @@ def _scan_second(con: duckdb.DuckDBPyConnection, typed: str, work: _Work, option
     batch = Aggregates()
     for numeric in work.numerics:
         numeric.plan_second(batch)
+    for tokens in work.tokens:
+        tokens.plan_second(batch)
     correlations = Correlations([n.summary for n in work.numerics if n.summary.count],
                                 options.max_columns_for_correlation)
     correlations.plan(batch)
     batch.run(con, typed)
     for numeric in work.numerics:
         numeric.read_second(batch)
+    for tokens in work.tokens:
+        tokens.read_second(batch)
     correlations.read(batch)
     return correlations
 
@@ -253,6 +261,7 @@ def _notes(source: sources.TabularSource, work: _Work, options: AnalysisOptions,
             notes.append(f"{name}: column {plan.name!r}: {plan.note}")
         if plan.kind == "datetime" and plan.date_only:
             notes.append(f"{name}: column {plan.name!r} holds dates without times")
+    notes += [f"{name}: {line}" for line in (t.note() for t in work.tokens) if line]
     for analysis in work.datetimes:
         s = analysis.summary
         if s.count and not s.scales:
