@@ -109,3 +109,19 @@ def test_words_among_numbers_are_inconsistent_not_placeholders(con: duckdb.DuckD
     path = write_csv(tmp_path, ["x"], [[str(i)] for i in range(30)] + [["unknown"], ["-"]])
     x = column(structured(run(con, [csv_table(con, path)])), "x")
     assert (x["nullCount"], x["inconsistentCount"], x["interpretableCount"]) == (1, 1, 30)
+
+
+def test_the_result_gives_lengths_and_shapes_of_texts_and_the_tokens_read_as_missing(
+    con: duckdb.DuckDBPyConnection, tmp_path: pathlib.Path
+) -> None:
+    codes = ["01067", "10115", "04109", "AB-12", "Zürich-Nord 8001 Stadtkreis Eins Hauptbahnhof Süd"]
+    rows = [[code, "-" if i % 4 == 0 else str(i)] for i, code in enumerate(codes * 4)] + [["", "3"]]
+    result = run(con, [csv_table(con, write_csv(tmp_path, ["plz", "n"], rows))])
+    plz, n = result.details
+    assert (plz.dataset, plz.column, plz.code, n.column) == ("data.csv", "plz", True, "n")
+    assert (plz.min_length, plz.max_length) == (5, len(codes[-1]))
+    assert plz.mean_length == pytest.approx(sum(map(len, codes)) / len(codes))
+    assert plz.patterns == (("99999", 12), ("(longer than 32 characters)", 4), ("AA-99", 4))
+    assert n.missing_tokens == (("-", 5),) and n.patterns == () and not n.code
+    accented = run(con, [csv_table(con, write_csv(tmp_path, ["w"], [["Äb-ß1"]] * 3, name="w.csv"))])
+    assert accented.details[0].patterns == (("Aa-a9", 3),)  # accents stripped, ß a letter too

@@ -49,13 +49,14 @@ DATE_LIKE_NAME = re.compile(r"(?i)(^|[_\s-])(date|datum|time|zeit|year|jahr|mont
 
 @dataclasses.dataclass
 class TableProfile:
-    """A StructuredDataSet object with its plots, notes, warnings and datetime summaries."""
+    """A StructuredDataSet object with its plots, notes, warnings, datetime summaries and column details."""
 
     edp: dict[str, Any]
     plots: list[model.PlotRequest]
     notes: list[str]
     warnings: list[str]
     datetimes: list[temporal.DatetimeSummary]
+    details: list[model.ColumnDetail] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -125,7 +126,7 @@ def _analyse(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, opti
     step(1.0)
     edp, plots = _assemble(source, work, correlations, fits, decompositions, options)
     notes = _notes(source, work, options, skipped)
-    return TableProfile(edp, plots, notes, _warnings(source, work), summaries)
+    return TableProfile(edp, plots, notes, _warnings(source, work), summaries, _details(source.name, work))
 
 
 def _scan_first(con: duckdb.DuckDBPyConnection, typed: str, plans: list[infer.ColumnPlan],
@@ -253,8 +254,9 @@ def _notes(source: sources.TabularSource, work: _Work, options: AnalysisOptions,
                      f"(seed {options.seed}); every other figure is computed on all {work.rows:,} rows")
     if not work.exact:
         notes.append(f"{name}: more than {options.exact_max_rows:,} rows: unique counts are HyperLogLog estimates, "
-                     f"and quantiles (with the outlier fences built on them) and the candidates for the most "
-                     f"frequent values come from a seeded sample of {options.large_sample_rows:,} rows (seed "
+                     f"and quantiles (with the outlier fences built on them), the candidates for the most "
+                     f"frequent values and the lengths and shapes of texts come from a seeded sample of "
+                     f"{options.large_sample_rows:,} rows (seed "
                      f"{options.seed}); counts, sums, moments, outlier counts and top-value counts are exact")
     for plan in work.plans:
         if plan.note:
@@ -268,6 +270,22 @@ def _notes(source: sources.TabularSource, work: _Work, options: AnalysisOptions,
             notes.append(f"{name}: column {s.plan.name!r}: temporal consistency needs at least "
                          f"{temporal.MIN_UNIQUE} distinct timestamps, found {s.unique}")
     return notes + [f"{name}: {line}" for line in skipped]
+
+
+def _details(name: str, work: _Work) -> list[model.ColumnDetail]:
+    """Per column, in table order, what the EDP has no field for: placeholders read as missing, text shapes."""
+    tokens = {t.name: tuple(t.found.items()) for t in work.tokens if t.found}
+    texts = {s.plan.name: s for s in work.strings}
+    details = []
+    for plan in work.plans:
+        text = texts.get(plan.name)
+        if text is not None:
+            details.append(model.ColumnDetail(name, plan.name, min_length=text.min_length, max_length=text.max_length,
+                                              mean_length=text.mean_length, patterns=tuple(text.patterns),
+                                              code=plan.code))
+        elif plan.name in tokens:
+            details.append(model.ColumnDetail(name, plan.name, missing_tokens=tokens[plan.name]))
+    return details
 
 
 def _warnings(source: sources.TabularSource, work: _Work) -> list[str]:
