@@ -53,7 +53,8 @@ def flag_code(raw: str) -> str:
     text = f"trim({raw})"
     return (f"(CASE WHEN {raw} IS NULL OR {text} = '' THEN {MISSING} "
             f"ELSE coalesce(list_position({spelled}, {text}) + {FIRST_TOKEN - 1}, "
-            f"list_position({lowered}, lower({text})) + {FIRST_TOKEN - 1 + len(TOKENS)}, {INCONSISTENT}) END)::UTINYINT")
+            f"list_position({lowered}, lower({text})) + {FIRST_TOKEN - 1 + len(TOKENS)}, {INCONSISTENT}) "
+            "END)::UTINYINT")
 
 
 def missing(flag: str) -> str:
