@@ -6,6 +6,7 @@ clean columns included, as well as the sentences a person reads.
 
 from __future__ import annotations
 
+import json
 import math
 import pathlib
 import random
@@ -15,7 +16,9 @@ import duckdb
 import numpy as np
 import pytest
 
+from jobsmith.processes.profile import dataspace_archive, outputs, process
 from jobsmith.processes.profile.analysis import alerts, association, model
+from tests.support.contexts import local_context
 from tests.unit.profile.test_analysis import csv_table, run, validate, write_csv
 
 ROWS = 400
@@ -157,3 +160,18 @@ def test_thresholds_are_documented_constants() -> None:
                  "MIXED_INCONSISTENT_SHARE", "MIXED_TEXT_SHARE"):
         assert isinstance(getattr(alerts, name), float | int), name
 
+
+def test_the_process_writes_alerts_json_beside_the_edp_and_logs_them(tmp_path: pathlib.Path,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    rng = random.Random(5)
+    source = write_csv(tmp_path, HEADER, [_row(i, rng) for i in range(ROWS)])
+    options = process.ProfileOptions(distribution=False, seasonality=False)
+    with caplog.at_level("WARNING", logger="jobsmith.tests"):
+        result = process.run(source, local_context(tmp_path, source, options), options)
+    written = json.loads((tmp_path / "out" / outputs.ALERTS).read_text(encoding="utf-8"))
+    assert written == [alert.as_json() for alert in result.alerts] and len(written) == 9
+    assert (tmp_path / "out" / outputs.EDP).exists()
+    logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("alert ")]
+    assert "alert constant: data.csv: 'constant' is constant: its 400 values are all the same" in logged
+    assert len(logged) == len(written)
+    assert dataspace_archive.layout(outputs.ALERTS, {}, "job") == "quality/alerts.json"
