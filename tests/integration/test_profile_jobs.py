@@ -85,3 +85,19 @@ def test_an_archive_holding_no_data_fails_the_job_naming_its_files(client: httpx
     assert done["state"] == "FAILED", done
     assert done["state_detail"].startswith("'upload.zip' holds nothing the profile process reads: 'photos/a.jpg' "
                                            "(a JPEG image). It reads delimited text")
+
+
+def test_alerts_json_lists_the_data_quality_alerts_and_the_log_repeats_them(client: httpx.Client) -> None:
+    rows = "".join(f"{i},{'0' if i % 3 else i},{i % 4 * 1.5},{'-' if i % 5 == 0 else i * 2},{'%05d' % (i % 9)}\n"
+                   for i in range(1, 61))
+    done = profile(client, ("id,zeros,level,price,code\n" + rows).encode())
+    assert done["state"] == "COMPLETED", done
+    assert "alerts.json" in {r["path"] for r in done["results"]}
+    alerts = json.loads(client.get(f"/v1/jobs/{done['id']}/results/alerts.json").content)
+    found = {(a["kind"], a["column"]) for a in alerts}
+    assert {("unique", "id"), ("zeros", "zeros"), ("numeric_code", "code")} <= found
+    assert ("mixed_types", "price") not in found  # its dashes are placeholders, read as missing
+    assert all(set(a) == {"dataset", "column", "columns", "kind", "message"} for a in alerts)
+    log = client.get(f"/v1/jobs/{done['id']}/log").text
+    assert "alert zeros: file.csv: 'zeros' is zero in 40 of its 60 values (67%)" in log
+    assert "column 'price': the value '-' (12×) was read as missing" in log
