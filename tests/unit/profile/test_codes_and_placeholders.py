@@ -58,7 +58,7 @@ def test_phone_numbers_with_blanks_are_text(con: duckdb.DuckDBPyConnection, tmp_
 
 
 PLACEHOLDERS = ["-", "--", "n/a", "N/A", "NA", "na", "NULL", "null", "None", "?", "\u2014", "\u2013", ".", "", "  ",
-                "#N/A", "NaN", "nUlL"]
+                "#N/A", "NaN", "nUlL", "k.A."]
 
 
 def test_placeholders_in_a_numeric_column_are_nulls_counted_by_token(con: duckdb.DuckDBPyConnection,
@@ -76,7 +76,7 @@ def test_placeholders_in_a_numeric_column_are_nulls_counted_by_token(con: duckdb
     assert (price["min"], price["max"]) == (10.5, 49.5)
     (note,) = [note for note in result.notes if "read as missing" in note]
     assert note.startswith("data.csv: column 'price': the values '-' (12×), ")
-    for token in ("--", "n/a", "N/A", "NA", "na", "NULL", "None", "?", "\u2014", "\u2013", ".", "#N/A", "NaN"):
+    for token in ("--", "n/a", "N/A", "NA", "na", "NULL", "None", "?", "\u2014", "\u2013", ".", "#N/A", "NaN", "k.A."):
         assert f"{token!r} (1×)" in note
     assert "'null' (2×)" in note  # 'nUlL' is read in any case and named as the lower-case token
     assert "''" not in note  # empty and blank cells are plain nulls, not placeholders

@@ -19,11 +19,12 @@ from jobsmith.processes.profile.analysis.sqlbits import NULL_TOKENS, Aggregates,
 
 TOKENS: tuple[str, ...] = tuple(dict.fromkeys((
     "-", "--", "---", "\u2014", "\u2013", ".", "?", "n/a", "N/A", "NA", "na", "n.a.", "NULL", "null", "Null", "None",
-    "none", "NONE", "NaN", "nan", "NAN", "#N/A", "#NA", "#VALUE!", "#DIV/0!", "#REF!", "#NUM!",
-    *(token for token in NULL_TOKENS if token),
+    "none", "NONE", "NaN", "nan", "NAN", "#N/A", "#NA", "#VALUE!", "#DIV/0!", "#REF!", "#NUM!", "k.A.", "k. A.",
+    "n.v.", *(token for token in NULL_TOKENS if token),
 )))
 """The spellings recognised, in the order notes name them; each also in any other case (``nUlL``).
-The Excel error values are there because an export writes them where a formula had no value."""
+The Excel error values are there because an export writes them where a formula had no value, and
+``k.A.`` (keine Angabe) and ``n.v.`` (nicht verfügbar) because German exports write those."""
 
 LOWERED: tuple[str, ...] = tuple(dict.fromkeys(token.lower() for token in TOKENS))
 
