@@ -89,7 +89,7 @@ def test_the_alerts_say_what_was_found_in_a_sentence(profiled: model.ProfileResu
     assert said[("outliers", "skewed")].startswith("'skewed' has ")
     assert "beyond the Tukey fences (below " in said[("outliers", "skewed")]
     assert said[("numeric_code", "code")].startswith("'code' holds numbers written with leading zeros (shaped like "
-                                                     "99999): codes such as postal codes")
+                                                     "'99999'): codes such as postal codes")
     assert said[("mixed_types", "mixed")] == "'mixed' mixes numbers with other text: 120 of its 400 values (30%) are not numbers"
     (pair,) = [a for a in profiled.alerts if a.kind == "correlation"]
     assert pair.column is None and pair.columns == ("x", "y")
@@ -115,6 +115,22 @@ def test_duplicate_rows_and_associated_categories(con: duckdb.DuckDBPyConnection
     assert associated.columns == ("city", "region") and associated.column is None
     assert associated.message.startswith("'city' and 'region' are strongly associated: Cram\u00e9r's V = 0.99 (on 312 "
                                          "sampled rows)")
+
+
+def test_only_the_strongest_pairs_are_alerts_and_small_tables_have_none(con: duckdb.DuckDBPyConnection,
+                                                                         tmp_path: pathlib.Path) -> None:
+    rng = random.Random(8)
+    header = [f"c{k}" for k in range(8)]  # 28 pairs, all correlated
+    rows = [[f"{i * (k + 1) + rng.gauss(0, 2 + k):.3f}" for k in range(8)] for i in range(60)]
+    result = run(con, [csv_table(con, write_csv(tmp_path, header, rows))])
+    pairs = [a for a in result.alerts if a.kind == "correlation"]
+    assert len(pairs) == alerts.MAX_PAIR_ALERTS == 20
+    strength = [max(abs(float(a.message.split(" = ")[1].split(",")[0])), abs(float(a.message.split(" = ")[2][:-1])))
+                for a in pairs]  # the larger of |r| and |rho|
+    assert strength == sorted(strength, reverse=True)
+    assert "data.csv: 8 more pairs of columns are strongly correlated than the 20 strongest listed as alerts" in result.notes
+    few = run(con, [csv_table(con, write_csv(tmp_path, header, rows[:12], name="few.csv"))])
+    assert [a for a in few.alerts if a.kind == "correlation"] == []
 
 
 def test_text_mixed_with_numbers_and_high_cardinality(con: duckdb.DuckDBPyConnection, tmp_path: pathlib.Path) -> None:
@@ -156,7 +172,7 @@ def test_cramers_v_is_one_for_a_function_and_near_zero_for_independent_columns()
 
 def test_thresholds_are_documented_constants() -> None:
     for name in ("MISSING_SHARE", "MIN_VALUES", "HIGH_CARDINALITY_MIN", "HIGH_CARDINALITY_SHARE", "SKEW_LIMIT",
-                 "OUTLIER_SHARE", "ZEROS_SHARE", "ZERO_SPIKE", "CORRELATION_LIMIT", "ASSOCIATION_LIMIT", "ID_DENSITY",
+                 "OUTLIER_SHARE", "ZEROS_SHARE", "ZERO_SPIKE", "MAX_PAIR_ALERTS", "CORRELATION_LIMIT", "ASSOCIATION_LIMIT", "ID_DENSITY",
                  "MIXED_INCONSISTENT_SHARE", "MIXED_TEXT_SHARE"):
         assert isinstance(getattr(alerts, name), float | int), name
 

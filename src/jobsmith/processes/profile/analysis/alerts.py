@@ -25,8 +25,8 @@ from jobsmith.processes.profile.analysis.temporal import DatetimeSummary
 MISSING_SHARE = 0.5
 """More than half of the rows missing: every other figure of the column describes a minority of rows."""
 MIN_VALUES = 20
-"""Fewer values than this and the shape figures (skewness, outlier and zero shares) and the ID test
-say little: a column of 5 values is "unique" or "skewed" by chance."""
+"""Fewer values than this and the shape figures (skewness, outlier and zero shares), the ID test and
+correlations say little: a column of 5 values is "unique", "skewed" or correlated by chance."""
 ID_DENSITY = 0.5
 """Whole numbers, all different, that fill at least half of the integers between their minimum and
 maximum are a numbering (row numbers, identifiers); spread-out distinct durations are measurements."""
@@ -53,6 +53,10 @@ columns then says most of what the other says."""
 ASSOCIATION_LIMIT = 0.8
 """Cramér's V at or above 0.8: the category of one column all but fixes the other's, the
 counterpart for categories of :data:`CORRELATION_LIMIT`."""
+MAX_PAIR_ALERTS = 20
+"""Correlation (and, apart, association) alerts per table at most, the strongest: in a table of 40
+age-group columns hundreds of pairs correlate, and a summary of hundreds of alerts hides the rest.
+The notes say how many more pairs there were; the correlation heatmap shows them all."""
 MIXED_INCONSISTENT_SHARE = 0.01
 """A numeric or datetime column in which at least 1 % of the present values are not of its type."""
 MIXED_TEXT_SHARE = 0.05
@@ -80,8 +84,9 @@ class TableFacts:
     exact: bool  # unique counts are exact (not HyperLogLog estimates)
 
 
-def table_alerts(facts: TableFacts) -> list[model.Alert]:
-    """Duplicates first, then each column's alerts in table order, then pairs of columns."""
+def table_alerts(facts: TableFacts) -> tuple[list[model.Alert], list[str]]:
+    """Duplicates first, then each column's alerts in table order, then pairs of columns, the strongest first;
+    and notes on pairs left out (:data:`MAX_PAIR_ALERTS`)."""
     alerts = list(_duplicates(facts))
     summaries: list[Summary] = [*facts.numerics, *facts.datetimes, *facts.strings]
     by_name = {s.plan.name: s for s in summaries}
@@ -90,7 +95,14 @@ def table_alerts(facts: TableFacts) -> list[model.Alert]:
         if summary is not None:
             alerts += [model.Alert(facts.dataset, plan.name, kind, message)
                        for kind, message in _column(facts, summary)]
-    return alerts + list(_correlations(facts)) + list(_associations(facts))
+    notes = []
+    for kind, pairs in (("correlated", list(_correlations(facts))), ("associated", list(_associations(facts)))):
+        ranked = sorted(pairs, key=lambda pair: -pair[0])  # stable: equally strong pairs stay in column order
+        alerts += [alert for _, alert in ranked[:MAX_PAIR_ALERTS]]
+        if len(ranked) > MAX_PAIR_ALERTS:
+            notes.append(f"{len(ranked) - MAX_PAIR_ALERTS:,} more pairs of columns are strongly {kind} than the "
+                         f"{MAX_PAIR_ALERTS} strongest listed as alerts")
+    return alerts, notes
 
 
 def _column(facts: TableFacts, s: Summary) -> Iterator[Found]:
@@ -124,7 +136,7 @@ def _text(facts: TableFacts, s: StringSummary) -> Iterator[Found]:
         yield "high_cardinality", (f"{name} has {s.unique:,} distinct values in {s.count:,} rows "
                                    f"({s.unique / s.count:.0%}): too many to be categories")
     if s.plan.code:
-        shapes = ", ".join(pattern for pattern, _ in s.patterns[:2])
+        shapes = " or ".join(repr(pattern) for pattern, _ in s.patterns[:2])
         yield "numeric_code", (f"{name} holds numbers written with leading zeros (shaped like {shapes}): codes such "
                                "as postal codes or identifiers, kept as text because as numbers they would lose "
                                "their zeros")
@@ -169,25 +181,26 @@ def _duplicates(facts: TableFacts) -> Iterator[model.Alert]:
                           "an earlier row in every column")
 
 
-def _correlations(facts: TableFacts) -> Iterator[model.Alert]:
+def _correlations(facts: TableFacts) -> Iterator[tuple[float, model.Alert]]:
     c = facts.correlations
     for i in range(len(c.columns)):
         for j in range(i + 1, len(c.columns)):
             r = c.matrix[i][j]
             rho = c.spearman[i][j] if c.spearman else 0.0
-            if max(abs(r), abs(rho)) >= CORRELATION_LIMIT:
+            counted = min(c.columns[i].count, c.columns[j].count) >= MIN_VALUES
+            if counted and max(abs(r), abs(rho)) >= CORRELATION_LIMIT:
                 a, b = c.names[i], c.names[j]
                 how = "negatively" if (r if abs(r) >= abs(rho) else rho) < 0 else "positively"
                 spearman = f", Spearman \u03c1 = {rho:.2f}" if c.spearman else ""
-                yield model.Alert(facts.dataset, None, "correlation",
-                                  f"{a!r} and {b!r} are strongly {how} correlated (Pearson r = {r:.2f}{spearman})",
-                                  columns=(a, b))
+                yield max(abs(r), abs(rho)), model.Alert(
+                    facts.dataset, None, "correlation",
+                    f"{a!r} and {b!r} are strongly {how} correlated (Pearson r = {r:.2f}{spearman})", columns=(a, b))
 
 
-def _associations(facts: TableFacts) -> Iterator[model.Alert]:
+def _associations(facts: TableFacts) -> Iterator[tuple[float, model.Alert]]:
     for found in facts.associations:
         if found.cramers_v >= ASSOCIATION_LIMIT:
-            yield model.Alert(facts.dataset, None, "association",
-                              f"{found.first!r} and {found.second!r} are strongly associated: Cramér's V = "
-                              f"{found.cramers_v:.2f} (on {found.rows:,} sampled rows)",
-                              columns=(found.first, found.second))
+            yield found.cramers_v, model.Alert(
+                facts.dataset, None, "association",
+                f"{found.first!r} and {found.second!r} are strongly associated: Cramér's V = {found.cramers_v:.2f} "
+                f"(on {found.rows:,} sampled rows)", columns=(found.first, found.second))

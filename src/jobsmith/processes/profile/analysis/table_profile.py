@@ -136,9 +136,10 @@ def _analyse(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, opti
     step(1.0)
     edp, plots = _assemble(source, work, correlations, fits, decompositions, options)
     notes = _notes(source, work, correlations, options, skipped)
-    found = alerts.table_alerts(alerts.TableFacts(
+    found, more = alerts.table_alerts(alerts.TableFacts(
         source.name, work.rows, plans, [n.summary for n in work.numerics], summaries, work.strings, correlations,
         associations, work.duplicates, work.exact))
+    notes += [f"{source.name}: {line}" for line in more]
     return TableProfile(edp, plots, notes, _warnings(source, work), summaries, _details(source.name, work), found)
 
 
