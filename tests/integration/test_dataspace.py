@@ -53,6 +53,8 @@ def test_a_connector_analyses_a_csv_and_gets_the_catalogue_zip(client: httpx.Cli
     root_json = [n for n in names if "/" not in n and n.endswith(".json")]
     assert root_json == ["my-dataset-id_2.3.1.json"]
     assert "report.pdf" in names and "report.html" not in names
+    alerts = json.loads(archive.read("quality/alerts.json"))  # in a folder: the EDP is the one JSON at the root
+    assert {(a["kind"], a["column"]) for a in alerts} >= {("unique", "uuid"), ("constant", "parkhaus")}
     edp = json.loads(archive.read("my-dataset-id_2.3.1.json"))
     jsonschema.validate(edp, SCHEMA)
     assert edp["name"] == "dataset-dummy-name" and edp["tags"] == ["test", "csv", "Äöüß"]

@@ -64,3 +64,40 @@ def test_unreadable_data_fails_the_job_with_a_sentence(client: httpx.Client) -> 
     assert done["state_detail"].startswith("'data.csv'")  # the sentence itself, no exception class in front
     assert client.get(f"/v1/jobs/{done['id']}/log").status_code == 200
 
+
+
+def test_an_image_or_unknown_binary_fails_the_job_saying_what_it_is_and_what_is_read(client: httpx.Client) -> None:
+    image = profile(client, b"\x89PNG\r\n\x1a\n" + bytes(200))
+    assert image["state"] == "FAILED", image
+    assert image["state_detail"].startswith("'file.csv' is a PNG image: the profile process reads delimited text")
+    blob = profile(client, bytes(range(256)) * 20, filename="blob.bin")
+    assert blob["state"] == "FAILED", blob
+    assert blob["state_detail"].startswith("'blob.bin' is binary data of unknown format: the profile process reads")
+    assert "Excel" in blob["state_detail"] and "zip or tar archive" in blob["state_detail"]
+    assert blob["results"] == []  # no empty EDP
+
+
+def test_an_archive_holding_no_data_fails_the_job_naming_its_files(client: httpx.Client) -> None:
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("photos/a.jpg", b"\xff\xd8\xff\xe0" + bytes(100))
+    done = profile(client, packed.getvalue(), filename="upload.zip")
+    assert done["state"] == "FAILED", done
+    assert done["state_detail"].startswith("'upload.zip' holds nothing the profile process reads: 'photos/a.jpg' "
+                                           "(a JPEG image). It reads delimited text")
+
+
+def test_alerts_json_lists_the_data_quality_alerts_and_the_log_repeats_them(client: httpx.Client) -> None:
+    rows = "".join(f"{i},{'0' if i % 3 else i},{i % 4 * 1.5},{'-' if i % 5 == 0 else i * 2},{'%05d' % (i % 9)}\n"
+                   for i in range(1, 61))
+    done = profile(client, ("id,zeros,level,price,code\n" + rows).encode())
+    assert done["state"] == "COMPLETED", done
+    assert "alerts.json" in {r["path"] for r in done["results"]}
+    alerts = json.loads(client.get(f"/v1/jobs/{done['id']}/results/alerts.json").content)
+    found = {(a["kind"], a["column"]) for a in alerts}
+    assert {("unique", "id"), ("zeros", "zeros"), ("numeric_code", "code")} <= found
+    assert ("mixed_types", "price") not in found  # its dashes are placeholders, read as missing
+    assert all(set(a) == {"dataset", "column", "columns", "kind", "message"} for a in alerts)
+    log = client.get(f"/v1/jobs/{done['id']}/log").text
+    assert "alert zeros: file.csv: 'zeros' is zero in 40 of its 60 values (67%)" in log
+    assert "column 'price': the value '-' (12×) was read as missing" in log

@@ -31,12 +31,13 @@ def test_a_profile_job_has_its_dataspace_archive_on_disk_as_it_completes(client:
     with zipfile.ZipFile(store.archive_path(job["id"], "dataspace")) as archive:
         names = archive.namelist()
         assert [n for n in names if "/" not in n] == ["my-dataset-id_2.3.1.json", "report.pdf"]
-        plots = [n for n in names if "/" in n]
+        assert archive.read("quality/alerts.json") == store.result_path(job["id"], "alerts.json").read_bytes()
+        plots = [n for n in names if "/" in n and n != "quality/alerts.json"]
         assert plots and all(n.endswith(".png") for n in plots)
         assert archive.read("my-dataset-id_2.3.1.json") == store.result_path(job["id"], "edp.json").read_bytes()
     results = {r["path"] for r in done["results"]}
     assert set(plots) == {p for p in results if p.endswith(".png")}
-    assert {"edp.json", "report.html", "report.pdf"} <= results
+    assert {"edp.json", "alerts.json", "report.html", "report.pdf"} <= results
     served = zipfile.ZipFile(io.BytesIO(client.get(f"/v1/dataspace/analysisjob/{job['id']}/result").content))
     assert sorted(served.namelist()) == sorted(names)  # the face serves this layout
 

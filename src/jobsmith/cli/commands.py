@@ -316,7 +316,7 @@ def profile(
                                                  help="The dataset (CSV, Excel, ODS, Parquet, JSON, an archive).")],
     output: Annotated[pathlib.Path | None, typer.Option(
         "--output", "-o", file_okay=False, show_default=False,
-        help="Where to write edp.json, the reports and plots [default: <file>-profile].")] = None,
+        help="Where to write edp.json, alerts.json, the reports and plots [default: <file>-profile].")] = None,
     metadata: Annotated[pathlib.Path | None, typer.Option(
         exists=True, dir_okay=False, show_default=False,
         help="User-provided EDP data (JSON): name, assetRefs, description, publisher ...")] = None,
@@ -334,7 +334,10 @@ def profile(
         _fail(str(error))
     for warning in result.warnings:
         _stderr().print(Text(f"warning: {warning}", style="yellow"), soft_wrap=True)
-    _stdout().print(f"profile written to {target} (edp.json, report.pdf, report.html, plots)", soft_wrap=True)
+    for alert in result.alerts:
+        _stderr().print(Text(f"alert ({alert.kind}): {alert.dataset}: {alert.message}", style="yellow"), soft_wrap=True)
+    _stdout().print(f"profile written to {target} (edp.json, alerts.json, report.pdf, report.html, plots)",
+                    soft_wrap=True)
 
 
 def main() -> None:

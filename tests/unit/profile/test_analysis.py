@@ -420,6 +420,10 @@ def test_quantiles_per_column_and_the_large_table_mode(con: duckdb.DuckDBPyConne
     assert isinstance(top, model.TopValues) and isinstance(exact_top, model.TopValues)
     assert (top.labels, top.counts, top.total) == (exact_top.labels, exact_top.counts, 450)
     assert any("HyperLogLog" in note for note in large.notes)
+    assert large.details == together.details  # lengths and shapes from a sample holding every row
+    (text,) = together.details
+    assert (text.column, text.min_length, text.max_length, text.patterns) == ("word", 1, 3, (("a", 150), ("aa", 150),
+                                                                                             ("aaa", 150)))
 
 
 def test_a_table_larger_than_memory_goes_to_a_scratch_file(tmp_path: pathlib.Path,

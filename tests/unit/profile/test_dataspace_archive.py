@@ -19,19 +19,29 @@ def test_the_profile_declares_its_dataspace_archive_and_its_outputs() -> None:
     spec = registry.describe(process.profile)
     assert spec is not None and spec.archives == (dataspace_archive.ARCHIVE,)
     assert dataspace_archive.ARCHIVE.name == dataspace_archive.NAME == "dataspace"
-    assert spec.outputs[:3] == ("edp.json", "report.pdf", "report.html")
+    assert spec.outputs[:4] == ("edp.json", "report.pdf", "report.html", "alerts.json")
 
 
 @pytest.mark.parametrize(("path", "member"), [
     (outputs.EDP, "my-dataset-id_2.3.1.json"),
     (outputs.REPORT_PDF, "report.pdf"),
     (outputs.REPORT_HTML, None),
+    (outputs.ALERTS, "quality/alerts.json"),
     ("other.json", None),
     ("data.csv/age_histogram.png", "data.csv/age_histogram.png"),
     ("data.csv/edp.json", "data.csv/edp.json"),  # only the root-level EDP is renamed
 ])
-def test_the_edp_is_renamed_the_html_report_and_other_root_json_left_out(path: str, member: str | None) -> None:
+def test_the_edp_is_renamed_the_alerts_go_in_a_folder_the_html_report_and_other_root_json_left_out(
+        path: str, member: str | None) -> None:
     assert dataspace_archive.layout(path, META, JOB) == member
+
+
+def test_the_edp_is_the_only_json_at_the_root_of_the_archive() -> None:
+    """The catalogues take the one JSON file at the root for the EDP."""
+    results = [outputs.EDP, outputs.ALERTS, outputs.REPORT_PDF, outputs.REPORT_HTML, "data.csv/x_box_plot.png"]
+    laid_out = [dataspace_archive.layout(path, META, JOB) for path in results]
+    assert [m for m in laid_out if m is not None and "/" not in m and m.endswith(".json")] == ["my-dataset-id_2.3.1.json"]
+    assert "quality/alerts.json" in laid_out
 
 
 @pytest.mark.parametrize(("metadata", "name"), [

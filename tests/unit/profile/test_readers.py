@@ -23,6 +23,7 @@ import duckdb
 import pytest
 
 from jobsmith.processes.profile import readers
+from jobsmith.processes.profile.readers import readable
 from tests.support.data import EDP_TESTDATA
 
 
@@ -571,11 +572,16 @@ def test_zip_members_are_datasets_named_by_their_path(tmp_path: pathlib.Path, co
 def test_archives_nested_deeper_than_one_level_are_only_listed(tmp_path: pathlib.Path, con: duckdb.DuckDBPyConnection, work: pathlib.Path) -> None:
     level2 = zip_with(tmp_path / "level2.zip", {"a.csv": b"a,b\n1,2\n"})
     level1 = zip_with(tmp_path / "level1.zip", {"level2.zip": level2.read_bytes()})
-    path = zip_with(tmp_path / "top.zip", {"level1.zip": level1.read_bytes()})
+    path = zip_with(tmp_path / "top.zip", {"level1.zip": level1.read_bytes(), "b.csv": b"b\n1\n"})
     found = read(path, con, work)
     assert [(source.name, type(source).__name__) for source in found] == [
-        ("top.zip", "ArchiveSource"), ("top.zip/level1.zip", "ArchiveSource"), ("top.zip/level1.zip/level2.zip", "OtherSource")]
-    assert found[-1] == readers.OtherSource("top.zip/level1.zip/level2.zip", "application/zip")
+        ("top.zip", "ArchiveSource"), ("top.zip/level1.zip", "ArchiveSource"), ("top.zip/level1.zip/level2.zip", "OtherSource"),
+        ("top.zip/b.csv", "TabularSource")]
+    assert found[2] == readers.OtherSource("top.zip/level1.zip/level2.zip", "application/zip")
+    alone = zip_with(tmp_path / "alone.zip", {"level1.zip": level1.read_bytes()})
+    with pytest.raises(readers.UnreadableData, match=r"^'alone\.zip' holds nothing the profile process reads: "
+                                                     r"'level1\.zip/level2\.zip' \(an archive inside an archive"):
+        read(alone, con, work)
 
 
 def test_zip_slip_member_refuses_the_archive_and_writes_nothing_outside(
@@ -680,7 +686,7 @@ def test_empty_file(tmp_path: pathlib.Path, con: duckdb.DuckDBPyConnection, work
         read(path, con, work)
 
 
-def test_binary_garbage_named_csv_is_an_error_but_an_unknown_binary_is_listed(
+def test_binary_garbage_is_an_error_saying_what_the_profile_reads(
     tmp_path: pathlib.Path, con: duckdb.DuckDBPyConnection, work: pathlib.Path
 ) -> None:
     garbage = bytes(range(256)) * 40
@@ -690,7 +696,10 @@ def test_binary_garbage_named_csv_is_an_error_but_an_unknown_binary_is_listed(
         read(named_csv, con, work)
     other = tmp_path / "blob.bin"
     other.write_bytes(garbage)
-    assert read(other, con, work) == [readers.OtherSource("blob.bin", "application/octet-stream")]
+    with pytest.raises(readers.UnreadableData, match=r"^'blob\.bin' is binary data of unknown format: the profile "
+                                                     r"process reads delimited text .* Parquet, JSON and NDJSON, or a "
+                                                     r"zip or tar archive of them\.$"):
+        read(other, con, work)
 
 
 def test_truncated_xlsx(tmp_path: pathlib.Path, con: duckdb.DuckDBPyConnection, work: pathlib.Path) -> None:
@@ -700,12 +709,37 @@ def test_truncated_xlsx(tmp_path: pathlib.Path, con: duckdb.DuckDBPyConnection, 
         read(path, con, work)
 
 
-def test_image_and_pdf_uploaded_as_csv_are_listed(tmp_path: pathlib.Path, con: duckdb.DuckDBPyConnection, work: pathlib.Path) -> None:
+def test_image_and_pdf_uploaded_as_csv_are_refused_saying_what_they_are(
+    tmp_path: pathlib.Path, con: duckdb.DuckDBPyConnection, work: pathlib.Path
+) -> None:
     image, pdf = tmp_path / "file.csv", tmp_path / "report"
     image.write_bytes(PNG)
     pdf.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    assert read(image, con, work, display_name="photo") == [readers.OtherSource("photo", "image/png")]
-    assert read(pdf, con, work) == [readers.OtherSource("report", "application/pdf")]
+    with pytest.raises(readers.UnreadableData, match=r"^'photo' is a PNG image: the profile process reads delimited"):
+        read(image, con, work, display_name="photo")
+    with pytest.raises(readers.UnreadableData, match=r"^'report' is a PDF document: the profile process reads"):
+        read(pdf, con, work)
+
+
+def test_an_archive_without_data_is_refused_naming_what_it_holds(
+    tmp_path: pathlib.Path, con: duckdb.DuckDBPyConnection, work: pathlib.Path
+) -> None:
+    path = zip_with(tmp_path / "media.zip", {"img/logo.png": PNG, "doc.pdf": b"%PDF-1.7\n", "x.bin": bytes(range(256))})
+    with pytest.raises(readers.UnreadableData) as caught:
+        read(path, con, work)
+    assert str(caught.value) == (
+        f"'media.zip' holds nothing the profile process reads: 'img/logo.png' (a PNG image), 'doc.pdf' (a PDF "
+        f"document) and 'x.bin' (binary data of unknown format). It reads {readable.READS}.")
+    many = zip_with(tmp_path / "many.zip", {f"p{i}.png": PNG for i in range(7)})
+    with pytest.raises(readers.UnreadableData, match=r"'p4\.png' \(a PNG image\) and 2 more files\. It reads"):
+        read(many, con, work)
+    empty = zip_with(tmp_path / "empty.zip", {})
+    with pytest.raises(readers.UnreadableData, match=r"^'empty\.zip' is an empty archive: there is nothing to profile\. "
+                                                     r"The profile process reads delimited text"):
+        read(empty, con, work)
+    beside = zip_with(tmp_path / "beside.zip", {"logo.png": PNG, "data.csv": b"a\n1\n"})
+    assert [type(source).__name__ for source in read(beside, con, work)] == ["ArchiveSource", "OtherSource",
+                                                                             "TabularSource"]
 
 
 class _Trap:
@@ -718,11 +752,12 @@ class _Trap:
         return (pathlib.Path.touch, (self.marker,))
 
 
-def test_pickle_is_listed_and_never_unpickled(tmp_path: pathlib.Path, con: duckdb.DuckDBPyConnection, work: pathlib.Path) -> None:
+def test_pickle_is_refused_and_never_unpickled(tmp_path: pathlib.Path, con: duckdb.DuckDBPyConnection, work: pathlib.Path) -> None:
     marker = tmp_path / "unpickled"
     path = tmp_path / "model.pickle"
     path.write_bytes(pickle.dumps(_Trap(marker)))
-    assert read(path, con, work) == [readers.OtherSource("model.pickle", "application/x-python-pickle")]
+    with pytest.raises(readers.UnreadableData, match=r"^'model\.pickle' is a Python pickle \(never unpickled"):
+        read(path, con, work)
     assert not marker.exists()
 
 

@@ -1,8 +1,12 @@
-"""How a profile ends early: a request to stop while plots are drawn, and DuckDB out of memory."""
+"""How a profile ends early: a request to stop while plots are drawn, DuckDB out of memory, and an upload
+holding nothing the profile reads."""
 
 from __future__ import annotations
 
+import io
 import pathlib
+import random
+import zipfile
 from typing import Any
 
 import duckdb
@@ -62,3 +66,34 @@ def test_plot_text_from_the_data_is_drawn_literally(tmp_path: pathlib.Path) -> N
     plots.render([model.PlotRequest("d/top.png", "Most frequent values of line\nbreak $x^{$", odd)], tmp_path,
                  workers=1)  # warnings are errors in this suite: a missing glyph or a mathtext error fails it
     assert (tmp_path / "d" / "top.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(("name", "content", "sentence"), [
+    ("file.csv", b"\x89PNG\r\n\x1a\n" + bytes(64), "'file.csv' is a PNG image: the profile process reads delimited text"),
+    ("upload.bin", random.Random(7).randbytes(4096),
+     "'upload.bin' is binary data of unknown format: the profile process reads delimited text"),
+    ("paper.dat", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "'paper.dat' is a PDF document: the profile process reads"),
+])
+def test_an_upload_that_is_no_data_fails_the_job_saying_what_it_is(tmp_path: pathlib.Path, name: str, content: bytes,
+                                                                   sentence: str) -> None:
+    source = tmp_path / name
+    source.write_bytes(content)
+    options = process.ProfileOptions()
+    with pytest.raises(context.JobFailed) as failed:
+        process.run(source, local_context(tmp_path, source, options), options)
+    assert str(failed.value).startswith(sentence)
+    assert str(failed.value).endswith("Parquet, JSON and NDJSON, or a zip or tar archive of them.")
+    assert not (tmp_path / "out" / "edp.json").exists()
+
+
+def test_an_archive_without_data_fails_the_job_naming_what_it_held(tmp_path: pathlib.Path) -> None:
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("scan.png", b"\x89PNG\r\n\x1a\n" + bytes(64))
+        archive.writestr("notes.pdf", b"%PDF-1.7\n")
+    source = tmp_path / "file.csv"
+    source.write_bytes(packed.getvalue())
+    options = process.ProfileOptions()
+    with pytest.raises(context.JobFailed, match=r"^'file\.csv' holds nothing the profile process reads: 'scan\.png' "
+                                                r"\(a PNG image\) and 'notes\.pdf' \(a PDF document\)\. It reads "):
+        process.run(source, local_context(tmp_path, source, options), options)

@@ -47,11 +47,12 @@ class ProfileOptions(AnalysisOptions):
     "profile", title="Extended Dataset Profile",
     description="Profiles a dataset (delimited text, Excel, ODS, Parquet, JSON, NDJSON, or an archive of "
                 "them; the format is recognised from the content) into an Extended Dataset Profile "
-                "(edp.json, valid against the EDP schema 0.26.1), PNG plots under <dataset name>/, and a "
-                "report (report.html, report.pdf). The job's metadata is the user-provided EDP data.",
+                "(edp.json, valid against the EDP schema 0.26.1), PNG plots under <dataset name>/, a "
+                "report (report.html, report.pdf) and its data-quality alerts (alerts.json). The job's "
+                "metadata is the user-provided EDP data.",
     version="1.0.0", parameters=ProfileOptions,
     inputs=[registry.FileInput("data", description="The dataset to profile.", media_types=MEDIA_TYPES)],
-    outputs=(outputs.EDP, outputs.REPORT_PDF, outputs.REPORT_HTML, outputs.PLOTS),
+    outputs=(outputs.EDP, outputs.REPORT_PDF, outputs.REPORT_HTML, outputs.ALERTS, outputs.PLOTS),
     archives=[dataspace_archive.ARCHIVE])
 def profile(ctx: context.JobContext) -> None:
     """Run the analysis of the job's one input file and write the results to ``ctx.output_dir``."""
@@ -107,11 +108,13 @@ def _analyse(source_file: pathlib.Path, ctx: context.JobContext, options: Profil
                 ctx.log.info("note: %s", line)
             for line in result.warnings:
                 ctx.log.warning("data quality: %s", line)
+            for alert in result.alerts:
+                ctx.log.warning("alert %s: %s: %s", alert.kind, alert.dataset, alert.message)
     return result
 
 
 def write_outputs(result: model.ProfileResult, ctx: context.JobContext) -> None:
-    """Plots first (the report embeds them), then the EDP and both reports."""
+    """Plots first (the report embeds them), then the EDP, its alerts and both reports."""
     from jobsmith.processes.profile.report import html_report, pdf_report, plots
 
     with ctx.step("plots") as step:
@@ -121,8 +124,10 @@ def write_outputs(result: model.ProfileResult, ctx: context.JobContext) -> None:
     ctx.progress(0.9)
     ctx.check_cancelled()
     with ctx.step("report"):
-        (ctx.output_dir / "edp.json").write_text(json.dumps(result.edp, indent=2, ensure_ascii=False),
-                                                 encoding="utf-8")
+        (ctx.output_dir / outputs.EDP).write_text(json.dumps(result.edp, indent=2, ensure_ascii=False),
+                                                  encoding="utf-8")
+        (ctx.output_dir / outputs.ALERTS).write_text(
+            json.dumps([alert.as_json() for alert in result.alerts], indent=2, ensure_ascii=False), encoding="utf-8")
         html_report.write_html(result, ctx.output_dir)
         pdf_report.write_pdf(result, ctx.output_dir)
     ctx.progress(1.0)

@@ -1,9 +1,14 @@
-"""Pearson correlations between numeric columns, computed inside the second scan.
+"""Pearson correlations between numeric columns, computed inside the second scan, and Spearman's on a sample.
 
 As in the old service: only columns with more than one distinct value take part, at least two are
 needed, pairs use the rows where both are present (pandas' pairwise-complete ``corr``), and
 |r| < 0.5 is no correlation, < 0.8 partial, else strong. DuckDB's parallel ``corr`` may differ in
 the last bits between runs, hence :data:`DECIMALS`.
+
+Spearman's rank correlation (for the alerts: a monotonic relation that is not a straight line)
+needs every value's rank, which over the whole table would sort each column; it is computed on
+the seeded sample of rows the distribution fits use (:meth:`Correlations.rank`), pairwise
+complete like Pearson's. The EDP's correlation figures stay Pearson's.
 """
 
 from __future__ import annotations
@@ -11,6 +16,10 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from scipy import stats  # type: ignore[import-untyped]
 
 from jobsmith.processes.profile.analysis.numeric import NumericSummary
 from jobsmith.processes.profile.analysis.sqlbits import Aggregates
@@ -30,6 +39,7 @@ class Correlations:
         self.columns = eligible[:limit] if len(eligible) >= 2 else []
         self._slots: dict[tuple[int, int], int] = {}
         self.matrix: list[list[float]] = []
+        self.spearman: list[list[float]] = []  # empty until :meth:`rank`; same order as ``matrix``
 
     def plan(self, batch: Aggregates) -> None:
         for i, j in itertools.combinations(range(len(self.columns)), 2):
@@ -44,6 +54,22 @@ class Correlations:
             r = float(value) if value is not None and math.isfinite(float(value)) else 0.0
             self.matrix[i][j] = self.matrix[j][i] = round(max(-1.0, min(1.0, r)), DECIMALS)
 
+    def rank(self, sample: np.ndarray[Any, np.dtype[np.float64]]) -> None:
+        """Spearman's correlations from ``sample``: rows of the sample, one column per entry of ``columns``
+        in that order, NaN where a value is missing. Fewer than three complete pairs: 0."""
+        size = len(self.columns)
+        self.spearman = [[1.0 if i == j else 0.0 for j in range(size)] for i in range(size)]
+        present = ~np.isnan(sample) if size else np.zeros((0, 0), dtype=bool)
+        whole = [stats.rankdata(sample[:, i]) if present[:, i].all() else None for i in range(size)]
+        for i, j in itertools.combinations(range(size), 2):
+            both = present[:, i] & present[:, j]
+            if int(both.sum()) < 3:
+                continue
+            a = whole[i] if whole[i] is not None and whole[j] is not None else stats.rankdata(sample[both, i])
+            b = whole[j] if whole[i] is not None and whole[j] is not None else stats.rankdata(sample[both, j])
+            r = _pearson(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+            self.spearman[i][j] = self.spearman[j][i] = round(r, DECIMALS)
+
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(s.plan.name for s in self.columns)
@@ -54,3 +80,10 @@ class Correlations:
             r = abs(self.matrix[i][j])
             counts["no" if r < PARTIAL else "partial" if r < STRONG else "strong"] += 1
         return counts
+
+
+def _pearson(a: np.ndarray[Any, np.dtype[np.float64]], b: np.ndarray[Any, np.dtype[np.float64]]) -> float:
+    """Pearson's r of two equally long arrays; 0 when either is constant."""
+    a, b = a - a.mean(), b - b.mean()
+    scale = math.sqrt(float((a * a).sum()) * float((b * b).sum()))
+    return max(-1.0, min(1.0, float((a * b).sum()) / scale)) if scale > 0 else 0.0

@@ -53,6 +53,8 @@ def analyse(sources: Sequence[Source], con: duckdb.DuckDBPyConnection, *, file_n
             result.plots += profiled.plots
             result.notes += profiled.notes
             result.warnings += profiled.warnings
+            result.details += profiled.details
+            result.alerts += profiled.alerts
             datetimes += profiled.datetimes
     result.notes += other_notes
     result.edp, metadata_notes = document.assemble(file_name=file_name, file_size=file_size, sha256=sha256,

@@ -41,6 +41,29 @@ class Alert:
 
 
 @dataclasses.dataclass(frozen=True)
+class ColumnDetail:
+    """What the analysis knows of one column beyond the EDP's fields, for the report.
+
+    The EDP schema has no place for these (a StringColumn has counts only), so they stay out of
+    ``edp.json``. ``missing_tokens``: placeholders read as missing in a numeric or datetime column,
+    with their counts, most frequent first. For string columns, the lengths of the values (in
+    characters) and ``patterns``: the most frequent shapes of the values, each letter written
+    ``A`` or ``a`` and each digit ``9`` (``01067`` is ``99999``, ``AB-12`` is ``AA-99``), with the
+    number of values of that shape; values longer than ``strings.PATTERN_MAX_LENGTH`` share one
+    entry. ``code`` marks a column kept as text because its numbers have leading zeros.
+    """
+
+    dataset: str
+    column: str
+    missing_tokens: tuple[tuple[str, int], ...] = ()
+    min_length: int | None = None
+    max_length: int | None = None
+    mean_length: float | None = None
+    patterns: tuple[tuple[str, int], ...] = ()
+    code: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
 class BoxPlot:
     """A box plot of one numeric column, from its quartiles and Tukey whiskers (1.5 IQR)."""
 
@@ -122,7 +145,8 @@ class ProfileResult:
 
     ``edp`` is the complete profile as JSON-ready data. ``notes`` say how figures were obtained
     (for example which came from a seeded sample and how large it was) and ``warnings`` are data
-    quality findings; both go to the report's summary page and the job log.
+    quality findings; both go to the report's summary page and the job log. ``alerts`` are the
+    findings by kind (``alerts.json``) and ``details`` what the EDP has no field for, per column.
     """
 
     edp: dict[str, Any]
@@ -130,3 +154,4 @@ class ProfileResult:
     notes: list[str] = dataclasses.field(default_factory=list)
     warnings: list[str] = dataclasses.field(default_factory=list)
     alerts: list[Alert] = dataclasses.field(default_factory=list)
+    details: list[ColumnDetail] = dataclasses.field(default_factory=list)

@@ -14,6 +14,8 @@ stay exact on all rows in both cases (only their fences come from the sampled qu
 Floating-point sums are compensated (``fsum``) and the variance is two-pass (sum of squared
 deviations from the pass-1 mean), because DuckDB's parallel ``var_samp`` differs in its last bits
 from run to run and a profile must be reproducible. ``var_samp`` only places the z-score fences.
+The skewness comes from the same pass (the sum of cubed deviations beside the squared ones), and
+so does the count of zeros, for the alerts (:mod:`.alerts`); neither costs a scan of its own.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jobsmith.processes import context
+from jobsmith.processes.profile.analysis import placeholders
 from jobsmith.processes.profile.analysis.infer import ColumnPlan
 from jobsmith.processes.profile.analysis.sqlbits import Aggregates, number
 
@@ -31,6 +34,8 @@ QUANTILES = (0.01, 0.25, 0.5, 0.75, 0.99)
 OUTLIER_DOTS = 50
 """Values beyond each whisker handed to the box plot: the most extreme ones, which a reader looks for."""
 MAX_BINS, MIN_BINS = 100, 10
+SPREAD_NOISE = 1e-12
+"""A standard deviation below this fraction of the mean is rounding noise of values that are all equal."""
 DISTRIBUTION_MIN_UNIQUE = 16
 """Fewer unique values than this: no histogram and no distribution (the old service's threshold)."""
 
@@ -53,6 +58,8 @@ class NumericSummary:
     integral: bool = False
     single_precision: bool = False
     outliers: dict[str, int] = dataclasses.field(default_factory=dict)
+    zeros: int = 0
+    skewness: float | None = None  # adjusted Fisher-Pearson (pandas' skew); None below 3 values or without spread
     whiskers: tuple[float, float] = (0.0, 0.0)
     dots: tuple[float, ...] = ()
     edges: tuple[float, ...] = ()
@@ -105,7 +112,8 @@ class NumericAnalysis:
         c, z = self.summary.plan.column, self.summary.plan.flag
         distinct = f"count(DISTINCT {c})" if self.exact else f"approx_count_distinct({c})"
         expressions = {
-            "count": f"count({c})", "nulls": f"count(*) FILTER ({z})", "inconsistent": f"count(*) FILTER (NOT {z})",
+            "count": f"count({c})", "nulls": f"count(*) FILTER ({placeholders.missing(z)})",
+            "inconsistent": f"count(*) FILTER ({placeholders.inconsistent(z)})",
             "min": f"min({c})", "max": f"max({c})", "sum": f"fsum({c})", "var": f"var_samp({c})",
             "unique": distinct, "integral": f"bool_and({c} = round({c}))",
             "single": f"bool_and(TRY_CAST({c} AS FLOAT) = {c})",
@@ -150,6 +158,8 @@ class NumericAnalysis:
             "quantile": self._outside(s.quantiles[1], s.quantiles[3]),
             "z": self._outside(s.mean - 3 * s.spread, s.mean + 3 * s.spread), "iqr": self._outside(low, high),
             "squares": f"fsum(({c} - {number(s.mean)}) * ({c} - {number(s.mean)}))",
+            "cubes": f"fsum(({c} - {number(s.mean)}) * ({c} - {number(s.mean)}) * ({c} - {number(s.mean)}))",
+            "zeros": f"count(*) FILTER ({c} = 0)" if s.minimum <= 0 <= s.maximum else 0,
             "whisker_low": f"min({c}) FILTER ({c} >= {number(low)})" if below else s.minimum,
             "whisker_high": f"max({c}) FILTER ({c} <= {number(high)})" if above else s.maximum,
             "dots_low": f"min({c}, {OUTLIER_DOTS}) FILTER ({c} < {number(low)})" if below else [],
@@ -175,6 +185,8 @@ class NumericAnalysis:
             return
         s.outliers = {key: int(get(key)) for key in ("percentile", "quantile", "z", "iqr")}
         s.variance = float(get("squares")) / (s.count - 1) if s.count > 1 else 0.0
+        s.zeros = int(get("zeros"))
+        s.skewness = skewness(s.count, s.mean, float(get("squares")), float(get("cubes")))
         if not all(math.isfinite(v) for v in (s.variance, *s.z_fences, *s.iqr_fences)):
             raise _beyond_doubles(s, "spread")
         low, high = get("whisker_low"), get("whisker_high")
@@ -184,6 +196,21 @@ class NumericAnalysis:
         if s.edges:
             found = get("histogram") or {}
             s.counts = tuple(int(found.get(i, 0)) for i in range(len(s.edges) - 1))
+
+
+def skewness(count: int, mean: float, squares: float, cubes: float) -> float | None:
+    """The adjusted Fisher-Pearson skewness G1 from the sums of squared and cubed deviations, as pandas' ``skew``.
+
+    None below three values or when all values are equal, or nearly: a spread within rounding
+    noise of the mean (:data:`SPREAD_NOISE`) gives a skewness made of that noise. Rounded to six
+    decimals, so the last bits of the parallel sums never change a profile.
+    """
+    m2, m3 = squares / max(count, 1), cubes / max(count, 1)
+    if count < 3 or m2 <= (SPREAD_NOISE * mean) ** 2 or m2 <= 0.0:
+        return None
+    g1 = m3 / m2**1.5
+    value = g1 * math.sqrt(count * (count - 1)) / (count - 2)
+    return round(value, 6) if math.isfinite(value) else None
 
 
 def _beyond_doubles(s: NumericSummary, what: str) -> context.JobFailed:

@@ -7,14 +7,17 @@ The order of work, and the scans it costs:
 2. the typed table, written once (the only other pass over the source): a temporary table, or,
    when it would not fit in DuckDB's memory limit, a table in a scratch database file
    (:func:`sqlbits.scratch_store`), compressed and cheap to read back;
-3. scan 1 of the typed table: counts, min, max, sums, unique counts and quantiles of all columns;
-4. scan 2: the outlier counts that need scan 1's fences, two-pass variance, box-plot whiskers,
-   histograms, and all correlations;
-5. a seeded sample of rows for distribution fitting (cheap on the typed table), fitted in a thread
-   while DuckDB runs: per string column one GROUP BY; per datetime column one window over its
-   timestamps sorted with their row ids; per datetime column and time scale one resampling.
+3. scan 1 of the typed table: counts, min, max, sums, unique counts and quantiles of all columns,
+   and the number of distinct rows (a hash of each row, for the duplicate rows);
+4. scan 2: the outlier counts that need scan 1's fences, two-pass variance and skewness, zeros,
+   box-plot whiskers, histograms, and all correlations;
+5. a seeded sample of rows for distribution fitting and Spearman's correlations (cheap on the
+   typed table), worked on in a thread while DuckDB runs: per string column one GROUP BY; one
+   seeded sample of the categorical columns for their associations; per datetime column one window
+   over its timestamps sorted with their row ids; per datetime column and time scale one resampling.
 
-Only small aggregates and samples ever reach Python.
+Then the alerts (:mod:`.alerts`) are decided from these figures. Only small aggregates and samples
+ever reach Python.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from jobsmith.processes.profile.analysis import infer, model, seasonality, strings, temporal
+from jobsmith.processes.profile.analysis import (alerts, association, infer, model, placeholders, seasonality, strings,
+                                                temporal)
 from jobsmith.processes.profile.analysis.correlation import Correlations
 from jobsmith.processes.profile.analysis.distribution import NOT_COMPUTED, Fit, best_fit, without_fitting
 from jobsmith.processes.profile.analysis.numeric import NumericAnalysis
@@ -49,13 +53,15 @@ DATE_LIKE_NAME = re.compile(r"(?i)(^|[_\s-])(date|datum|time|zeit|year|jahr|mont
 
 @dataclasses.dataclass
 class TableProfile:
-    """A StructuredDataSet object with its plots, notes, warnings and datetime summaries."""
+    """A StructuredDataSet object with its plots, notes, warnings, datetime summaries and column details."""
 
     edp: dict[str, Any]
     plots: list[model.PlotRequest]
     notes: list[str]
     warnings: list[str]
     datetimes: list[temporal.DatetimeSummary]
+    details: list[model.ColumnDetail] = dataclasses.field(default_factory=list)
+    alerts: list[model.Alert] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -65,9 +71,11 @@ class _Work:
     plans: list[infer.ColumnPlan]
     numerics: list[NumericAnalysis]
     datetimes: list[temporal.DatetimeAnalysis]
+    tokens: list[placeholders.TokenCount]  # placeholders read as missing, per typed text column
     strings: list[strings.StringSummary] = dataclasses.field(default_factory=list)
     rows: int = 0
     exact: bool = True  # False above AnalysisOptions.exact_max_rows
+    duplicates: int | None = None  # rows repeating an earlier row; None when not counted
 
 
 def profile_table(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, options: AnalysisOptions,
@@ -98,16 +106,19 @@ def _analyse(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, opti
     step(0.6)
     correlations = _scan_second(con, typed, work, options)
     step(0.7)
-    samples = _sample_numbers(con, typed, work, options)
+    samples = _sample_numbers(con, typed, work, correlations, options)
     summaries = [d.summary for d in work.datetimes]
-    # Fitting is NumPy/SciPy work and DuckDB releases the GIL while it runs a query: the fits
-    # proceed in a thread while the string, datetime and resampling queries run.
+    # Fitting and ranking are NumPy/SciPy work and DuckDB releases the GIL while it runs a query:
+    # they proceed in a thread while the string, datetime and resampling queries run.
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="jsm-fit") as pool:
         fitting = pool.submit(_fit_distributions, work, samples, options)
+        ranking = pool.submit(_rank, correlations, samples)
         texts = [p for p in plans if p.kind == "string"]
         work.strings = ([strings.measure(con, typed, p, work.rows, options.top_values) for p in texts] if work.exact
                         else strings.measure_sampled(con, typed, texts, work.rows, options.top_values,
                                                      options.large_sample_rows, options.seed))
+        associations = association.measure(con, typed, association.categorical(work.strings), work.rows,
+                                           options.sample_size, options.seed)
         for summary in summaries:
             temporal.measure_scales(con, typed, summary)
         step(0.8)
@@ -117,14 +128,19 @@ def _analyse(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, opti
         series, skipped = (seasonality.resample_all(con, typed, numerics, summaries, options.max_series_points)
                            if options.seasonality else ([], []))
         fits = fitting.result()
+        ranking.result()
     step(0.9)
     # STL after the join: both halves silence SciPy's warnings, and warning filters are process-wide.
     decompositions, short = seasonality.decompose_all(series)
     skipped += short
     step(1.0)
     edp, plots = _assemble(source, work, correlations, fits, decompositions, options)
-    notes = _notes(source, work, options, skipped)
-    return TableProfile(edp, plots, notes, _warnings(source, work), summaries)
+    notes = _notes(source, work, correlations, options, skipped)
+    found, more = alerts.table_alerts(alerts.TableFacts(
+        source.name, work.rows, plans, [n.summary for n in work.numerics], summaries, work.strings, correlations,
+        associations, work.duplicates, work.exact))
+    notes += [f"{source.name}: {line}" for line in more]
+    return TableProfile(edp, plots, notes, _warnings(source, work), summaries, _details(source.name, work), found)
 
 
 def _scan_first(con: duckdb.DuckDBPyConnection, typed: str, plans: list[infer.ColumnPlan],
@@ -134,14 +150,19 @@ def _scan_first(con: duckdb.DuckDBPyConnection, typed: str, plans: list[infer.Co
     exact = rows <= options.exact_max_rows
     in_scan = exact and rows * len(numeric_plans) <= QUANTILES_IN_SCAN
     work = _Work(plans, [NumericAnalysis(p, exact=exact, quantiles_in_scan=in_scan) for p in numeric_plans],
-                 [temporal.DatetimeAnalysis(p) for p in plans if p.kind == "datetime"], rows=rows, exact=exact)
+                 [temporal.DatetimeAnalysis(p) for p in plans if p.kind == "datetime"],
+                 [placeholders.TokenCount(p.name, p.flag) for p in plans if p.kind != "string" and p.text],
+                 rows=rows, exact=exact)
     batch = Aggregates()
-    analyses: list[NumericAnalysis | temporal.DatetimeAnalysis] = [*work.numerics, *work.datetimes]
+    analyses: list[NumericAnalysis | temporal.DatetimeAnalysis | placeholders.TokenCount] = [
+        *work.numerics, *work.datetimes, *work.tokens]
     for analysis in analyses:
         analysis.plan_first(batch)
+    distinct = _plan_distinct_rows(batch, plans, exact)
     batch.run(con, typed)
     for analysis in analyses:
         analysis.read_first(batch)
+    work.duplicates = rows - int(batch.value(distinct) or 0) if distinct is not None else None
     present = [n for n in work.numerics if n.summary.count]
     sampled = _sampled_quantiles(con, typed, present, rows, options) if not exact and present else {}
     for numeric in present:
@@ -150,6 +171,20 @@ def _scan_first(con: duckdb.DuckDBPyConnection, typed: str, plans: list[infer.Co
             numeric.set_quantiles(found if found is not None else
                                   scalar(con, f"SELECT {numeric.quantile_expression()} FROM {typed}"))
     return work
+
+
+def _plan_distinct_rows(batch: Aggregates, plans: list[infer.ColumnPlan], exact: bool) -> int | None:
+    """The count of distinct rows, as the count of distinct hashes of the typed columns, in scan 1.
+
+    Rows equal in every typed value are duplicates (``1.0`` and ``1`` are the same number). Two
+    different rows sharing a 64-bit hash is a chance of about n²/2⁶⁵: 3·10⁻⁶ at the 10 M rows this
+    is counted up to. Above ``exact_max_rows`` the distinct hashes would not fit in memory, and a
+    HyperLogLog estimate is too coarse to count a few duplicates, so they are not counted; nor in a
+    table of one column, whose repeated values are no finding.
+    """
+    if not exact or len(plans) < 2:
+        return None
+    return batch.add(f"count(DISTINCT hash({', '.join(p.column for p in plans)}))")
 
 
 def _sampled_quantiles(con: duckdb.DuckDBPyConnection, typed: str, numerics: list[NumericAnalysis], rows: int,
@@ -169,26 +204,36 @@ def _scan_second(con: duckdb.DuckDBPyConnection, typed: str, work: _Work, option
     batch = Aggregates()
     for numeric in work.numerics:
         numeric.plan_second(batch)
+    for tokens in work.tokens:
+        tokens.plan_second(batch)
     correlations = Correlations([n.summary for n in work.numerics if n.summary.count],
                                 options.max_columns_for_correlation)
     correlations.plan(batch)
     batch.run(con, typed)
     for numeric in work.numerics:
         numeric.read_second(batch)
+    for tokens in work.tokens:
+        tokens.read_second(batch)
     correlations.read(batch)
     return correlations
 
 
-def _sample_numbers(con: duckdb.DuckDBPyConnection, typed: str, work: _Work,
+def _sample_numbers(con: duckdb.DuckDBPyConnection, typed: str, work: _Work, correlations: Correlations,
                     options: AnalysisOptions) -> dict[int, np.ndarray[Any, np.dtype[np.float64]]]:
-    """One seeded sample of rows (cheap on the typed table) serves every numeric column's fit."""
-    wanted = [n.summary for n in work.numerics if n.summary.count]
-    if not wanted or not options.distribution:
+    """One seeded sample of rows (cheap on the typed table) serves every numeric column's fit and
+    Spearman's correlations: per column position its sampled values, NaN where missing, row-aligned."""
+    wanted = [n.summary for n in work.numerics if n.summary.count] if options.distribution else correlations.columns
+    if not wanted:
         return {}
     picked = ", ".join(s.plan.column for s in wanted)
     rows = con.execute(seeded_sample(picked, typed, row_key(options.seed), work.rows, options.sample_size)).fetchall()
-    return {s.plan.position: np.array([row[i] for row in rows if row[i] is not None], dtype=np.float64)
-            for i, s in enumerate(wanted)}
+    return {s.plan.position: np.array([row[i] for row in rows], dtype=np.float64) for i, s in enumerate(wanted)}
+
+
+def _rank(correlations: Correlations, samples: dict[int, np.ndarray[Any, np.dtype[np.float64]]]) -> None:
+    """Spearman's correlations of the correlated columns on the sample; touches no connection."""
+    if correlations.columns:
+        correlations.rank(np.column_stack([samples[s.plan.position] for s in correlations.columns]))
 
 
 def _fit_distributions(work: _Work, samples: dict[int, np.ndarray[Any, np.dtype[np.float64]]],
@@ -200,7 +245,8 @@ def _fit_distributions(work: _Work, samples: dict[int, np.ndarray[Any, np.dtype[
             fits[s.plan.position] = without_fitting(s.unique, s.count) or Fit(NOT_COMPUTED)
             continue
         low, high = s.fit_range
-        fits[s.plan.position] = best_fit(samples[s.plan.position], unique=s.unique, count=s.count, low=low, high=high)
+        values = samples[s.plan.position]
+        fits[s.plan.position] = best_fit(values[~np.isnan(values)], unique=s.unique, count=s.count, low=low, high=high)
     return fits
 
 
@@ -234,31 +280,61 @@ def _assemble(source: sources.TabularSource, work: _Work, correlations: Correlat
     return edp, plots
 
 
-def _notes(source: sources.TabularSource, work: _Work, options: AnalysisOptions, skipped: list[str]) -> list[str]:
+def _notes(source: sources.TabularSource, work: _Work, correlations: Correlations, options: AnalysisOptions,
+           skipped: list[str]) -> list[str]:
     name = source.name
     notes = [f"{name}: {note}" for note in source.notes]
     if any(p.text and p.source_type == "VARCHAR" for p in work.plans):
         notes.append(f"{name}: column types inferred from a seeded sample of at most "
                      f"{options.inference_sample_rows:,} rows (seed {options.seed})")
-    if options.distribution and work.numerics:
-        notes.append(f"{name}: distributions fitted on a seeded sample of at most {options.sample_size:,} rows "
+    sampled = _sampled_figures(work, correlations, options)
+    if sampled:
+        notes.append(f"{name}: {sampled} on a seeded sample of at most {options.sample_size:,} rows "
                      f"(seed {options.seed}); every other figure is computed on all {work.rows:,} rows")
     if not work.exact:
         notes.append(f"{name}: more than {options.exact_max_rows:,} rows: unique counts are HyperLogLog estimates, "
-                     f"and quantiles (with the outlier fences built on them) and the candidates for the most "
-                     f"frequent values come from a seeded sample of {options.large_sample_rows:,} rows (seed "
-                     f"{options.seed}); counts, sums, moments, outlier counts and top-value counts are exact")
+                     f"and quantiles (with the outlier fences built on them), the candidates for the most "
+                     f"frequent values and the lengths and shapes of texts come from a seeded sample of "
+                     f"{options.large_sample_rows:,} rows (seed "
+                     f"{options.seed}); counts, sums, moments, outlier counts and top-value counts are exact, "
+                     f"and duplicate rows are not counted")
     for plan in work.plans:
         if plan.note:
             notes.append(f"{name}: column {plan.name!r}: {plan.note}")
         if plan.kind == "datetime" and plan.date_only:
             notes.append(f"{name}: column {plan.name!r} holds dates without times")
+    notes += [f"{name}: {line}" for line in (t.note() for t in work.tokens) if line]
     for analysis in work.datetimes:
         s = analysis.summary
         if s.count and not s.scales:
             notes.append(f"{name}: column {s.plan.name!r}: temporal consistency needs at least "
                          f"{temporal.MIN_UNIQUE} distinct timestamps, found {s.unique}")
     return notes + [f"{name}: {line}" for line in skipped]
+
+
+def _details(name: str, work: _Work) -> list[model.ColumnDetail]:
+    """Per column, in table order, what the EDP has no field for: placeholders read as missing, text shapes."""
+    tokens = {t.name: tuple(t.found.items()) for t in work.tokens if t.found}
+    texts = {s.plan.name: s for s in work.strings}
+    details = []
+    for plan in work.plans:
+        text = texts.get(plan.name)
+        if text is not None:
+            details.append(model.ColumnDetail(name, plan.name, min_length=text.min_length, max_length=text.max_length,
+                                              mean_length=text.mean_length, patterns=tuple(text.patterns),
+                                              code=plan.code))
+        elif plan.name in tokens:
+            details.append(model.ColumnDetail(name, plan.name, missing_tokens=tokens[plan.name]))
+    return details
+
+
+def _sampled_figures(work: _Work, correlations: Correlations, options: AnalysisOptions) -> str:
+    """Which figures came from the seeded sample of ``sample_size`` rows: ``distributions fitted and ...``."""
+    done = [what for what, made in (
+        ("distributions fitted", options.distribution and bool(work.numerics)),
+        ("Spearman's correlations computed", len(correlations.columns) > 1),
+        ("Cramér's V of categories computed", len(association.categorical(work.strings)) > 1)) if made]
+    return ", ".join(done[:-1]) + " and " + done[-1] if len(done) > 1 else "".join(done)
 
 
 def _warnings(source: sources.TabularSource, work: _Work) -> list[str]:

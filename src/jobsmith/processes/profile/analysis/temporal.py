@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 
+from jobsmith.processes.profile.analysis import placeholders
 from jobsmith.processes.profile.analysis.infer import ColumnPlan
 from jobsmith.processes.profile.analysis.sqlbits import Aggregates, number
 
@@ -106,8 +107,8 @@ class DatetimeAnalysis:
     def plan_first(self, batch: Aggregates) -> None:
         c, z = self.summary.plan.column, self.summary.plan.flag
         self._slots = {
-            "count": batch.add(f"count({c})"), "nulls": batch.add(f"count(*) FILTER ({z})"),
-            "inconsistent": batch.add(f"count(*) FILTER (NOT {z})"),
+            "count": batch.add(f"count({c})"), "nulls": batch.add(f"count(*) FILTER ({placeholders.missing(z)})"),
+            "inconsistent": batch.add(f"count(*) FILTER ({placeholders.inconsistent(z)})"),
             "earliest": batch.add(f"strftime(min({c}), '{ISO_FORMAT}')"),
             "latest": batch.add(f"strftime(max({c}), '{ISO_FORMAT}')"),
             "first_us": batch.add(f"epoch_us(min({c}))"), "last_us": batch.add(f"epoch_us(max({c}))"),

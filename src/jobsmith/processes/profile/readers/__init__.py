@@ -17,7 +17,7 @@ import pathlib
 
 import duckdb
 
-from jobsmith.processes.profile.readers import choose_reader, duck, read_context
+from jobsmith.processes.profile.readers import choose_reader, duck, read_context, readable
 from jobsmith.processes.profile.readers.sources import (
     ArchiveLimits,
     ArchiveSource,
@@ -54,7 +54,8 @@ def read(
     sampling: Sampling | None = None,
 ) -> list[Source]:
     """All datasets in the file; raises UnreadableData (a ValueError subclass, defined in the package)
-    with a sentence saying what and where (file, line) when it cannot be read.
+    with a sentence saying what and where (file, line) when it cannot be read, and saying what the
+    file is when nothing in it is data we profile (an image, a PDF, an archive of such files).
 
     With ``sampling``, readers that parse a whole file anyway (delimited text) draw that sample of
     its rows in the same pass (``TabularSource.sample``)."""
@@ -63,8 +64,10 @@ def read(
         raise UnreadableData(f"'{name}' does not exist or is not a regular file.")
     ctx = read_context.Context(con, work_dir, limits, duck.TableNames(con), sampling=sampling)
     try:
-        return choose_reader.read_file(path, name, ctx)
+        found = choose_reader.read_file(path, name, ctx)
     except duckdb.Error as error:
         raise UnreadableData(f"'{name}' could not be read: {duck.first_line(error)}.") from error
     except (OSError, UnicodeError) as error:
         raise UnreadableData(f"'{name}' could not be read: {error}.") from error
+    readable.require_data(found, name)
+    return found

@@ -22,7 +22,7 @@ import tarfile
 import typing
 import zipfile
 
-from jobsmith.processes.profile.readers import file_format, read_context, sources
+from jobsmith.processes.profile.readers import file_format, read_context, readable, sources
 
 CHUNK = 1024 * 1024
 ReadMember = collections.abc.Callable[[pathlib.Path, str, read_context.Context], list[sources.Source]]
@@ -251,7 +251,8 @@ def _count_members(ctx: read_context.Context, name: str, count: int, increment: 
 
 def _nonempty(found: list[sources.Source], name: str) -> list[sources.Source]:
     if not found:
-        raise sources.UnreadableData(f"'{name}' is an archive without any files: there is nothing to profile.")
+        raise sources.UnreadableData(f"'{name}' is an empty archive: there is nothing to profile. The profile process "
+                                     f"reads {readable.READS}.")
     return found
 
 

@@ -19,6 +19,7 @@ from jobsmith.processes.profile.readers import (
     jsonfiles,
     parquet,
     read_context,
+    readable,
     sources,
 )
 
@@ -104,7 +105,7 @@ def _binary(name: str, suffix: str) -> sources.OtherSource:
     if suffix in DATA_SUFFIXES:
         raise sources.UnreadableData(
             f"'{name}' does not hold text or any data format we read: it starts with binary bytes "
-            "(a damaged file, or a format other than its name says?)."
+            f"(a damaged file, or a format other than its name says?). The profile process reads {readable.READS}."
         )
     return sources.OtherSource(name, "application/octet-stream")
 
