@@ -125,3 +125,20 @@ def test_the_result_gives_lengths_and_shapes_of_texts_and_the_tokens_read_as_mis
     assert n.missing_tokens == (("-", 5),) and n.patterns == () and not n.code
     accented = run(con, [csv_table(con, write_csv(tmp_path, ["w"], [["Äb-ß1"]] * 3, name="w.csv"))])
     assert accented.details[0].patterns == (("Aa-a9", 3),)  # accents stripped, ß a letter too
+
+
+def test_the_report_shows_lengths_shapes_and_placeholders_of_each_column(con: duckdb.DuckDBPyConnection,
+                                                                         tmp_path: pathlib.Path) -> None:
+    """What edp.json has no field for reaches the person reading the report, in the column's section."""
+    from jobsmith.processes.profile.report import plots, view
+
+    rows = [[code, price] for code, price in zip(["01067", "10115", "AB-12", "80331"] * 10,
+                                                 ["1.5", "-", "2.25", "n/a"] * 10, strict=True)]
+    result = run(con, [csv_table(con, write_csv(tmp_path, ["code", "price"], rows))])
+    out = tmp_path / "out"
+    plots.render(result.plots, out)
+    sections = {c.name: c for section in view.build_view(result, out).sections for c in section.columns}
+    code_facts, price_facts = dict(sections["code"].facts), dict(sections["price"].facts)
+    assert code_facts["Lengths"] == "5 to 5 characters (mean 5)"
+    assert code_facts["Shapes"] == "99999 (30×), AA-99 (10×)"
+    assert price_facts["Read as missing"] == "'-' (10×), 'n/a' (10×)"

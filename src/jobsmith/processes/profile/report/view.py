@@ -36,7 +36,8 @@ def build_view(result: model.ProfileResult, output_dir: pathlib.Path) -> content
     requests = {request.path: request for request in result.plots}
     names = structured_names(edp)
     structured: list[dict[str, Any]] = edp.get("structuredDatasets") or []
-    sections = [_section(index, names[index], dataset, requests, result.alerts, output_dir)
+    details = {(detail.dataset, detail.column): detail for detail in result.details}
+    sections = [_section(index, names[index], dataset, requests, result.alerts, details, output_dir)
                 for index, dataset in enumerate(structured)]
     shown = {plot.path for section in sections for plot in _plots_of(section)}
     hidden = {path for dataset in structured for path in view_columns.hidden_plots(dataset)}
@@ -55,7 +56,8 @@ def _plots_of(section: content.Section) -> list[content.Plot]:
 
 
 def _section(index: int, name: str, dataset: Mapping[str, Any], requests: Mapping[str, model.PlotRequest],
-             alerts: Sequence[model.Alert], output_dir: pathlib.Path) -> content.Section:
+             alerts: Sequence[model.Alert], details: Mapping[tuple[str, str], model.ColumnDetail],
+             output_dir: pathlib.Path) -> content.Section:
     """A dataset's section; every plot its EDP names must be on disk, shown or (if it shows nothing) not."""
     anchor = f"dataset-{index + 1}"
     mine = [alert for alert in alerts if alert.dataset == name]
@@ -66,7 +68,8 @@ def _section(index: int, name: str, dataset: Mapping[str, Any], requests: Mappin
         said = [alert.message for alert in mine if _about(alert, str(column["name"]))]
         columns.append(view_columns.column_section(kind, column, f"{anchor}-column-{number}",
                                                    [plot for plot in drawn if plot.path not in hidden],
-                                                   list(dict.fromkeys(said)), requests))
+                                                   list(dict.fromkeys(said)), requests,
+                                                   details.get((name, str(column["name"])))))
     graph = dataset.get("correlationGraph")
     return content.Section(
         name=name, anchor=anchor, facts=view_summary.dataset_facts(dataset, mine),

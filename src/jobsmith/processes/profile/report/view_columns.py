@@ -74,15 +74,32 @@ def _with_share(count: int, total: int) -> str:
 
 
 def column_section(kind: str, column: Mapping[str, Any], anchor: str, plots: list[content.Plot], alerts: list[str],
-                   requests: Mapping[str, model.PlotRequest]) -> content.ColumnSection:
-    """One column's section; ``plots`` are those to show, ``alerts`` the messages about it."""
+                   requests: Mapping[str, model.PlotRequest],
+                   detail: model.ColumnDetail | None = None) -> content.ColumnSection:
+    """One column's section; ``plots`` are those to show, ``alerts`` the messages about it, ``detail``
+    what the analysis knows beyond the EDP (lengths and shapes of text, placeholders read as missing)."""
     if kind == "numeric":
         summary, facts, remarks = _numeric(column, requests)
     elif kind == "datetime":
         summary, facts, remarks = _datetime(column)
     else:
         summary, facts, remarks = _string(column, requests)
+    if detail is not None:
+        facts = facts + detail_facts(detail)
     return content.ColumnSection(str(column["name"]), anchor, summary, facts, alerts, remarks, plots)
+
+
+def detail_facts(detail: model.ColumnDetail) -> list[tuple[str, str]]:
+    """Lengths and shapes of a text column's values, and the placeholders read as missing, as facts."""
+    facts = []
+    if detail.min_length is not None and detail.max_length is not None:
+        mean = f" (mean {numbers.number(detail.mean_length)})" if detail.mean_length is not None else ""
+        facts.append(("Lengths", f"{detail.min_length:,} to {detail.max_length:,} characters{mean}"))
+    if detail.patterns:
+        facts.append(("Shapes", ", ".join(f"{shape} ({count:,}×)" for shape, count in detail.patterns)))
+    if detail.missing_tokens:
+        facts.append(("Read as missing", ", ".join(f"'{token}' ({count:,}×)" for token, count in detail.missing_tokens)))
+    return facts
 
 
 Parts = tuple[str, list[tuple[str, str]], list[str]]
