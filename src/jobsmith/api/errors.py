@@ -47,8 +47,10 @@ def status_of(error: errors.JobsmithError) -> int:
     return 400
 
 
-def problem(status: int, detail: str, code: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"detail": detail, "code": code}, status_code=status, headers=headers)
+def problem(status: int, detail: str, code: str, headers: dict[str, str] | None = None,
+            fields: dict[str, str] | None = None) -> JSONResponse:
+    """The error body; ``fields`` are a refusal's own (a busy target's ``job_id``), after the two every body has."""
+    return JSONResponse({"detail": detail, "code": code, **(fields or {})}, status_code=status, headers=headers)
 
 
 def _sentence(error: dict[str, Any]) -> str:
@@ -64,7 +66,7 @@ async def _jobsmith(_: Request, exc: Exception) -> JSONResponse:
     headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
     if status == 401:
         headers = {"WWW-Authenticate": "Bearer"}
-    return problem(status, exc.detail, exc.code, headers)
+    return problem(status, exc.detail, exc.code, headers, exc.fields())
 
 
 async def _validation(request: Request, exc: Exception) -> JSONResponse:

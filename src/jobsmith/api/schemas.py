@@ -306,6 +306,12 @@ class Problem(pydantic.BaseModel):
     code: str
 
 
+class TargetBusy(Problem):
+    """A 409 ``target_busy``: the process is exclusive and the target already has an active job."""
+
+    job_id: str = pydantic.Field(description="The active job holding the target.")
+
+
 Order = Literal["asc", "desc"]
 
 

@@ -71,6 +71,7 @@ class JobRecord:
     lease_expires_at: dt.datetime | None
     worker_id: str | None
     files_removed: bool
+    exclusive_target: str | None  # the target this job holds while active (exclusive processes only)
     steps: tuple[StepRecord, ...] = ()
     inputs: tuple[InputRecord, ...] = ()
     results: tuple[ResultRecord, ...] = ()

@@ -99,6 +99,9 @@ class JobService:
         if request.inputs:
             raise errors.Invalid("filling inputs by reference (a dataset or another job's result) is not "
                                  "supported yet; upload the files instead", code="inputs_by_reference_unsupported")
+        if process.exclusive and request.target is None:
+            raise errors.Invalid(f"process {process.id!r} is exclusive (one active job per target) and needs a "
+                                 "target", code="target_required")
         parameters = process.validate_parameters(request.parameters).model_dump(mode="json")
         new = repository.NewJob(
             process=process.id, process_version=process.version, owner=caller.owner, parameters=parameters,
@@ -106,7 +109,7 @@ class JobService:
             description=request.description, priority=request.priority,
             timeout_s=request.timeout_s or settings.job_timeout_s,
             max_retries=settings.max_retries if request.max_retries is None else request.max_retries,
-            queued=not process.needs_upload)
+            queued=not process.needs_upload, exclusive=process.exclusive)
         return new, _idempotency(idempotency_key, request)
 
     async def patch(self, caller: callers.Caller, job_id: str, changes_: dict[str, Any]) -> snapshots.JobRecord:

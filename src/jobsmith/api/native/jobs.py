@@ -38,11 +38,16 @@ def _view(request: Request, job: snapshots.JobRecord) -> views.JobView:
 
 
 @router.post("", status_code=201, response_model=views.JobView, responses={**PROBLEMS, 201: {"headers": {
-    "Location": {"description": "The new job's URL.", "schema": {"type": "string"}}}}},
+    "Location": {"description": "The new job's URL.", "schema": {"type": "string"}}}}, 409: {
+        "model": views.TargetBusy | views.Problem,
+        "description": "`target_busy` (naming the active job in `job_id`), or a reused `Idempotency-Key`."}},
              summary="Create a job",
              description="QUEUED at once when the process needs no uploaded file, else WAITING_FOR_DATA. "
                          "With an `Idempotency-Key` header a retry with the same key and body returns the "
-                         "first job with 200; the same key with another body is a 409.")
+                         "first job with 200; the same key with another body is a 409. A process declared "
+                         "`exclusive` has at most one active job per `target`: its jobs need a target (else "
+                         "422 `target_required`), and a second one for a target is a 409 `target_busy` whose "
+                         "`job_id` names the active job.")
 async def create(body: views.JobCreate, request: Request, response: Response, service: ServiceDep,
                  caller: CallerDep, idempotency_key: Annotated[str | None, Header()] = None) -> views.JobView:
     job, created = await service.jobs.create(caller, body.request(), idempotency_key)
