@@ -61,3 +61,9 @@ def process_view(spec: registry.Process) -> views.ProcessView:
         inputs=[views.InputSpecView(name=i.name, description=i.description, required=i.required,
                                     multiple=i.multiple, media_types=list(i.media_types)) for i in spec.inputs],
         parameters=spec.parameters.model_json_schema(), outputs=list(spec.outputs), exclusive=spec.exclusive)
+
+
+def target_view(record: snapshots.TargetRecord) -> views.TargetView:
+    return views.TargetView(target=record.target, jobs=record.jobs, active_job=record.active_job,
+                            last_state=states.Status(record.last_state), last_change_at=record.last_change_at,
+                            by_state=record.by_state)

@@ -250,6 +250,27 @@ class JobList(_View):
     previous: str | None
 
 
+class TargetView(_View):
+    """A target (a dataset, compendium or other subject jobs are about) and its jobs."""
+
+    model_config = pydantic.ConfigDict(json_schema_extra={"example": {
+        "target": "dataset-a", "jobs": 3, "active_job": "7d0c2f5e-3a55-4b0f-9f55-0f5c1b8a2e11",
+        "last_state": "QUEUED", "last_change_at": "2026-01-01T00:00:00Z", "by_state": {"COMPLETED": 2, "QUEUED": 1}}})
+
+    target: str
+    jobs: int = pydantic.Field(description="How many jobs name this target.")
+    active_job: str | None = pydantic.Field(description="The newest job that is not final, if any.")
+    last_state: states.Status = pydantic.Field(description="The state of the job that changed last.")
+    last_change_at: dt.datetime
+    by_state: dict[str, int] = pydantic.Field(description="How many of its jobs are in each state.")
+
+
+class TargetList(_View):
+    results: list[TargetView]
+    next: str | None
+    previous: str | None
+
+
 class HistoryEntry(_View):
     time: dt.datetime
     from_: states.Status | None = pydantic.Field(serialization_alias="from", validation_alias="from_")

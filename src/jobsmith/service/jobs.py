@@ -20,7 +20,7 @@ import anyio.to_thread
 
 from jobsmith.domain import errors, queries, snapshots, states
 from jobsmith.service import backend, callers, changes, requests
-from jobsmith.store import repository
+from jobsmith.store import repository, targets
 
 S = states.Status
 Page = repository.Page
@@ -73,6 +73,12 @@ class JobService:
         where = query if scope is None else dataclasses.replace(query, owner=scope)
         return await self.backend.read(functools.partial(
             self.backend.jobs.page, where, limit=limit, after=after, before=before, details=details))
+
+    async def targets(self, caller: callers.Caller, *, limit: int, after: targets.Position | None,
+                      before: targets.Position | None) -> targets.TargetPage:
+        """One page of the targets of the caller's jobs (an admin's: everyone's), last change first."""
+        return await self.backend.read(functools.partial(
+            self.backend.jobs.targets, caller.scope(), limit=limit, after=after, before=before))
 
     async def history(self, caller: callers.Caller, job_id: str) -> list[snapshots.HistoryRecord]:
         job = await self.get(caller, job_id, details=False)

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from jobsmith.domain import errors, queries, snapshots, states
-from jobsmith.store import dialects, models, records, transitions
+from jobsmith.store import dialects, models, records, targets, transitions
 from jobsmith.store import database
 from jobsmith.store.database import Database
 
@@ -214,6 +214,12 @@ class Repository:
             has_previous, has_next = after is not None, more
         return Page(jobs, jobs[0].seq if jobs else None, jobs[-1].seq if jobs else None,
                     has_next and bool(jobs), has_previous and bool(jobs))
+
+    def targets(self, owner: str | None, *, limit: int, after: targets.Position | None = None,
+                before: targets.Position | None = None) -> targets.TargetPage:
+        """The targets of ``owner``'s jobs (every owner's if None), last change first: one statement."""
+        with self.db.read() as connection:
+            return targets.page(connection, owner, limit=limit, after=after, before=before)
 
     @staticmethod
     def _conditions(where: queries.JobQuery) -> list[sa.ColumnElement[bool]]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import FileResponse, PlainTextResponse
 
 from jobsmith.api import paging, preferences, presenters
@@ -56,22 +57,32 @@ async def create(body: views.JobCreate, request: Request, response: Response, se
     return _view(request, job)
 
 
-@router.get("", response_model=views.JobList, responses=PROBLEMS, summary="List jobs, newest first")
-async def list_jobs(
-    request: Request, service: ServiceDep, caller: CallerDep,
+async def job_filters(
     state: Annotated[str | None, Query(description="Comma list of states.")] = None,
-    process: Annotated[str | None, Query()] = None,
-    target: Annotated[str | None, Query(description="Comma list of targets.")] = None,
+    process: Annotated[str | None, Query(description="Comma list of processes.")] = None,
     owner: Annotated[str | None, Query()] = None,
     label: Annotated[list[str], Query(description="key:value; repeatable, all must match.")] = [],  # noqa: B006
     active: Annotated[bool | None, Query(description="true: only jobs that are not final.")] = None,
     created_after: Annotated[dt.datetime | None, Query()] = None,
     created_before: Annotated[dt.datetime | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query()] = None,
-    fields: Annotated[str | None, Query(description="Comma list of fields to return besides id.")] = None,
+) -> queries.JobQuery:
+    """The filters every job list takes (all but ``target``, which a per-target list fixes)."""
+    return _query(state, process, None, owner, label, active, created_after, created_before)
+
+
+JobFilters = Annotated[queries.JobQuery, Depends(job_filters)]
+Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]
+Cursor = Annotated[str | None, Query(description="From a list's `next` or `previous` URL.")]
+Fields = Annotated[str | None, Query(description="Comma list of fields to return besides id.")]
+
+
+@router.get("", response_model=views.JobList, responses=PROBLEMS, summary="List jobs, newest first")
+async def list_jobs(
+    request: Request, service: ServiceDep, caller: CallerDep, filters: JobFilters,
+    target: Annotated[str | None, Query(description="Comma list of targets.")] = None,
+    limit: Limit = 100, cursor: Cursor = None, fields: Fields = None,
 ) -> views.JobList:
-    query = _query(state, process, target, owner, label, active, created_after, created_before)
+    query = dataclasses.replace(filters, targets=_query(None, None, target, None, [], None, None, None).targets)
     return await list_page(request, service, caller, query, limit, cursor, fields)
 
 
