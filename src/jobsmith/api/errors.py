@@ -9,6 +9,7 @@ with its traceback and answered with a 500 in the same shape (never an HTML page
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -60,6 +61,11 @@ def _sentence(error: dict[str, Any]) -> str:
     return f"{kind} {where}: {error.get('msg', 'is invalid')}" if where else f"{kind}: {error.get('msg')}"
 
 
+def validation_detail(faults: Sequence[Any]) -> str:
+    """The sentence of a 422 for pydantic's errors: the same for a request and for one item of a bulk create."""
+    return f"invalid request: {'; '.join(_sentence(e) for e in faults)}"
+
+
 async def _jobsmith(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.JobsmithError)
     status = status_of(exc)
@@ -73,8 +79,7 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     if request.url.path.startswith(DATASPACE_PREFIX):  # connectors expect FastAPI's own 422 body there
         return await request_validation_exception_handler(request, exc)
-    sentences = "; ".join(_sentence(e) for e in exc.errors())
-    return problem(422, f"invalid request: {sentences}", "invalid")
+    return problem(422, validation_detail(exc.errors()), "invalid")
 
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:

@@ -226,6 +226,35 @@ class JobCreate(_Storable):
             inputs={name: ref.model_dump(exclude_none=True) for name, ref in self.inputs.items()})
 
 
+class BulkCreate(pydantic.BaseModel):
+    """Body of ``POST /v1/jobs/bulk``: create bodies, each checked and created on its own."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", json_schema_extra={"examples": [{"jobs": [
+        {"process": "echo", "parameters": {"message": "one"}}, {"process": "sleep", "parameters": {"seconds": 1}}]}]})
+    jobs: list[dict[str, Any]] = pydantic.Field(max_length=1000, description=(
+        "Up to 1000 bodies of `POST /v1/jobs`; an item that is not valid is refused alone."))
+
+
+class BulkError(pydantic.BaseModel):
+    detail: str
+    code: str
+    job_id: str | None = pydantic.Field(default=None, exclude_if=lambda value: value is None,
+                                        description="With `target_busy`: the active job holding the target.")
+
+
+class BulkItem(pydantic.BaseModel):
+    """One item's outcome: ``job_id`` and ``state`` when it was created, else ``error`` as a single create's."""
+
+    index: int
+    job_id: str | None = pydantic.Field(default=None, exclude_if=lambda value: value is None)
+    state: states.Status | None = pydantic.Field(default=None, exclude_if=lambda value: value is None)
+    error: BulkError | None = pydantic.Field(default=None, exclude_if=lambda value: value is None)
+
+
+class BulkResults(pydantic.BaseModel):
+    results: list[BulkItem]
+
+
 class JobPatch(_Storable):
     """Body of ``PATCH /v1/jobs/{id}``: only what is given changes."""
 

@@ -95,6 +95,21 @@ class JobService:
             self.backend.executor.notify()
         return job, created
 
+    async def create_each(self, caller: callers.Caller, requests_: list[requests.JobRequest],
+                          ) -> list[snapshots.JobRecord | errors.JobsmithError]:
+        """Create the jobs one after the other, each on its own: a refusal (invalid, target busy ...)
+        is returned in that item's place and the others go on. Two items for one exclusive target:
+        the first wins, the second is refused naming it."""
+        outcomes: list[snapshots.JobRecord | errors.JobsmithError] = []
+        for request in requests_:
+            try:
+                outcomes.append((await self.create(caller, request))[0])
+            except errors.Unavailable:
+                raise  # the database is down: the whole request is a 503, as a single create's
+            except errors.JobsmithError as refusal:
+                outcomes.append(refusal)
+        return outcomes
+
     def _new_job(self, caller: callers.Caller, request: requests.JobRequest,
                  idempotency_key: str | None) -> tuple[repository.NewJob, tuple[str, str] | None]:
         settings = self.backend.settings

@@ -7,15 +7,18 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 
+import pydantic
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import FileResponse, PlainTextResponse
 
+from jobsmith.api import errors as api_errors
 from jobsmith.api import paging, preferences, presenters
 from jobsmith.api import schemas as views
 from jobsmith.api.deps import CallerDep, ServiceDep
 from jobsmith.api.file_responses import stored_file
 from jobsmith.api import request_files
 from jobsmith.domain import errors, queries, snapshots, states
+from jobsmith.service import requests
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -55,6 +58,30 @@ async def create(body: views.JobCreate, request: Request, response: Response, se
     response.status_code = 201 if created else 200
     response.headers["Location"] = presenters.links(str(request.base_url), job.id).self
     return _view(request, job)
+
+
+@router.post("/bulk", response_model=views.BulkResults, responses=PROBLEMS, summary="Create many jobs",
+             description="Up to 1000 create bodies, created in order, each on its own: every item's result is "
+                         "`{index, job_id, state}` or `{index, error: {detail, code}}` with exactly the detail "
+                         "and code a single `POST /v1/jobs` would give (`target_busy` also names the holding "
+                         "job in `error.job_id`). More than 1000 items, or a body that is not `{\"jobs\": "
+                         "[objects]}`, is a 422 for the whole request.")
+async def create_bulk(body: views.BulkCreate, service: ServiceDep, caller: CallerDep) -> views.BulkResults:
+    parsed = [_parse_create(item) for item in body.jobs]
+    created = iter(await service.jobs.create_each(
+        caller, [item for item in parsed if not isinstance(item, errors.JobsmithError)]))
+    return views.BulkResults(results=[
+        presenters.bulk_item(index, item if isinstance(item, errors.JobsmithError) else next(created))
+        for index, item in enumerate(parsed)])
+
+
+def _parse_create(item: dict[str, Any]) -> requests.JobRequest | errors.JobsmithError:
+    """One bulk item checked as ``POST /v1/jobs`` checks its body, refused with the same sentence."""
+    try:
+        return views.JobCreate.model_validate(item).request()
+    except pydantic.ValidationError as invalid:
+        faults = [{**fault, "loc": ("body", *fault["loc"])} for fault in invalid.errors()]
+        return errors.Invalid(api_errors.validation_detail(faults), code="invalid")
 
 
 async def job_filters(
