@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, PlainTextResponse
 from jobsmith.api import errors as api_errors
 from jobsmith.api import paging, preferences, presenters
 from jobsmith.api import schemas as views
-from jobsmith.api.deps import CallerDep, ServiceDep
+from jobsmith.api.deps import CallerDep, KnownQueryOnly, ServiceDep
 from jobsmith.api.file_responses import stored_file
 from jobsmith.api import request_files
 from jobsmith.domain import errors, queries, snapshots, states
@@ -103,7 +103,9 @@ Cursor = Annotated[str | None, Query(description="From a list's `next` or `previ
 Fields = Annotated[str | None, Query(description="Comma list of fields to return besides id.")]
 
 
-@router.get("", response_model=views.JobList, responses=PROBLEMS, summary="List jobs, newest first")
+@router.get("", response_model=views.JobList, responses=PROBLEMS, summary="List jobs, newest first",
+            description="A query parameter this list does not know is a 422 naming it, never an unfiltered list.",
+            dependencies=[KnownQueryOnly])
 async def list_jobs(
     request: Request, service: ServiceDep, caller: CallerDep, filters: JobFilters,
     target: Annotated[str | None, Query(description="Comma list of targets.")] = None,

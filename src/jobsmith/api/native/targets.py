@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Request
 
 from jobsmith.api import paging, presenters
 from jobsmith.api import schemas as views
-from jobsmith.api.deps import CallerDep, ServiceDep
+from jobsmith.api.deps import CallerDep, KnownQueryOnly, ServiceDep
 from jobsmith.api.native import jobs
 
 router = APIRouter(prefix="/v1/targets", tags=["targets"])
@@ -20,7 +20,9 @@ router = APIRouter(prefix="/v1/targets", tags=["targets"])
             summary="Every target of the caller's jobs, last change first",
             description="Each target with its number of jobs, its active job (the newest that is not final), "
                         "the state of the job that changed last, when, and how many jobs are in each state. "
-                        "Only the caller's jobs count (an admin's: everyone's). Paged like the job list.")
+                        "Only the caller's jobs count (an admin's: everyone's). Paged like the job list; an "
+                        "unknown query parameter is a 422 naming it.",
+            dependencies=[KnownQueryOnly])
 async def list_targets(request: Request, service: ServiceDep, caller: CallerDep, limit: jobs.Limit = 100,
                        cursor: jobs.Cursor = None) -> views.TargetList:
     after, before = paging.decode_target(cursor) if cursor else (None, None)
@@ -35,7 +37,9 @@ async def list_targets(request: Request, service: ServiceDep, caller: CallerDep,
 
 @router.get("/{target:path}/jobs", response_model=views.JobList, responses=jobs.PROBLEMS,
             summary="One target's jobs, newest first",
-            description="The job list (`GET /v1/jobs`) of this target: the same filters, paging and `fields`.")
+            description="The job list (`GET /v1/jobs`) of this target: the same filters, paging and `fields`; "
+                        "an unknown query parameter is a 422 naming it.",
+            dependencies=[KnownQueryOnly])
 async def target_jobs(target: Annotated[str, Path(description="The target, as jobs name it.")],
                       request: Request, service: ServiceDep, caller: CallerDep, filters: jobs.JobFilters,
                       limit: jobs.Limit = 100, cursor: jobs.Cursor = None, fields: jobs.Fields = None,
