@@ -91,3 +91,9 @@ def leave_orphan(ctx: context.JobContext) -> None:
 
     child = subprocess.Popen(["sleep", "300"])
     (ctx.output_dir / "pid.txt").write_text(str(child.pid))
+
+
+@registry.process("test-exclusive", title="One active job per target; waits for its file",
+                  inputs=[registry.FileInput("data")], exclusive=True)
+def exclusive(ctx: context.JobContext) -> None:
+    (ctx.output_dir / "done.txt").write_text("done\n")

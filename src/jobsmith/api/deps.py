@@ -10,6 +10,8 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.dependencies import models
+from fastapi.routing import APIRoute
 
 from jobsmith.domain import errors
 from jobsmith.service import callers, core
@@ -58,3 +60,29 @@ async def require_admin(caller: CallerDep) -> Caller:
 
 
 AdminDep = Annotated[Caller, Depends(require_admin)]
+
+
+async def known_query_only(request: Request) -> None:
+    """Refuse a query parameter the route does not declare (itself or through its dependencies).
+
+    A list that ignored ``?compendium_id=x`` or a misspelt ``?stat=FAILED`` would answer with every
+    job, which a client takes for the filtered list; a 422 naming the parameter is the safe answer.
+    """
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    declared = _query_names(route.dependant)  # a handful of fields: walked per request, nothing cached
+    unknown = sorted(set(request.query_params) - declared)
+    if unknown:
+        raise errors.Invalid(f"unknown query parameter(s) {', '.join(unknown)}; this list takes "
+                             f"{', '.join(sorted(declared)) or 'none'}", code="unknown_parameter")
+
+
+def _query_names(dependant: models.Dependant) -> set[str]:
+    names = {field.alias for field in dependant.query_params}
+    for dependency in dependant.dependencies:
+        names |= _query_names(dependency)
+    return names
+
+
+KnownQueryOnly = Depends(known_query_only)

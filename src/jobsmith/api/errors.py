@@ -9,6 +9,7 @@ with its traceback and answered with a 500 in the same shape (never an HTML page
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -47,8 +48,10 @@ def status_of(error: errors.JobsmithError) -> int:
     return 400
 
 
-def problem(status: int, detail: str, code: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"detail": detail, "code": code}, status_code=status, headers=headers)
+def problem(status: int, detail: str, code: str, headers: dict[str, str] | None = None,
+            fields: dict[str, str] | None = None) -> JSONResponse:
+    """The error body; ``fields`` are a refusal's own (a busy target's ``job_id``), after the two every body has."""
+    return JSONResponse({"detail": detail, "code": code, **(fields or {})}, status_code=status, headers=headers)
 
 
 def _sentence(error: dict[str, Any]) -> str:
@@ -58,21 +61,25 @@ def _sentence(error: dict[str, Any]) -> str:
     return f"{kind} {where}: {error.get('msg', 'is invalid')}" if where else f"{kind}: {error.get('msg')}"
 
 
+def validation_detail(faults: Sequence[Any]) -> str:
+    """The sentence of a 422 for pydantic's errors: the same for a request and for one item of a bulk create."""
+    return f"invalid request: {'; '.join(_sentence(e) for e in faults)}"
+
+
 async def _jobsmith(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.JobsmithError)
     status = status_of(exc)
     headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
     if status == 401:
         headers = {"WWW-Authenticate": "Bearer"}
-    return problem(status, exc.detail, exc.code, headers)
+    return problem(status, exc.detail, exc.code, headers, exc.fields())
 
 
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     if request.url.path.startswith(DATASPACE_PREFIX):  # connectors expect FastAPI's own 422 body there
         return await request_validation_exception_handler(request, exc)
-    sentences = "; ".join(_sentence(e) for e in exc.errors())
-    return problem(422, f"invalid request: {sentences}", "invalid")
+    return problem(422, validation_detail(exc.errors()), "invalid")
 
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jobsmith.api import schemas as views
-from jobsmith.domain import snapshots, states
+from jobsmith.domain import errors, snapshots, states
 from jobsmith.processes import registry
 
 
@@ -61,3 +61,17 @@ def process_view(spec: registry.Process) -> views.ProcessView:
         inputs=[views.InputSpecView(name=i.name, description=i.description, required=i.required,
                                     multiple=i.multiple, media_types=list(i.media_types)) for i in spec.inputs],
         parameters=spec.parameters.model_json_schema(), outputs=list(spec.outputs), exclusive=spec.exclusive)
+
+
+def target_view(record: snapshots.TargetRecord) -> views.TargetView:
+    return views.TargetView(target=record.target, jobs=record.jobs, active_job=record.active_job,
+                            last_state=states.Status(record.last_state), last_change_at=record.last_change_at,
+                            by_state=record.by_state)
+
+
+def bulk_item(index: int, outcome: snapshots.JobRecord | errors.JobsmithError) -> views.BulkItem:
+    """A bulk item's result: the job created, or the refusal as a single create's error body."""
+    if isinstance(outcome, errors.JobsmithError):
+        return views.BulkItem(index=index, error=views.BulkError(
+            detail=outcome.detail, code=outcome.code, **outcome.fields()))
+    return views.BulkItem(index=index, job_id=outcome.id, state=states.Status(outcome.state))

@@ -226,6 +226,35 @@ class JobCreate(_Storable):
             inputs={name: ref.model_dump(exclude_none=True) for name, ref in self.inputs.items()})
 
 
+class BulkCreate(pydantic.BaseModel):
+    """Body of ``POST /v1/jobs/bulk``: create bodies, each checked and created on its own."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", json_schema_extra={"examples": [{"jobs": [
+        {"process": "echo", "parameters": {"message": "one"}}, {"process": "sleep", "parameters": {"seconds": 1}}]}]})
+    jobs: list[dict[str, Any]] = pydantic.Field(max_length=1000, description=(
+        "Up to 1000 bodies of `POST /v1/jobs`; an item that is not valid is refused alone."))
+
+
+class BulkError(pydantic.BaseModel):
+    detail: str
+    code: str
+    job_id: str | None = pydantic.Field(default=None, exclude_if=lambda value: value is None,
+                                        description="With `target_busy`: the active job holding the target.")
+
+
+class BulkItem(pydantic.BaseModel):
+    """One item's outcome: ``job_id`` and ``state`` when it was created, else ``error`` as a single create's."""
+
+    index: int
+    job_id: str | None = pydantic.Field(default=None, exclude_if=lambda value: value is None)
+    state: states.Status | None = pydantic.Field(default=None, exclude_if=lambda value: value is None)
+    error: BulkError | None = pydantic.Field(default=None, exclude_if=lambda value: value is None)
+
+
+class BulkResults(pydantic.BaseModel):
+    results: list[BulkItem]
+
+
 class JobPatch(_Storable):
     """Body of ``PATCH /v1/jobs/{id}``: only what is given changes."""
 
@@ -246,6 +275,27 @@ class JobPatch(_Storable):
 
 class JobList(_View):
     results: list[dict[str, Any]] = pydantic.Field(description="JobViews, or only the requested fields.")
+    next: str | None
+    previous: str | None
+
+
+class TargetView(_View):
+    """A target (a dataset, compendium or other subject jobs are about) and its jobs."""
+
+    model_config = pydantic.ConfigDict(json_schema_extra={"example": {
+        "target": "dataset-a", "jobs": 3, "active_job": "7d0c2f5e-3a55-4b0f-9f55-0f5c1b8a2e11",
+        "last_state": "QUEUED", "last_change_at": "2026-01-01T00:00:00Z", "by_state": {"COMPLETED": 2, "QUEUED": 1}}})
+
+    target: str
+    jobs: int = pydantic.Field(description="How many jobs name this target.")
+    active_job: str | None = pydantic.Field(description="The newest job that is not final, if any.")
+    last_state: states.Status = pydantic.Field(description="The state of the job that changed last.")
+    last_change_at: dt.datetime
+    by_state: dict[str, int] = pydantic.Field(description="How many of its jobs are in each state.")
+
+
+class TargetList(_View):
+    results: list[TargetView]
     next: str | None
     previous: str | None
 
@@ -304,6 +354,12 @@ class Problem(pydantic.BaseModel):
 
     detail: str
     code: str
+
+
+class TargetBusy(Problem):
+    """A 409 ``target_busy``: the process is exclusive and the target already has an active job."""
+
+    job_id: str = pydantic.Field(description="The active job holding the target.")
 
 
 Order = Literal["asc", "desc"]

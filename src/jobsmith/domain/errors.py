@@ -19,6 +19,10 @@ class JobsmithError(Exception):
         if code is not None:
             self.code = code
 
+    def fields(self) -> dict[str, str]:
+        """What a client needs besides the sentence and the code to act on the refusal (none here)."""
+        return {}
+
 
 class NotFound(JobsmithError):
     code = "not_found"
@@ -32,6 +36,20 @@ class TransitionConflict(Conflict):
     """A compare-and-set found the job in a state (or lease) that does not allow the change."""
 
     code = "state_conflict"
+
+
+class TargetBusy(Conflict):
+    """An exclusive process already has an active job on the target: ``job_id`` names that job, so
+    a client can wait for it, cancel it or take its results instead."""
+
+    code = "target_busy"
+
+    def __init__(self, detail: str, *, job_id: str) -> None:
+        super().__init__(detail)
+        self.job_id = job_id
+
+    def fields(self) -> dict[str, str]:
+        return {"job_id": self.job_id}
 
 
 class Gone(JobsmithError):

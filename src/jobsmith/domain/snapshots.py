@@ -71,6 +71,7 @@ class JobRecord:
     lease_expires_at: dt.datetime | None
     worker_id: str | None
     files_removed: bool
+    exclusive_target: str | None  # the target this job holds while active (exclusive processes only)
     steps: tuple[StepRecord, ...] = ()
     inputs: tuple[InputRecord, ...] = ()
     results: tuple[ResultRecord, ...] = ()
@@ -96,3 +97,19 @@ class MaintenanceState:
     message: str
     updated_at: dt.datetime | None
     updated_by: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class TargetRecord:
+    """What jobs are about one target: how many, in which states, the newest active one, the last change.
+
+    ``active_job`` is the newest job that is not final (for an exclusive process, the only one);
+    ``last_state`` is the state of the job that changed last.
+    """
+
+    target: str
+    jobs: int
+    active_job: str | None
+    last_state: str
+    last_change_at: dt.datetime
+    by_state: dict[str, int]

@@ -20,7 +20,7 @@ import anyio.to_thread
 
 from jobsmith.domain import errors, queries, snapshots, states
 from jobsmith.service import backend, callers, changes, requests
-from jobsmith.store import repository
+from jobsmith.store import repository, targets
 
 S = states.Status
 Page = repository.Page
@@ -74,6 +74,12 @@ class JobService:
         return await self.backend.read(functools.partial(
             self.backend.jobs.page, where, limit=limit, after=after, before=before, details=details))
 
+    async def targets(self, caller: callers.Caller, *, limit: int, after: targets.Position | None,
+                      before: targets.Position | None) -> targets.TargetPage:
+        """One page of the targets of the caller's jobs (an admin's: everyone's), last change first."""
+        return await self.backend.read(functools.partial(
+            self.backend.jobs.targets, caller.scope(), limit=limit, after=after, before=before))
+
     async def history(self, caller: callers.Caller, job_id: str) -> list[snapshots.HistoryRecord]:
         job = await self.get(caller, job_id, details=False)
         return await self.backend.read(functools.partial(self.backend.jobs.history, job.id))
@@ -89,6 +95,21 @@ class JobService:
             self.backend.executor.notify()
         return job, created
 
+    async def create_each(self, caller: callers.Caller, requests_: list[requests.JobRequest],
+                          ) -> list[snapshots.JobRecord | errors.JobsmithError]:
+        """Create the jobs one after the other, each on its own: a refusal (invalid, target busy ...)
+        is returned in that item's place and the others go on. Two items for one exclusive target:
+        the first wins, the second is refused naming it."""
+        outcomes: list[snapshots.JobRecord | errors.JobsmithError] = []
+        for request in requests_:
+            try:
+                outcomes.append((await self.create(caller, request))[0])
+            except errors.Unavailable:
+                raise  # the database is down: the whole request is a 503, as a single create's
+            except errors.JobsmithError as refusal:
+                outcomes.append(refusal)
+        return outcomes
+
     def _new_job(self, caller: callers.Caller, request: requests.JobRequest,
                  idempotency_key: str | None) -> tuple[repository.NewJob, tuple[str, str] | None]:
         settings = self.backend.settings
@@ -99,6 +120,9 @@ class JobService:
         if request.inputs:
             raise errors.Invalid("filling inputs by reference (a dataset or another job's result) is not "
                                  "supported yet; upload the files instead", code="inputs_by_reference_unsupported")
+        if process.exclusive and request.target is None:
+            raise errors.Invalid(f"process {process.id!r} is exclusive (one active job per target) and needs a "
+                                 "target", code="target_required")
         parameters = process.validate_parameters(request.parameters).model_dump(mode="json")
         new = repository.NewJob(
             process=process.id, process_version=process.version, owner=caller.owner, parameters=parameters,
@@ -106,7 +130,7 @@ class JobService:
             description=request.description, priority=request.priority,
             timeout_s=request.timeout_s or settings.job_timeout_s,
             max_retries=settings.max_retries if request.max_retries is None else request.max_retries,
-            queued=not process.needs_upload)
+            queued=not process.needs_upload, exclusive=process.exclusive)
         return new, _idempotency(idempotency_key, request)
 
     async def patch(self, caller: callers.Caller, job_id: str, changes_: dict[str, Any]) -> snapshots.JobRecord:

@@ -17,6 +17,7 @@ _STATES = ", ".join(f"'{s.value}'" for s in states.Status)
 _STEP_STATES = ", ".join(f"'{s.value}'" for s in states.StepState)
 _RUNNING = sa.text("state IN ('PROCESSING', 'CANCELLATION_REQUESTED')")
 _QUEUED = sa.text("state = 'QUEUED'")
+_ACTIVE = sa.text("state IN ('WAITING_FOR_DATA', 'QUEUED', 'PROCESSING', 'CANCELLATION_REQUESTED')")
 
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
@@ -46,6 +47,11 @@ class Job(Base):
         sa.Index("ix_jobs_process_seq", "process", "seq"),
         sa.Index("ix_jobs_target_seq", "target", "seq"),
         sa.Index("ix_jobs_created_at", "created_at"),
+        # One active job per target of an exclusive process: ``exclusive_target`` is the target of
+        # such a job (NULL for every other job), so two creates racing for one target cannot both
+        # commit, whichever machine they come from. A final job leaves the index and frees the target.
+        sa.Index("ux_jobs_exclusive_target", "exclusive_target", "process", unique=True,
+                 sqlite_where=_ACTIVE, postgresql_where=_ACTIVE),
         sa.Index("ix_jobs_expires_at", "expires_at",
                  sqlite_where=sa.text("files_removed = 0"), postgresql_where=sa.text("NOT files_removed")),
     )
@@ -59,6 +65,7 @@ class Job(Base):
     state_detail: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
     owner: orm.Mapped[str] = orm.mapped_column(sa.String(200))
     target: orm.Mapped[str | None] = orm.mapped_column(sa.String(500))
+    exclusive_target: orm.Mapped[str | None] = orm.mapped_column(sa.String(500))
     labels: orm.Mapped[dict[str, Any]]
     description: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
     job_metadata: orm.Mapped[dict[str, Any]] = orm.mapped_column("metadata", sa.JSON)

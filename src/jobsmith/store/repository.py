@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from jobsmith.domain import errors, queries, snapshots, states
-from jobsmith.store import dialects, models, records, transitions
+from jobsmith.store import dialects, models, records, targets, transitions
 from jobsmith.store import database
 from jobsmith.store.database import Database
 
@@ -31,11 +31,15 @@ _FULL_JOB_BY_ID_AND_OWNER = _FULL_JOB_BY_ID.where(JOBS.c.owner == sa.bindparam("
 # Built once: constructing an INSERT costs more CPU than SQLite takes to run it.
 _INSERT_JOB = sa.insert(JOBS).values({
     **{name: sa.bindparam(name, type_=JOBS.c[name].type) for name in (
-        "id", "process", "process_version", "state", "owner", "target", "labels", "description", "metadata",
-        "parameters", "priority", "max_retries", "timeout_s")},
+        "id", "process", "process_version", "state", "owner", "target", "exclusive_target", "labels",
+        "description", "metadata", "parameters", "priority", "max_retries", "timeout_s")},
     "attempts": 0, "created_at": dialects.now(), "updated_at": dialects.now(), "files_removed": False,
     "queued_at": sa.case((sa.bindparam("queued", type_=sa.Boolean()), dialects.now()), else_=sa.null()),
 }).returning(*JOBS.c)
+# The active job holding an exclusive target: what a create refused by ``ux_jobs_exclusive_target`` names.
+_TARGET_HOLDER = sa.select(JOBS.c.id).where(
+    JOBS.c.exclusive_target == sa.bindparam("target"), JOBS.c.process == sa.bindparam("process"),
+    JOBS.c.state.in_([s.value for s in states.ACTIVE]))
 _INPUTS: sa.Table = models.JobInput.__table__  # type: ignore[assignment]
 # An upload's guard: the job row is taken for the write only while it still waits for data.
 _LOCK_WAITING_JOB = (sa.update(JOBS).where(JOBS.c.id == sa.bindparam("job_id"),
@@ -66,6 +70,8 @@ class NewJob:
     timeout_s: int
     max_retries: int
     queued: bool
+    exclusive: bool = False
+    """The process is exclusive: the job holds its target while active (``target`` must be set)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,35 +107,54 @@ class Repository:
         """Insert a job and its first history row; returns ``(job, created)``.
 
         With ``idempotency=(key, body_sha256)`` a second call with the same key and body returns the
-        first job and ``created=False``; the same key with another body is a 409.
+        first job and ``created=False``; the same key with another body is a 409. A job of an
+        exclusive process whose target has an active job of that process is refused by the schema's
+        unique index and raises :class:`errors.TargetBusy` naming that job; the check costs nothing
+        until the index refuses, so other creates keep their single round trip.
         """
         if idempotency is not None:
             earlier = self._idempotent_job(new.owner, *idempotency)
             if earlier is not None:
                 return earlier, False
+        for _ in range(3):  # a holder that finished between the refusal and its look-up: try again
+            try:
+                return self._insert(new, idempotency), True
+            except database.IntegrityConflict:
+                earlier = self._idempotent_job(new.owner, *idempotency) if idempotency is not None else None
+                if earlier is not None:
+                    return earlier, False
+                if not new.exclusive:
+                    raise
+                holder = self._target_holder(new)
+                if holder is not None:
+                    raise errors.TargetBusy(
+                        f"process {new.process!r} is exclusive and target {new.target!r} already has an "
+                        f"active job, {holder}; wait for it to end or cancel it", job_id=holder) from None
+        raise errors.Unavailable("the target changed hands several times during this create; try again")
+
+    def _insert(self, new: NewJob, idempotency: tuple[str, str] | None) -> records.JobRecord:
         job_id = str(uuid.uuid4())
         state = S.QUEUED if new.queued else S.WAITING_FOR_DATA
-        try:
-            with self.db.begin() as tx:
-                job = records.job(tx.execute(_INSERT_JOB, {
-                    "id": job_id, "process": new.process, "process_version": new.process_version,
-                    "state": state.value, "owner": new.owner, "target": new.target, "labels": new.labels,
-                    "description": new.description, "metadata": new.metadata, "parameters": new.parameters,
-                    "priority": new.priority, "max_retries": new.max_retries, "timeout_s": new.timeout_s,
-                    "queued": new.queued}).one())
-                transitions.record(tx, job, actor=states.Actor.CLIENT, reason="created")
-                if idempotency is not None:
-                    tx.execute(sa.insert(models.IdempotencyKey).values(
-                        owner=new.owner, key=idempotency[0], body_sha256=idempotency[1],
-                        job_id=job_id, created_at=dialects.now()))
-        except database.IntegrityConflict:
-            if idempotency is None:
-                raise
-            earlier = self._idempotent_job(new.owner, *idempotency)
-            if earlier is None:
-                raise
-            return earlier, False
-        return job, True  # a new job has no steps, inputs or results yet
+        with self.db.begin() as tx:
+            job = records.job(tx.execute(_INSERT_JOB, {
+                "id": job_id, "process": new.process, "process_version": new.process_version,
+                "state": state.value, "owner": new.owner, "target": new.target,
+                "exclusive_target": new.target if new.exclusive else None, "labels": new.labels,
+                "description": new.description, "metadata": new.metadata, "parameters": new.parameters,
+                "priority": new.priority, "max_retries": new.max_retries, "timeout_s": new.timeout_s,
+                "queued": new.queued}).one())
+            transitions.record(tx, job, actor=states.Actor.CLIENT, reason="created")
+            if idempotency is not None:
+                tx.execute(sa.insert(models.IdempotencyKey).values(
+                    owner=new.owner, key=idempotency[0], body_sha256=idempotency[1],
+                    job_id=job_id, created_at=dialects.now()))
+        return job  # a new job has no steps, inputs or results yet
+
+    def _target_holder(self, new: NewJob) -> str | None:
+        with self.db.read() as connection:
+            holder: str | None = connection.execute(
+                _TARGET_HOLDER, {"target": new.target, "process": new.process}).scalar_one_or_none()
+        return holder
 
     def _idempotent_job(self, owner: str, key: str, body_sha256: str) -> records.JobRecord | None:
         with self.db.read() as tx:
@@ -189,6 +214,12 @@ class Repository:
             has_previous, has_next = after is not None, more
         return Page(jobs, jobs[0].seq if jobs else None, jobs[-1].seq if jobs else None,
                     has_next and bool(jobs), has_previous and bool(jobs))
+
+    def targets(self, owner: str | None, *, limit: int, after: targets.Position | None = None,
+                before: targets.Position | None = None) -> targets.TargetPage:
+        """The targets of ``owner``'s jobs (every owner's if None), last change first: one statement."""
+        with self.db.read() as connection:
+            return targets.page(connection, owner, limit=limit, after=after, before=before)
 
     @staticmethod
     def _conditions(where: queries.JobQuery) -> list[sa.ColumnElement[bool]]:

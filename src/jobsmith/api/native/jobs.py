@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+import pydantic
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import FileResponse, PlainTextResponse
 
+from jobsmith.api import errors as api_errors
 from jobsmith.api import paging, preferences, presenters
 from jobsmith.api import schemas as views
-from jobsmith.api.deps import CallerDep, ServiceDep
+from jobsmith.api.deps import CallerDep, KnownQueryOnly, ServiceDep
 from jobsmith.api.file_responses import stored_file
 from jobsmith.api import request_files
 from jobsmith.domain import errors, queries, snapshots, states
+from jobsmith.service import requests
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -38,11 +42,16 @@ def _view(request: Request, job: snapshots.JobRecord) -> views.JobView:
 
 
 @router.post("", status_code=201, response_model=views.JobView, responses={**PROBLEMS, 201: {"headers": {
-    "Location": {"description": "The new job's URL.", "schema": {"type": "string"}}}}},
+    "Location": {"description": "The new job's URL.", "schema": {"type": "string"}}}}, 409: {
+        "model": views.TargetBusy | views.Problem,
+        "description": "`target_busy` (naming the active job in `job_id`), or a reused `Idempotency-Key`."}},
              summary="Create a job",
              description="QUEUED at once when the process needs no uploaded file, else WAITING_FOR_DATA. "
                          "With an `Idempotency-Key` header a retry with the same key and body returns the "
-                         "first job with 200; the same key with another body is a 409.")
+                         "first job with 200; the same key with another body is a 409. A process declared "
+                         "`exclusive` has at most one active job per `target`: its jobs need a target (else "
+                         "422 `target_required`), and a second one for a target is a 409 `target_busy` whose "
+                         "`job_id` names the active job.")
 async def create(body: views.JobCreate, request: Request, response: Response, service: ServiceDep,
                  caller: CallerDep, idempotency_key: Annotated[str | None, Header()] = None) -> views.JobView:
     job, created = await service.jobs.create(caller, body.request(), idempotency_key)
@@ -51,22 +60,58 @@ async def create(body: views.JobCreate, request: Request, response: Response, se
     return _view(request, job)
 
 
-@router.get("", response_model=views.JobList, responses=PROBLEMS, summary="List jobs, newest first")
-async def list_jobs(
-    request: Request, service: ServiceDep, caller: CallerDep,
+@router.post("/bulk", response_model=views.BulkResults, responses=PROBLEMS, summary="Create many jobs",
+             description="Up to 1000 create bodies, created in order, each on its own: every item's result is "
+                         "`{index, job_id, state}` or `{index, error: {detail, code}}` with exactly the detail "
+                         "and code a single `POST /v1/jobs` would give (`target_busy` also names the holding "
+                         "job in `error.job_id`). More than 1000 items, or a body that is not `{\"jobs\": "
+                         "[objects]}`, is a 422 for the whole request.")
+async def create_bulk(body: views.BulkCreate, service: ServiceDep, caller: CallerDep) -> views.BulkResults:
+    parsed = [_parse_create(item) for item in body.jobs]
+    created = iter(await service.jobs.create_each(
+        caller, [item for item in parsed if not isinstance(item, errors.JobsmithError)]))
+    return views.BulkResults(results=[
+        presenters.bulk_item(index, item if isinstance(item, errors.JobsmithError) else next(created))
+        for index, item in enumerate(parsed)])
+
+
+def _parse_create(item: dict[str, Any]) -> requests.JobRequest | errors.JobsmithError:
+    """One bulk item checked as ``POST /v1/jobs`` checks its body, refused with the same sentence."""
+    try:
+        return views.JobCreate.model_validate(item).request()
+    except pydantic.ValidationError as invalid:
+        faults = [{**fault, "loc": ("body", *fault["loc"])} for fault in invalid.errors()]
+        return errors.Invalid(api_errors.validation_detail(faults), code="invalid")
+
+
+async def job_filters(
     state: Annotated[str | None, Query(description="Comma list of states.")] = None,
-    process: Annotated[str | None, Query()] = None,
-    target: Annotated[str | None, Query(description="Comma list of targets.")] = None,
+    process: Annotated[str | None, Query(description="Comma list of processes.")] = None,
     owner: Annotated[str | None, Query()] = None,
     label: Annotated[list[str], Query(description="key:value; repeatable, all must match.")] = [],  # noqa: B006
     active: Annotated[bool | None, Query(description="true: only jobs that are not final.")] = None,
     created_after: Annotated[dt.datetime | None, Query()] = None,
     created_before: Annotated[dt.datetime | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query()] = None,
-    fields: Annotated[str | None, Query(description="Comma list of fields to return besides id.")] = None,
+) -> queries.JobQuery:
+    """The filters every job list takes (all but ``target``, which a per-target list fixes)."""
+    return _query(state, process, None, owner, label, active, created_after, created_before)
+
+
+JobFilters = Annotated[queries.JobQuery, Depends(job_filters)]
+Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]
+Cursor = Annotated[str | None, Query(description="From a list's `next` or `previous` URL.")]
+Fields = Annotated[str | None, Query(description="Comma list of fields to return besides id.")]
+
+
+@router.get("", response_model=views.JobList, responses=PROBLEMS, summary="List jobs, newest first",
+            description="A query parameter this list does not know is a 422 naming it, never an unfiltered list.",
+            dependencies=[KnownQueryOnly])
+async def list_jobs(
+    request: Request, service: ServiceDep, caller: CallerDep, filters: JobFilters,
+    target: Annotated[str | None, Query(description="Comma list of targets.")] = None,
+    limit: Limit = 100, cursor: Cursor = None, fields: Fields = None,
 ) -> views.JobList:
-    query = _query(state, process, target, owner, label, active, created_after, created_before)
+    query = dataclasses.replace(filters, targets=_query(None, None, target, None, [], None, None, None).targets)
     return await list_page(request, service, caller, query, limit, cursor, fields)
 
 

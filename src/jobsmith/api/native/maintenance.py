@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from jobsmith.api import presenters
 from jobsmith.api import schemas as views
-from jobsmith.api.deps import AdminDep, CallerDep, ServiceDep
+from jobsmith.api.deps import AdminDep, CallerDep, KnownQueryOnly, ServiceDep
 
 router = APIRouter(prefix="/v1/maintenance", tags=["maintenance"])
 
@@ -24,7 +24,8 @@ async def put_maintenance(body: views.MaintenanceChange, service: ServiceDep, ca
     return presenters.maintenance(await service.operations.set_maintenance(caller, body.paused, body.message))
 
 
-@router.get("/history", response_model=views.MaintenanceHistory, summary="Every maintenance change, newest first")
+@router.get("/history", response_model=views.MaintenanceHistory, summary="Every maintenance change, newest first",
+            description="It takes no query parameters: any is a 422 naming it.", dependencies=[KnownQueryOnly])
 async def maintenance_history(service: ServiceDep, _: CallerDep) -> views.MaintenanceHistory:
     history = await service.operations.maintenance_history()
     return views.MaintenanceHistory(results=[presenters.maintenance(r) for r in history])
