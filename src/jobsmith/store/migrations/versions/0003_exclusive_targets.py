@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-12-10 00:00:00
+Create Date: 2026-12-07 00:00:00
 
 ``jobs.exclusive_target`` holds a job's target when its process is exclusive (NULL otherwise), and
 a unique index over it and the process, partial to the states that are not final, lets the database
