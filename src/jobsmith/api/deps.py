@@ -53,13 +53,7 @@ async def get_caller(request: Request) -> Caller:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-async def require_admin(caller: CallerDep) -> Caller:
-    if not caller.admin:
-        raise errors.Forbidden("only an admin key may do this", code="admin_only")
-    return caller
 
-
-AdminDep = Annotated[Caller, Depends(require_admin)]
 
 
 async def known_query_only(request: Request) -> None:

