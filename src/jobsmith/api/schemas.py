@@ -9,14 +9,26 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pydantic
 
-from jobsmith.domain import states
+from jobsmith.domain import labels, states
 from jobsmith.service import requests
 
 Timestamp = pydantic.AwareDatetime
+
+
+def _storable_labels(value: dict[str, str]) -> dict[str, str]:
+    problem = labels.problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+Labels = Annotated[dict[str, str], pydantic.AfterValidator(_storable_labels), pydantic.Field(
+    description=f"Free key/value pairs to find jobs by (`label=key:value` in lists): keys 1-{labels.KEY_MAX} "
+                f"characters without ':', values up to {labels.VALUE_MAX} characters.")]
 
 
 def _z(value: dt.datetime | None) -> str | None:
@@ -202,20 +214,12 @@ class JobCreate(_Storable):
     parameters: dict[str, Any] = pydantic.Field(default_factory=dict)
     metadata: dict[str, Any] = pydantic.Field(default_factory=dict)
     target: str | None = pydantic.Field(default=None, min_length=1, max_length=500)
-    labels: dict[str, str] = pydantic.Field(default_factory=dict)
+    labels: Labels = pydantic.Field(default_factory=dict)
     description: str | None = pydantic.Field(default=None, max_length=10_000)
     priority: int = pydantic.Field(default=0, ge=-100, le=100, strict=True)
     timeout_s: int | None = pydantic.Field(default=None, ge=1, le=30 * 24 * 3600, strict=True)
     max_retries: int | None = pydantic.Field(default=None, ge=0, le=100, strict=True)
     inputs: dict[str, InputReference] = pydantic.Field(default_factory=dict)
-
-    @pydantic.field_validator("labels")
-    @classmethod
-    def _label_keys(cls, labels: dict[str, str]) -> dict[str, str]:
-        for key in labels:
-            if not key or ":" in key or len(key) > 100:
-                raise ValueError(f"label key {key!r} must be 1-100 characters without ':'")
-        return labels
 
     def request(self) -> requests.JobRequest:
         """What the service is asked for."""
@@ -262,7 +266,7 @@ class JobPatch(_Storable):
         extra="forbid", json_schema_extra={"examples": [{"priority": 50, "labels": {"team": "geo"}}]}
     )
     description: str | None = pydantic.Field(default=None, max_length=10_000, description="null clears it.")
-    labels: dict[str, str] | None = pydantic.Field(default=None, description="Replaces all labels.")
+    labels: Labels | None = pydantic.Field(default=None, description="Replaces all labels.")
     priority: int | None = pydantic.Field(default=None, ge=-100, le=100, strict=True)
 
     @pydantic.model_validator(mode="after")

@@ -18,7 +18,7 @@ from typing import Any
 
 import anyio.to_thread
 
-from jobsmith.domain import errors, queries, snapshots, states
+from jobsmith.domain import errors, labels, queries, snapshots, states
 from jobsmith.service import backend, callers, changes, requests
 from jobsmith.store import repository, targets
 
@@ -120,6 +120,7 @@ class JobService:
         if request.inputs:
             raise errors.Invalid("filling inputs by reference (a dataset or another job's result) is not "
                                  "supported yet; upload the files instead", code="inputs_by_reference_unsupported")
+        _check_labels(request.labels)
         if process.exclusive and request.target is None:
             raise errors.Invalid(f"process {process.id!r} is exclusive (one active job per target) and needs a "
                                  "target", code="target_required")
@@ -138,6 +139,8 @@ class JobService:
         job = await self.get(caller, job_id)
         if not changes_:
             return job
+        if "labels" in changes_:
+            _check_labels(changes_["labels"])
         return await self.backend.write(functools.partial(self.backend.jobs.patch, job.id, caller.scope(), changes_))
 
     async def queue(self, caller: callers.Caller, job_id: str) -> snapshots.JobRecord:
@@ -170,6 +173,13 @@ class JobService:
         await self.backend.write(functools.partial(self.backend.jobs.mark_files_removed, job.id))
         self.backend.changes.publish(job.id, S.DELETED.value)
         return deleted
+
+
+def _check_labels(given: dict[str, str]) -> None:
+    """Faces check labels for shape; this holds for every face, whatever it checked."""
+    problem = labels.problem(given)
+    if problem is not None:
+        raise errors.Invalid(problem, code="invalid_labels")
 
 
 def _idempotency(key: str | None, request: requests.JobRequest) -> tuple[str, str] | None:

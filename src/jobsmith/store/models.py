@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from jobsmith.domain import states
+from jobsmith.domain import labels, states
 
 _STATES = ", ".join(f"'{s.value}'" for s in states.Status)
 _STEP_STATES = ", ".join(f"'{s.value}'" for s in states.StepState)
@@ -100,6 +100,20 @@ class JobStep(Base):
     started_at: orm.Mapped[dt.datetime | None]
     ended_at: orm.Mapped[dt.datetime | None]
     message: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+
+
+class JobLabel(Base):
+    """One label of a job, kept beside ``jobs.labels`` (the view's copy) so that a list filtered by
+    ``label=key:value`` is an index lookup, not a JSON scan of every job. Written in the transaction
+    that writes ``jobs.labels``."""
+
+    __tablename__ = "job_labels"
+    __table_args__ = (sa.Index("ix_job_labels_lookup", "key", "value", "job_seq"),)
+
+    job_seq: orm.Mapped[int] = orm.mapped_column(BigId, sa.ForeignKey("jobs.seq", ondelete="CASCADE"),
+                                                 primary_key=True)
+    key: orm.Mapped[str] = orm.mapped_column(sa.String(labels.KEY_MAX), primary_key=True)
+    value: orm.Mapped[str] = orm.mapped_column(sa.String(labels.VALUE_MAX))
 
 
 class JobInput(Base):

@@ -41,6 +41,9 @@ _TARGET_HOLDER = sa.select(JOBS.c.id).where(
     JOBS.c.exclusive_target == sa.bindparam("target"), JOBS.c.process == sa.bindparam("process"),
     JOBS.c.state.in_([s.value for s in states.ACTIVE]))
 _INPUTS: sa.Table = models.JobInput.__table__  # type: ignore[assignment]
+_LABELS: sa.Table = models.JobLabel.__table__  # type: ignore[assignment]
+_INSERT_LABEL = sa.insert(_LABELS)
+_DELETE_LABELS = sa.delete(_LABELS).where(_LABELS.c.job_seq == sa.bindparam("of_job"))
 # An upload's guard: the job row is taken for the write only while it still waits for data.
 _LOCK_WAITING_JOB = (sa.update(JOBS).where(JOBS.c.id == sa.bindparam("job_id"),
                                            JOBS.c.state == S.WAITING_FOR_DATA.value)
@@ -90,6 +93,12 @@ class StoredInput:
     size: int
     sha256: str
     media_type: str
+
+
+def _write_labels(tx: sa.Connection, job_seq: int, labels: dict[str, str]) -> None:
+    """The label rows of a job, in the caller's transaction (the one that writes ``jobs.labels``)."""
+    if labels:
+        tx.execute(_INSERT_LABEL, [{"job_seq": job_seq, "key": key, "value": value} for key, value in labels.items()])
 
 
 def _naive_utc(value: dt.datetime) -> dt.datetime:
@@ -144,6 +153,7 @@ class Repository:
                 "priority": new.priority, "max_retries": new.max_retries, "timeout_s": new.timeout_s,
                 "queued": new.queued}).one())
             transitions.record(tx, job, actor=states.Actor.CLIENT, reason="created")
+            _write_labels(tx, job.seq, new.labels)
             if idempotency is not None:
                 tx.execute(sa.insert(models.IdempotencyKey).values(
                     owner=new.owner, key=idempotency[0], body_sha256=idempotency[1],
@@ -195,23 +205,29 @@ class Repository:
 
     def page(self, where: queries.JobQuery, *, limit: int, after: int | None = None,
              before: int | None = None, details: bool = True) -> Page:
-        """Newest first. ``after``/``before`` are ``seq`` bounds from a cursor (exclusive)."""
-        query = (sa.select(JOBS, *records.DETAILS) if details else sa.select(JOBS)).where(*self._conditions(where))
+        """Newest first. ``after``/``before`` are ``seq`` bounds from a cursor (exclusive).
+
+        One statement in two parts: the page's ``seq`` values are chosen first, from the indexes
+        alone where the filters allow, and only those rows are read whole with their details. Read
+        and sorted whole, every job of a filter (ten days of jobs, say) would cost its steps, inputs
+        and results before the limit applies.
+        """
+        chosen = sa.select(Job.seq).where(*self._conditions(where))
         if before is not None:  # a "previous" page: the ones just newer than ``before``
-            query = query.where(Job.seq > before).order_by(Job.seq.asc())
+            chosen = chosen.where(Job.seq > before).order_by(Job.seq.asc())
         else:
             if after is not None:
-                query = query.where(Job.seq < after)
-            query = query.order_by(Job.seq.desc())
+                chosen = chosen.where(Job.seq < after)
+            chosen = chosen.order_by(Job.seq.desc())
+        columns = (JOBS, *records.DETAILS) if details else (JOBS,)
+        query = sa.select(*columns).where(JOBS.c.seq.in_(chosen.limit(limit + 1))).order_by(JOBS.c.seq.desc())
         with self.db.read() as connection:
-            jobs = [records.job(row) for row in connection.execute(query.limit(limit + 1))]
+            jobs = [records.job(row) for row in connection.execute(query)]
         more = len(jobs) > limit
-        jobs = jobs[:limit]
-        if before is not None:
-            jobs.reverse()
-            has_previous, has_next = more, True
+        if before is not None:  # the ``limit`` just newer than ``before`` are the oldest ones read
+            jobs, has_previous, has_next = jobs[-limit:] if more else jobs, more, True
         else:
-            has_previous, has_next = after is not None, more
+            jobs, has_previous, has_next = jobs[:limit], after is not None, more
         return Page(jobs, jobs[0].seq if jobs else None, jobs[-1].seq if jobs else None,
                     has_next and bool(jobs), has_previous and bool(jobs))
 
@@ -237,7 +253,8 @@ class Repository:
         if where.targets:
             conditions.append(Job.target.in_(where.targets))
         for key, value in where.labels:
-            conditions.append(dialects.label_equals(Job.labels, sa.literal(key), sa.literal(value)))
+            conditions.append(Job.seq.in_(sa.select(_LABELS.c.job_seq).where(
+                _LABELS.c.key == key, _LABELS.c.value == value)))
         if where.created_after is not None:
             conditions.append(Job.created_at > _naive_utc(where.created_after))
         if where.created_before is not None:
@@ -257,6 +274,9 @@ class Repository:
                 sa.update(Job).where(*guard).values(updated_at=dialects.now(), **changes)
                 .returning(Job.seq)
             ).scalar_one_or_none()
+            if done is not None and "labels" in changes:
+                tx.execute(_DELETE_LABELS, {"of_job": done})
+                _write_labels(tx, done, changes["labels"])
         if done is None:
             job = self.get(job_id, owner=owner)  # 404 when it does not exist
             raise errors.Conflict(
