@@ -156,10 +156,9 @@ def job_query(params: dict[str, str]) -> queries.JobQuery:
         created_after=when("created_after"), created_before=when("created_before"))
 
 
-def explain(engine: sa.Engine, params: dict[str, str]) -> str:
-    statement = (sa.select(models.Job.__table__)
-                 .where(*repository.Repository._conditions(job_query(params)))
-                 .order_by(models.Job.seq.desc()).limit(101))
+def explain(database: Database, params: dict[str, str]) -> str:
+    engine = database.engine
+    statement = repository.Repository(database).page_statement(job_query(params), limit=100)
     compiled = statement.compile(engine, compile_kwargs={"literal_binds": True})
     prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
     with engine.connect() as connection:
@@ -238,7 +237,7 @@ def run_backend(name: str, pg_url: str, jobs: int, repeat: int, work: pathlib.Pa
         with server(url, work / f"data-{name}") as base:
             figures = measure(base, values, repeat)
         slowest = max(figures, key=lambda f: f["median_ms"])
-        plan = explain(database.engine, slowest["params"])
+        plan = explain(database, slowest["params"])
     finally:
         database.dispose()
     under = sum(1 for f in figures if f["median_ms"] < GOAL_MS)

@@ -39,6 +39,10 @@ def _z(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
+UtcTime = Annotated[dt.datetime, pydantic.PlainSerializer(_z, return_type=str, when_used="json")]
+"""A time as the contract writes it: ISO 8601 UTC with a ``Z`` (the store keeps naive UTC). Only the
+time fields carry the serializer: one on every field of a view cost a page of 100 jobs ~8 ms."""
+
 MAX_NESTING = 32
 """Levels of arrays and objects a stored value may have; the serializers refuse far deeper ones."""
 
@@ -84,22 +88,16 @@ class _Storable(pydantic.BaseModel):
 
 
 class _View(pydantic.BaseModel):
-    """Times serialise as ISO 8601 UTC with a ``Z``, as the contract says."""
+    """An answer's body. Its times are :data:`UtcTime`."""
 
     model_config = pydantic.ConfigDict(ser_json_timedelta="float")
-
-    @pydantic.field_serializer("*", when_used="json")
-    def _times(self, value: Any) -> Any:
-        if isinstance(value, dt.datetime):
-            return _z(value)
-        return value
 
 
 class StepView(_View):
     name: str
     state: states.StepState
-    started_at: dt.datetime | None = None
-    ended_at: dt.datetime | None = None
+    started_at: UtcTime | None = None
+    ended_at: UtcTime | None = None
     message: str | None = None
 
 
@@ -176,12 +174,12 @@ class JobView(_View):
     steps: list[StepView]
     inputs: list[InputView]
     results: list[ResultView]
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    queued_at: dt.datetime | None
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
-    expires_at: dt.datetime | None
+    created_at: UtcTime
+    updated_at: UtcTime
+    queued_at: UtcTime | None
+    started_at: UtcTime | None
+    finished_at: UtcTime | None
+    expires_at: UtcTime | None
     links: Links
 
 
@@ -294,7 +292,7 @@ class TargetView(_View):
     jobs: int = pydantic.Field(description="How many jobs name this target.")
     active_job: str | None = pydantic.Field(description="The newest job that is not final, if any.")
     last_state: states.Status = pydantic.Field(description="The state of the job that changed last.")
-    last_change_at: dt.datetime
+    last_change_at: UtcTime
     by_state: dict[str, int] = pydantic.Field(description="How many of its jobs are in each state.")
 
 
@@ -305,7 +303,7 @@ class TargetList(_View):
 
 
 class HistoryEntry(_View):
-    time: dt.datetime
+    time: UtcTime
     from_: states.Status | None = pydantic.Field(serialization_alias="from", validation_alias="from_")
     to: states.Status
     actor: str
@@ -337,7 +335,7 @@ class ProcessView(_View):
 class Maintenance(_View):
     paused: bool = pydantic.Field(strict=True)
     message: str
-    updated_at: dt.datetime | None
+    updated_at: UtcTime | None
     updated_by: str | None
 
 

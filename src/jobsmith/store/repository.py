@@ -205,12 +205,26 @@ class Repository:
 
     def page(self, where: queries.JobQuery, *, limit: int, after: int | None = None,
              before: int | None = None, details: bool = True) -> Page:
-        """Newest first. ``after``/``before`` are ``seq`` bounds from a cursor (exclusive).
+        """Newest first. ``after``/``before`` are ``seq`` bounds from a cursor (exclusive)."""
+        with self.db.read() as connection:
+            jobs = [records.job(row) for row in connection.execute(
+                self.page_statement(where, limit=limit, after=after, before=before, details=details))]
+        more = len(jobs) > limit
+        if before is not None:  # the ``limit`` just newer than ``before`` are the oldest ones read
+            jobs, has_previous, has_next = jobs[-limit:] if more else jobs, more, True
+        else:
+            jobs, has_previous, has_next = jobs[:limit], after is not None, more
+        return Page(jobs, jobs[0].seq if jobs else None, jobs[-1].seq if jobs else None,
+                    has_next and bool(jobs), has_previous and bool(jobs))
 
-        One statement in two parts: the page's ``seq`` values are chosen first, from the indexes
-        alone where the filters allow, and only those rows are read whole with their details. Read
-        and sorted whole, every job of a filter (ten days of jobs, say) would cost its steps, inputs
-        and results before the limit applies.
+    def page_statement(self, where: queries.JobQuery, *, limit: int, after: int | None = None,
+                       before: int | None = None, details: bool = True) -> sa.Select[Any]:
+        """The statement of :meth:`page`: ``limit + 1`` jobs, newest first (``bench/lists.py`` explains it).
+
+        Two parts: the page's ``seq`` values are chosen first, from the indexes alone where the
+        filters allow, and only those rows are read whole with their details. Read and sorted whole,
+        every job of a filter (ten days of jobs, say) would cost its steps, inputs and results
+        before the limit applies.
         """
         chosen = sa.select(Job.seq).where(*self._conditions(where))
         if before is not None:  # a "previous" page: the ones just newer than ``before``
@@ -220,16 +234,7 @@ class Repository:
                 chosen = chosen.where(Job.seq < after)
             chosen = chosen.order_by(Job.seq.desc())
         columns = (JOBS, *records.DETAILS) if details else (JOBS,)
-        query = sa.select(*columns).where(JOBS.c.seq.in_(chosen.limit(limit + 1))).order_by(JOBS.c.seq.desc())
-        with self.db.read() as connection:
-            jobs = [records.job(row) for row in connection.execute(query)]
-        more = len(jobs) > limit
-        if before is not None:  # the ``limit`` just newer than ``before`` are the oldest ones read
-            jobs, has_previous, has_next = jobs[-limit:] if more else jobs, more, True
-        else:
-            jobs, has_previous, has_next = jobs[:limit], after is not None, more
-        return Page(jobs, jobs[0].seq if jobs else None, jobs[-1].seq if jobs else None,
-                    has_next and bool(jobs), has_previous and bool(jobs))
+        return sa.select(*columns).where(JOBS.c.seq.in_(chosen.limit(limit + 1))).order_by(JOBS.c.seq.desc())
 
     def targets(self, owner: str | None, *, limit: int, after: targets.Position | None = None,
                 before: targets.Position | None = None) -> targets.TargetPage:
