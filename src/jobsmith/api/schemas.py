@@ -257,12 +257,19 @@ class BulkResults(pydantic.BaseModel):
     results: list[BulkItem]
 
 
+def _patch_schema(schema: dict[str, Any]) -> None:
+    """``labels`` and ``priority`` may be left out but not set to null: the document says so."""
+    for name in ("labels", "priority"):
+        field = schema["properties"][name]
+        field.update({**next(option for option in field.pop("anyOf") if option.get("type") != "null"), **field})
+        field.pop("default", None)
+    schema["examples"] = [{"priority": 50, "labels": {"team": "geo"}}]
+
+
 class JobPatch(_Storable):
     """Body of ``PATCH /v1/jobs/{id}``: only what is given changes."""
 
-    model_config = pydantic.ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"priority": 50, "labels": {"team": "geo"}}]}
-    )
+    model_config = pydantic.ConfigDict(extra="forbid", json_schema_extra=_patch_schema)
     description: str | None = pydantic.Field(default=None, max_length=10_000, description="null clears it.")
     labels: Labels | None = pydantic.Field(default=None, description="Replaces all labels.")
     priority: int | None = pydantic.Field(default=None, ge=-100, le=100, strict=True)
