@@ -84,14 +84,25 @@ def _parse_create(item: dict[str, Any]) -> requests.JobRequest | errors.Jobsmith
         return errors.Invalid(api_errors.validation_detail(faults), code="invalid")
 
 
+def _iso_text(value: object) -> object:
+    """A time filter is ISO 8601 text: a bare number (which pydantic would read as a Unix time) is not."""
+    if isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError("a time must be ISO 8601, such as 2026-01-31T12:00:00Z, not a number")
+    return value
+
+
+QueryTime = Annotated[dt.datetime | None, pydantic.BeforeValidator(_iso_text), Query(
+    description="ISO 8601 with a time zone, such as `2026-01-31T12:00:00Z`.")]
+
+
 async def job_filters(
     state: Annotated[str | None, Query(description="Comma list of states.")] = None,
     process: Annotated[str | None, Query(description="Comma list of processes.")] = None,
     owner: Annotated[str | None, Query()] = None,
     label: Annotated[list[str], Query(description="key:value; repeatable, all must match.")] = [],  # noqa: B006
     active: Annotated[bool | None, Query(description="true: only jobs that are not final.")] = None,
-    created_after: Annotated[dt.datetime | None, Query()] = None,
-    created_before: Annotated[dt.datetime | None, Query()] = None,
+    created_after: QueryTime = None,
+    created_before: QueryTime = None,
 ) -> queries.JobQuery:
     """The filters every job list takes (all but ``target``, which a per-target list fixes)."""
     return _query(state, process, None, owner, label, active, created_after, created_before)
