@@ -26,6 +26,20 @@ def _storable_labels(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
+def _whole_number(value: Any) -> Any:
+    """JSON has one number type: ``5.0`` is the integer 5 (JSON Schema agrees), ``5.5`` and ``true`` and
+    ``"5"`` are not integers. Lax pydantic would take ``"5"``; strict pydantic refuses ``5.0``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be an integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("must be an integer")
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, pydantic.BeforeValidator(_whole_number)]
+
 Labels = Annotated[dict[str, str], pydantic.AfterValidator(_storable_labels), pydantic.Field(
     description=f"Free key/value pairs to find jobs by (`label=key:value` in lists): keys 1-{labels.KEY_MAX} "
                 f"characters without ':', values up to {labels.VALUE_MAX} characters.")]
@@ -214,9 +228,9 @@ class JobCreate(_Storable):
     target: str | None = pydantic.Field(default=None, min_length=1, max_length=500)
     labels: Labels = pydantic.Field(default_factory=dict)
     description: str | None = pydantic.Field(default=None, max_length=10_000)
-    priority: int = pydantic.Field(default=0, ge=-100, le=100, strict=True)
-    timeout_s: int | None = pydantic.Field(default=None, ge=1, le=30 * 24 * 3600, strict=True)
-    max_retries: int | None = pydantic.Field(default=None, ge=0, le=100, strict=True)
+    priority: WholeNumber = pydantic.Field(default=0, ge=-100, le=100)
+    timeout_s: WholeNumber | None = pydantic.Field(default=None, ge=1, le=30 * 24 * 3600)
+    max_retries: WholeNumber | None = pydantic.Field(default=None, ge=0, le=100)
     inputs: dict[str, InputReference] = pydantic.Field(default_factory=dict)
 
     def request(self) -> requests.JobRequest:
@@ -272,7 +286,7 @@ class JobPatch(_Storable):
     model_config = pydantic.ConfigDict(extra="forbid", json_schema_extra=_patch_schema)
     description: str | None = pydantic.Field(default=None, max_length=10_000, description="null clears it.")
     labels: Labels | None = pydantic.Field(default=None, description="Replaces all labels.")
-    priority: int | None = pydantic.Field(default=None, ge=-100, le=100, strict=True)
+    priority: WholeNumber | None = pydantic.Field(default=None, ge=-100, le=100)
 
     @pydantic.model_validator(mode="after")
     def _no_null_labels_or_priority(self) -> JobPatch:

@@ -114,6 +114,12 @@ Cursor = Annotated[str | None, Query(description="From a list's `next` or `previ
 Fields = Annotated[str | None, Query(description="Comma list of fields to return besides id.")]
 
 
+@router.api_route("/bulk", methods=["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"], include_in_schema=False)
+async def bulk_takes_only_post() -> None:
+    """``/v1/jobs/bulk`` is not a job id: any method but POST is a 405, not a malformed-UUID 422."""
+    raise api_errors.OnlyMethods("only POST creates jobs in bulk", ["POST"])
+
+
 @router.get("", response_model=views.JobList, responses=PROBLEMS, summary="List jobs, newest first",
             description="A query parameter this list does not know is a 422 naming it, never an unfiltered list.",
             dependencies=[KnownQueryOnly])
@@ -160,6 +166,8 @@ def _query(state: str | None, process: str | None, target: str | None, owner: st
                                  code="unknown_state") from None
     labels = []
     for item in label:
+        if not item:
+            continue  # an empty filter filters nothing, as an empty state or process does
         key, sep, value = item.partition(":")
         if not sep or not key:
             raise errors.Invalid(f"label filter {item!r} must be key:value", code="bad_label")
