@@ -40,9 +40,11 @@ def _whole_number(value: Any) -> Any:
 
 WholeNumber = Annotated[int, pydantic.BeforeValidator(_whole_number)]
 
-Labels = Annotated[dict[str, str], pydantic.AfterValidator(_storable_labels), pydantic.Field(
-    description=f"Free key/value pairs to find jobs by (`label=key:value` in lists): keys 1-{labels.KEY_MAX} "
-                f"characters without ':', values up to {labels.VALUE_MAX} characters.")]
+Labels = Annotated[dict[str, str], pydantic.AfterValidator(_storable_labels), pydantic.WithJsonSchema({
+    "type": "object", "description": f"Free key/value pairs to find jobs by (`label=key:value` in lists): keys "
+                                     f"1-{labels.KEY_MAX} characters without ':', values up to {labels.VALUE_MAX}.",
+    "propertyNames": {"minLength": 1, "maxLength": labels.KEY_MAX, "pattern": "^[^:]*$"},
+    "additionalProperties": {"type": "string", "maxLength": labels.VALUE_MAX}})]
 
 
 def _z(value: dt.datetime | None) -> str | None:

@@ -84,6 +84,10 @@ def _parse_create(item: dict[str, Any]) -> requests.JobRequest | errors.Jobsmith
         return errors.Invalid(api_errors.validation_detail(faults), code="invalid")
 
 
+LabelFilter = Annotated[str, pydantic.WithJsonSchema({"type": "string", "pattern": "^([^:]+:.*)?$"})]
+"""``key:value`` (an empty one filters nothing); the pattern documents, :func:`_query` checks."""
+
+
 def _iso_text(value: object) -> object:
     """A time filter is ISO 8601 text: a bare number (which pydantic would read as a Unix time) is not."""
     if isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit():
@@ -99,7 +103,7 @@ async def job_filters(
     state: Annotated[str | None, Query(description="Comma list of states.")] = None,
     process: Annotated[str | None, Query(description="Comma list of processes.")] = None,
     owner: Annotated[str | None, Query()] = None,
-    label: Annotated[list[str], Query(description="key:value; repeatable, all must match.")] = [],  # noqa: B006
+    label: Annotated[list[LabelFilter], Query(description="key:value; repeatable, all must match.")] = [],  # noqa: B006
     active: Annotated[bool | None, Query(description="true: only jobs that are not final.")] = None,
     created_after: QueryTime = None,
     created_before: QueryTime = None,
@@ -111,7 +115,10 @@ async def job_filters(
 JobFilters = Annotated[queries.JobQuery, Depends(job_filters)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]
 Cursor = Annotated[str | None, Query(description="From a list's `next` or `previous` URL.")]
-Fields = Annotated[str | None, Query(description="Comma list of fields to return besides id.")]
+_FIELD_NAME = "|".join(sorted(views.JOB_FIELDS | {"id"}))
+Fields = Annotated[str | None, Query(  # the pattern documents; _fields() checks, naming an unknown field
+    description="Comma list of fields to return besides id.",
+    json_schema_extra={"pattern": rf"^\s*(({_FIELD_NAME})\s*(,\s*({_FIELD_NAME})\s*)*)?,?$"})]
 
 
 @router.api_route("/bulk", methods=["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"], include_in_schema=False)
@@ -301,7 +308,10 @@ async def upload(job_id: JobId, filename: str, request: Request, service: Servic
              summary="Upload input files as multipart form data (field `file`, repeatable)",
              description="Every file is checked before any is recorded: the request fills the inputs it names or "
                          "changes nothing. A checksum header is verified when the form holds one file.",
-             openapi_extra={"parameters": _CHECKSUM_HEADERS})
+             openapi_extra={"parameters": _CHECKSUM_HEADERS, "requestBody": {"required": True, "content": {
+                 "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+                     "file": {"type": "array", "minItems": 1,
+                              "items": {"type": "string", "format": "binary"}}}}}}}})
 async def upload_form(job_id: JobId, request: Request, service: ServiceDep, caller: CallerDep,
                       input: Annotated[str | None, Query()] = None) -> views.JobView:
     return _view(request, await request_files.receive_form(service, caller, job_id, request, "file", input))
