@@ -25,6 +25,14 @@ class ApiKey:
     admin: bool
 
 
+@dataclasses.dataclass(frozen=True)
+class WorkerToken:
+    """A credential of an executor outside jobsmith: the name its history entries carry, and the token."""
+
+    name: str
+    token: str
+
+
 class Settings(pydantic_settings.BaseSettings):
     """Every knob of jobsmith. The README's settings table lists these with their defaults."""
 
@@ -56,6 +64,11 @@ class Settings(pydantic_settings.BaseSettings):
     api_keys: str = pydantic.Field(
         default="",
         description="Comma list of owner:key or owner:key:admin; empty: no authentication.",
+    )
+    worker_tokens: str = pydantic.Field(
+        default="",
+        description="Comma list of name:token for external workers (the /v1/worker routes); empty: those routes "
+                    "are open only while no API keys are configured either.",
     )
     max_upload_mb: int = pydantic.Field(default=10240, ge=1, description="Largest upload accepted.")
     job_timeout_s: int = pydantic.Field(default=3600, ge=1, description="Default wall-clock limit of a job.")
@@ -130,6 +143,16 @@ class Settings(pydantic_settings.BaseSettings):
                 raise ValueError(f"JOBSMITH_API_KEYS entry {entry!r}: the third part may only be 'admin'")
             keys.append(ApiKey(owner=parts[0], key=parts[1], admin=len(parts) == 3))
         return keys
+
+    def parsed_worker_tokens(self) -> list[WorkerToken]:
+        """The configured worker tokens; refuses malformed entries rather than silently ignoring them."""
+        tokens: list[WorkerToken] = []
+        for entry in filter(None, (e.strip() for e in self.worker_tokens.split(","))):
+            name, _, token = entry.partition(":")
+            if not name or not token or ":" in token:
+                raise ValueError(f"JOBSMITH_WORKER_TOKENS entry {entry!r} is not name:token")
+            tokens.append(WorkerToken(name=name, token=token))
+        return tokens
 
     def parsed_queues(self) -> dict[str, str]:
         """``queues`` as ``{process: queue}``; refuses malformed entries rather than ignoring them."""

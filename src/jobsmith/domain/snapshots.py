@@ -72,6 +72,7 @@ class JobRecord:
     worker_id: str | None
     files_removed: bool
     exclusive_target: str | None  # the target this job holds while active (exclusive processes only)
+    lease_s: float | None = None  # the current claim's lease length when a worker chose it
     steps: tuple[StepRecord, ...] = ()
     inputs: tuple[InputRecord, ...] = ()
     results: tuple[ResultRecord, ...] = ()

@@ -109,23 +109,29 @@ class Leases:
         self.lease_s = lease_s
         self._claims: dict[tuple[str, ...], tuple[sa.Select[Any], sa.Update]] = {}
 
-    def claim(self, worker_id: str, processes: Sequence[str] = ()) -> Claim | None:
-        """Take the next queued job, or None when there is none (or claiming is paused).
+    def claim(self, worker_id: str, processes: Sequence[str] = (), *, job_id: str | None = None,
+              lease_s: float | None = None) -> Claim | None:
+        """Take the next queued job (of ``processes``, if given), or the queued job ``job_id``; None when
+        there is none (or claiming is paused). ``lease_s`` sets this claim's lease length (and every
+        heartbeat's extension); by default the server's.
 
         A read looks first: a worker asks after every job whether another waits, and most often none
         does; the read answers that without the write transaction (and, on SQLite, the database's
         single write lock) that the claim itself needs.
         """
-        statements = self._claims.get(tuple(processes))
+        key = (job_id is not None, *processes)
+        statements = self._claims.get(key)
         if statements is None:
-            statements = self._claims[tuple(processes)] = self._claim_statements(processes)
+            statements = self._claims[key] = self._claim_statements(processes, named=job_id is not None)
         probe, statement = statements
+        named = {"job_id": job_id} if job_id is not None else {}
         with self.db.read() as connection:
-            if connection.execute(probe).first() is None:
+            if connection.execute(probe, named).first() is None:
                 return None
         token = str(uuid.uuid4())
         with self.db.begin() as tx:
-            row = tx.execute(statement, {"token": token, "worker_id": worker_id}).one_or_none()
+            row = tx.execute(statement, {"token": token, "worker_id": worker_id, "lease_s": lease_s,
+                                         "default_lease_s": self.lease_s, **named}).one_or_none()
             if row is None:
                 return None
             job = records.job(row)
@@ -136,19 +142,25 @@ class Leases:
                     tx.execute(sa.delete(table).where(table.job_seq == job.seq))
         return Claim(job, token)
 
-    def _claim_statements(self, processes: Sequence[str]) -> tuple[sa.Select[Any], sa.Update]:
+    def _claim_statements(self, processes: Sequence[str], *, named: bool) -> tuple[sa.Select[Any], sa.Update]:
         """Built once per worker: the probe (is a job waiting?) and the claim, one statement that picks
         (skipping rows others lock), takes and returns."""
         paused = sa.exists().where(models.Maintenance.paused.is_(True))
         waiting = sa.select(Job.seq).where(Job.state == S.QUEUED.value, ~paused)
         if processes:
             waiting = waiting.where(Job.process.in_(list(processes)))
+        if named:
+            waiting = waiting.where(Job.id == sa.bindparam("job_id"))
         pick = (waiting.order_by(Job.priority.desc(), Job.queued_at, Job.seq).limit(1)
                 .with_for_update(skip_locked=True))
+        lease_s = sa.bindparam("lease_s", type_=sa.Float())
         claim = (sa.update(records.JOBS).where(Job.seq == pick.scalar_subquery(), Job.state == S.QUEUED.value)
                  .values(previous_state=Job.state, state=S.PROCESSING.value, state_detail=None,
                          attempts=Job.attempts + 1, lease_token=sa.bindparam("token"),
-                         worker_id=sa.bindparam("worker_id"), lease_expires_at=dialects.now(self.lease_s),
+                         worker_id=sa.bindparam("worker_id"), lease_s=lease_s,
+                         lease_expires_at=dialects.now(sa.func.coalesce(  # casts: PostgreSQL types each use alike
+                             sa.cast(lease_s, sa.Float()),
+                             sa.cast(sa.bindparam("default_lease_s", type_=sa.Float()), sa.Float()))),
                          started_at=dialects.now(), updated_at=dialects.now(), progress=0.0)
                  .returning(*records.JOBS.c))
         return waiting.limit(1), claim
@@ -164,14 +176,18 @@ class Leases:
             return [ClaimedInput(row.input, row.name) for row in rows]
 
     def heartbeat(self, job_id: str, token: str) -> S | None:
-        """Extend the lease; returns the job's state, or None once the lease is no longer ours."""
+        """Extend the lease by the claim's length; returns the job's state, or None once the lease is no longer ours."""
+        return self.extend(job_id, token)[0]
+
+    def extend(self, job_id: str, token: str) -> tuple[S | None, dt.datetime | None]:
+        """:meth:`heartbeat` with the new expiry (database time, naive UTC); ``(None, None)`` once the
+        lease is no longer ours."""
         with self.db.begin() as tx:
-            state = tx.execute(
+            row = tx.execute(
                 sa.update(Job).where(Job.id == job_id, Job.lease_token == token, Job.state.in_(_RUNNING))
-                .values(lease_expires_at=dialects.now(self.lease_s)).returning(Job.state)
-                
-            ).scalar_one_or_none()
-        return S(state) if state is not None else None
+                .values(lease_expires_at=dialects.now(sa.func.coalesce(Job.lease_s, sa.cast(self.lease_s, sa.Float()))))
+                .returning(Job.state, Job.lease_expires_at)).one_or_none()
+        return (S(row.state), row.lease_expires_at) if row is not None else (None, None)
 
     def observe(self, job_id: str, token: str) -> S | None:
         """The job's state as its holder sees it (cheap, read-only); None if no longer held."""

@@ -83,6 +83,9 @@ class Job(Base):
     expires_at: orm.Mapped[dt.datetime | None]
     duration_s: orm.Mapped[float | None] = orm.mapped_column(sa.Float)
     lease_token: orm.Mapped[str | None] = orm.mapped_column(sa.String(36))
+    lease_s: orm.Mapped[float | None] = orm.mapped_column(sa.Float)
+    """How long the current claim lives without a heartbeat (a heartbeat extends it by as much); NULL:
+    the server's ``lease_s``. An external worker chooses it per claim."""
     lease_expires_at: orm.Mapped[dt.datetime | None]
     worker_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36))
     files_removed: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
