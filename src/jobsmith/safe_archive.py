@@ -249,12 +249,13 @@ class _Counting:
 
 
 def _decompressed(raw: _Counting, head: bytes) -> Stream:
+    packed = typing.cast(typing.BinaryIO, raw)  # read() is all the decompressors call
     if head.startswith(b"\x1f\x8b"):
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[arg-type]
+        return gzip.GzipFile(fileobj=packed, mode="rb")
     if head.startswith(b"BZh"):
-        return bz2.BZ2File(raw)  # type: ignore[arg-type]
+        return bz2.BZ2File(packed)
     if head.startswith(b"\xfd7zXZ\x00"):
-        return lzma.LZMAFile(raw)  # type: ignore[arg-type]
+        return lzma.LZMAFile(packed)
     return raw
 
 

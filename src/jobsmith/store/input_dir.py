@@ -78,7 +78,8 @@ def split_metadata(paths: list[str], stem: str) -> tuple[list[str], list[str]]:
 
     is_json = [path.lower().endswith(".json") for path in paths]
     data_stems = {folder_stem(path) for path, json_file in zip(paths, is_json) if not json_file}
-    data, metadata = [], []
+    data: list[str] = []
+    metadata: list[str] = []
     for path, json_file in zip(paths, is_json):
         folder, own = folder_stem(path)
         named = folder == "" and (own == stem or own.lower() in _METADATA_NAMES)
@@ -200,26 +201,25 @@ class InputDir:
     def _describe(self, entry: _Entry, entries: list[_Entry], *, survey: bool) -> Dataset:
         beside = next((e.link for e in entries if e is not entry and e.kind == "file" and e.stem == entry.stem
                        and e.name.lower().endswith(".json")), None)
-        common = {"name": entry.name, "kind": entry.kind, "path": entry.path, "link": entry.link, "metadata": beside}
+        files, size, has_data, inner, problem = self._contents(entry, survey)
+        return Dataset(name=entry.name, kind=entry.kind, path=entry.path, link=entry.link, metadata=beside,
+                       files=files, size=size, has_data=has_data, has_metadata=beside is not None or inner,
+                       problem=problem)
+
+    def _contents(self, entry: _Entry, survey: bool) -> tuple[int, int, bool, bool, str | None]:
+        """``(files, size, has_data, metadata inside, problem)`` of an entry."""
         if entry.kind == "file":
-            size = entry.path.stat().st_size
-            return Dataset(**common, files=1, size=size, has_data=True, has_metadata=beside is not None)
+            return 1, entry.path.stat().st_size, True, False, None
         if entry.kind == "directory":
             files = self._walk(entry.path)
             data, inner = split_metadata(sorted(files), entry.name)
-            size = sum(files[relative].stat().st_size for relative in data)
-            return Dataset(**common, files=len(data), size=size, has_data=bool(data),
-                           has_metadata=beside is not None or bool(inner))
+            return len(data), sum(files[relative].stat().st_size for relative in data), bool(data), bool(inner), None
         packed = entry.path.stat().st_size
-        if not survey:
-            return Dataset(**common, files=0, size=packed, has_data=True, has_metadata=beside is not None)
-        members = self._survey(entry)
+        members = self._survey(entry) if survey else []
         if isinstance(members, str):
-            return Dataset(**common, files=0, size=packed, has_data=True, has_metadata=beside is not None,
-                           problem=members)
+            return 0, packed, True, False, members
         data, inner = split_metadata([m.path for m in members if visible(m.path)], entry.stem)
-        return Dataset(**common, files=len(data), size=packed, has_data=bool(data),
-                       has_metadata=beside is not None or bool(inner))
+        return len(data), packed, bool(data) or not survey, bool(inner), None
 
     def _walk(self, directory: pathlib.Path) -> dict[str, pathlib.Path]:
         """The visible regular files under ``directory`` by relative path; links are kept only when they
