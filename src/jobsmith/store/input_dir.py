@@ -57,6 +57,25 @@ class _Entry:
     stem: str
 
 
+class _Entries:
+    """The entries of the directory split into datasets and the metadata beside them.
+
+    ``X.json`` is metadata when another entry has the stem ``X``; otherwise it is a dataset itself.
+    """
+
+    def __init__(self, entries: list[_Entry]) -> None:
+        stems: dict[str, int] = {}
+        for entry in entries:
+            stems[entry.stem] = stems.get(entry.stem, 0) + 1
+        self._json = {e.stem: e for e in entries if e.kind == "file" and e.name.lower().endswith(".json")}
+        self._metadata = {id(e) for stem, e in self._json.items() if stems[stem] > 1}
+        self.datasets = [e for e in entries if id(e) not in self._metadata]
+
+    def metadata_of(self, entry: _Entry) -> pathlib.Path | None:
+        found = self._json.get(entry.stem)
+        return found.link if found is not None and found is not entry else None
+
+
 def check_name(name: str) -> str:
     """``name`` if it can name an entry of the input directory, else a 422 saying why not."""
     if (not name or name in (".", "..") or name.startswith(".") or any(c in name for c in "/\\\x00")
@@ -108,8 +127,8 @@ class InputDir:
     # -- reading -------------------------------------------------------------------------------
     def datasets(self) -> list[Dataset]:
         """Every dataset, by name; archives surveyed (their files counted, a problem named)."""
-        entries = self._entries()
-        return [self._describe(entry, entries, survey=True) for entry in entries if not self._is_metadata(entry, entries)]
+        entries = _Entries(self._entries())
+        return [self._describe(entry, entries, survey=True) for entry in entries.datasets]
 
     def find(self, name: str) -> Dataset:
         """The dataset of that name (or, when only one has it, of that stem); archives not surveyed.
@@ -117,10 +136,9 @@ class InputDir:
         422 for a name that could never be a dataset, 404 for one that is not there (or is metadata).
         """
         check_name(name)
-        entries = self._entries()
-        datasets = [entry for entry in entries if not self._is_metadata(entry, entries)]
-        found = [entry for entry in datasets if entry.name == name] or [
-            entry for entry in datasets if entry.stem == name]
+        entries = _Entries(self._entries())
+        found = [entry for entry in entries.datasets if entry.name == name] or [
+            entry for entry in entries.datasets if entry.stem == name]
         if len(found) != 1:
             where = "" if self.root is not None else " (this server has no input directory: JOBSMITH_INPUT_DIR)"
             also = f"; {', '.join(e.name for e in found)} share that stem" if len(found) > 1 else ""
@@ -192,15 +210,8 @@ class InputDir:
             return None
         return resolved
 
-    @staticmethod
-    def _is_metadata(entry: _Entry, entries: list[_Entry]) -> bool:
-        """``X.json`` is metadata when another entry has the stem ``X``."""
-        return (entry.kind == "file" and entry.name.lower().endswith(".json")
-                and any(other is not entry and other.stem == entry.stem for other in entries))
-
-    def _describe(self, entry: _Entry, entries: list[_Entry], *, survey: bool) -> Dataset:
-        beside = next((e.link for e in entries if e is not entry and e.kind == "file" and e.stem == entry.stem
-                       and e.name.lower().endswith(".json")), None)
+    def _describe(self, entry: _Entry, entries: _Entries, *, survey: bool) -> Dataset:
+        beside = entries.metadata_of(entry)
         files, size, has_data, inner, problem = self._contents(entry, survey)
         return Dataset(name=entry.name, kind=entry.kind, path=entry.path, link=entry.link, metadata=beside,
                        files=files, size=size, has_data=has_data, has_metadata=beside is not None or inner,
