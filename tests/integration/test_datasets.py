@@ -205,3 +205,16 @@ def test_the_openapi_document_describes_the_routes(client: httpx.Client) -> None
     schemas = document["components"]["schemas"]
     assert schemas["DatasetView"]["example"]["kind"] == "file"
     assert schemas["InputReference"]["examples"]
+
+
+def test_profile_reads_an_archive_dataset_and_a_damaged_one_fails_its_job(client: httpx.Client,
+                                                                          input_dir: pathlib.Path) -> None:
+    (input_dir / "damaged.zip").write_bytes(b"PK\x03\x04 this is not the rest of a zip")
+    profiled = waiting.final(client, create(client, "profile", "data", "regions.zip").json()["id"], timeout=120)
+    assert profiled["state"] == "COMPLETED", profiled["state_detail"]
+    edp = json.loads(client.get(f"/v1/jobs/{profiled['id']}/results/edp.json").content)
+    assert len(edp["structuredDatasets"]) == 2  # both members of the archive
+    damaged = waiting.final(client, create(client, "profile", "data", "damaged.zip").json()["id"])
+    assert damaged["state"] == "FAILED"
+    assert damaged["state_detail"].startswith("input 'data': dataset 'damaged.zip' was not unpacked: it is not a "
+                                              "ZIP archive"), damaged["state_detail"]

@@ -222,7 +222,10 @@ class JobCreate(_Storable):
     priority: int = pydantic.Field(default=0, ge=-100, le=100, strict=True)
     timeout_s: int | None = pydantic.Field(default=None, ge=1, le=30 * 24 * 3600, strict=True)
     max_retries: int | None = pydantic.Field(default=None, ge=0, le=100, strict=True)
-    inputs: dict[str, InputReference] = pydantic.Field(default_factory=dict)
+    inputs: dict[str, InputReference] = pydantic.Field(default_factory=dict, description=(
+        "Inputs filled without an upload, by input name: `{\"dataset\": NAME}` (see `GET /v1/datasets`) or "
+        "`{\"job\": ID, \"path\": RESULT PATH}`. They must fill every required input; the job is then "
+        "QUEUED at once."))
 
     @pydantic.field_validator("labels")
     @classmethod
