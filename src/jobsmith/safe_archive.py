@@ -188,6 +188,21 @@ class Member:
     size: int
 
 
+class _Paths:
+    """The member paths seen so far: one path cannot be two files, or a file and a folder."""
+
+    def __init__(self, archive: str) -> None:
+        self._archive, self._files, self._folders = archive, set[str](), set[str]()
+
+    def add(self, member: str) -> None:
+        parts = member.split("/")
+        folders = {"/".join(parts[:i]) for i in range(1, len(parts))}
+        if member in self._files or member in self._folders or not folders.isdisjoint(self._files):
+            raise Refused(self._archive, f"member '{member}' clashes with another member of the same path")
+        self._files.add(member)
+        self._folders |= folders
+
+
 def unpack(path: pathlib.Path, name: str, destination: pathlib.Path | None, limits: Limits,
            beat: Callable[[], None] = lambda: None) -> list[Member]:
     """Unpack the regular files of archive ``path`` (called ``name`` in sentences) under ``destination``;
@@ -205,9 +220,11 @@ def unpack(path: pathlib.Path, name: str, destination: pathlib.Path | None, limi
         return _unpack_tar(path, name, destination, limits, beat)
     except Refused:
         raise
-    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, lzma.LZMAError, ValueError,
+    except (zipfile.BadZipFile, tarfile.TarError, gzip.BadGzipFile, EOFError, lzma.LZMAError, ValueError,
             NotImplementedError) as error:
         raise Refused(name, f"it is damaged or truncated ({error})") from error
+    except OSError as error:  # its words only: the paths it names are this server's
+        raise Refused(name, f"it could not be unpacked ({error.strerror or type(error).__name__})") from error
 
 
 def _unpack_zip(path: pathlib.Path, name: str, destination: pathlib.Path | None, limits: Limits,
@@ -218,11 +235,13 @@ def _unpack_zip(path: pathlib.Path, name: str, destination: pathlib.Path | None,
         raise Refused(name, "it is not a ZIP archive (no central directory)")
     count_members(limits, tally, name, declared)  # before zipfile loads a directory of that size
     members: list[Member] = []
+    seen = _Paths(name)
     with zipfile.ZipFile(path) as archive:
         entries = [(info, member_path(info.filename, name)) for info in archive.infolist()]
         for info, member in entries:
             if member is None or info.is_dir():
                 continue
+            seen.add(member)
             if (info.external_attr >> 16) & _FILE_TYPE == _SYMLINK:
                 raise Refused(name, f"member '{info.filename}' is a link, and links are not unpacked")
             if info.flag_bits & 0x1:
@@ -265,6 +284,7 @@ def _unpack_tar(path: pathlib.Path, name: str, destination: pathlib.Path | None,
     skipped data passes through the meter too, so no member's bytes go uncounted."""
     tally = Tally()
     members: list[Member] = []
+    seen = _Paths(name)
     with path.open("rb") as handle:
         head = handle.read(6)
         handle.seek(0)
@@ -280,6 +300,7 @@ def _unpack_tar(path: pathlib.Path, name: str, destination: pathlib.Path | None,
                 if not info.isfile():
                     what = "a link" if info.issym() or info.islnk() else "a device or fifo"
                     raise Refused(name, f"member '{info.name}' is {what}, and such members are not unpacked")
+                seen.add(member)
                 beat()
                 before = meter.written
                 source = archive.extractfile(info)
@@ -305,10 +326,12 @@ def survey(path: pathlib.Path, name: str, limits: Limits) -> list[Member]:
         count_members(limits, Tally(), name, declared)
         with zipfile.ZipFile(path) as archive:
             members = []
+            seen = _Paths(name)
             for info in archive.infolist():
                 member = member_path(info.filename, name)
                 if member is None or info.is_dir():
                     continue
+                seen.add(member)
                 if (info.external_attr >> 16) & _FILE_TYPE == _SYMLINK:
                     raise Refused(name, f"member '{info.filename}' is a link, and links are not unpacked")
                 members.append(Member(member, info.file_size))

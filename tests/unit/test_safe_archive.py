@@ -117,3 +117,14 @@ def test_archive_names() -> None:
     assert [safe_archive.archive_kind(n) for n in ("a.zip", "a.TGZ", "a.tar.gz", "a.tar", "a.csv", "a.gz")] == [
         "zip", "tar", "tar", "tar", None, None]
     assert safe_archive.archive_stem("regions.tar.gz") == "regions" and safe_archive.archive_stem("r.zip") == "r"
+
+
+def test_members_clashing_on_one_path_are_refused_without_naming_server_paths(tmp_path: pathlib.Path) -> None:
+    twice = make_tar(tmp_path / "twice.tar", {"a.csv": b"1\n", "./a.csv": b"2\n"}, mode="w")
+    file_and_folder = make_tar(tmp_path / "clash.tar", {"a": b"1\n", "a/b.csv": b"2\n"}, mode="w")
+    for archive, member in ((twice, "a.csv"), (file_and_folder, "a/b.csv")):
+        with pytest.raises(safe_archive.Refused) as refused:
+            safe_archive.unpack(archive, archive.name, tmp_path / "out" / archive.name, SMALL)
+        assert str(refused.value) == (f"'{archive.name}' was not unpacked: member '{member}' clashes with another "
+                                      "member of the same path.")
+        assert str(tmp_path) not in str(refused.value)

@@ -69,9 +69,12 @@ def place(back: backend.Backend, job_id: str, resolved: Resolved) -> None:
         try:
             source = back.blobs.result_path(chained.source_job, chained.source_path)
             imports.link_or_copy(source, inputs / chained.stored.name)
-        except (OSError, errors.NotFound):
+        except (FileNotFoundError, errors.NotFound):
             raise errors.Gone(f"input {chained.stored.input!r}: the result {chained.source_path!r} of job "
                               f"{chained.source_job} is no longer stored", code="result_gone") from None
+        except OSError as problem:  # a full disk, say: the server's trouble, not the request's
+            raise errors.Unavailable(f"input {chained.stored.input!r}: the result could not be placed among the "
+                                     f"job's inputs: {problem.strerror or type(problem).__name__}") from None
 
 
 def new_id() -> str:
