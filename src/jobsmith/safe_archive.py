@@ -16,6 +16,7 @@ raises :class:`Refused` with a sentence naming the archive and the member.
 from __future__ import annotations
 
 import bz2
+import contextlib
 import dataclasses
 import gzip
 import lzma
@@ -25,7 +26,7 @@ import struct
 import tarfile
 import typing
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 CHUNK = 1024 * 1024
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -278,6 +279,23 @@ def _decompressed(raw: _Counting, head: bytes) -> Stream:
     return raw
 
 
+@contextlib.contextmanager
+def open_tar(path: pathlib.Path) -> Iterator[tuple[tarfile.TarFile, Callable[[], int]]]:
+    """A tar (compressed by gzip, bzip2 or xz, or not) read as a stream, and a function giving the packed
+    bytes consumed so far: what a :class:`Meter` measures a tar's expansion against, so that a bomb is
+    stopped by its ratio after a few MiB rather than after the whole file's worth of ratio.
+
+    Stream mode (``r|``) reads every byte through once, skipped members too: members must be read in
+    order, each with ``extractfile`` while it is the current one.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(6)
+        handle.seek(0)
+        raw = _Counting(handle)
+        with tarfile.open(fileobj=_decompressed(raw, head), mode="r|") as archive:  # type: ignore[call-overload]
+            yield archive, lambda: raw.consumed
+
+
 def _unpack_tar(path: pathlib.Path, name: str, destination: pathlib.Path | None, limits: Limits,
                 beat: Callable[[], None]) -> list[Member]:
     """Read as a stream (``r|``): the ratio is measured against the packed bytes consumed so far, and
@@ -285,29 +303,24 @@ def _unpack_tar(path: pathlib.Path, name: str, destination: pathlib.Path | None,
     tally = Tally()
     members: list[Member] = []
     seen = _Paths(name)
-    with path.open("rb") as handle:
-        head = handle.read(6)
-        handle.seek(0)
-        raw = _Counting(handle)
-        stream = _decompressed(raw, head)
-        meter = Meter(limits, tally, name, lambda: raw.consumed)
-        with tarfile.open(fileobj=stream, mode="r|") as archive:  # type: ignore[call-overload]
-            for info in archive:
-                member = member_path(info.name, name)
-                count_members(limits, tally, name, 1, increment=True)
-                if member is None or info.isdir():
-                    continue
-                if not info.isfile():
-                    what = "a link" if info.issym() or info.islnk() else "a device or fifo"
-                    raise Refused(name, f"member '{info.name}' is {what}, and such members are not unpacked")
-                seen.add(member)
-                beat()
-                before = meter.written
-                source = archive.extractfile(info)
-                if source is not None:
-                    with source:
-                        copy(source, None if destination is None else destination / member, meter, member)
-                members.append(Member(member, meter.written - before))
+    with open_tar(path) as (archive, consumed):
+        meter = Meter(limits, tally, name, consumed)
+        for info in archive:
+            member = member_path(info.name, name)
+            count_members(limits, tally, name, 1, increment=True)
+            if member is None or info.isdir():
+                continue
+            if not info.isfile():
+                what = "a link" if info.issym() or info.islnk() else "a device or fifo"
+                raise Refused(name, f"member '{info.name}' is {what}, and such members are not unpacked")
+            seen.add(member)
+            beat()
+            before = meter.written
+            source = archive.extractfile(info)
+            if source is not None:
+                with source:
+                    copy(source, None if destination is None else destination / member, meter, member)
+            members.append(Member(member, meter.written - before))
     return members
 
 

@@ -135,10 +135,10 @@ def _zip_member(
 
 
 def _tar(path: pathlib.Path, name: str, target: pathlib.Path, ctx: read_context.Context, read_member: ReadMember) -> list[sources.Source]:
-    meter = _meter(ctx, name, path.stat().st_size)
     found: list[sources.Source] = []
     try:
-        with tarfile.open(path, mode="r:*") as archive:
+        with safe_archive.open_tar(path) as (archive, consumed):  # expansion measured as it is read
+            meter = _meter(ctx, name, consumed)
             for index, info in enumerate(archive):
                 _count_members(ctx, name, 1, increment=True)
                 found += _tar_member(archive, info, name, target / str(index), meter, ctx, read_member)
@@ -214,7 +214,8 @@ def _copy(stream: typing.IO[bytes] | file_format.Stream, destination: pathlib.Pa
         safe_archive.copy(stream, destination, meter, member)
 
 
-def _meter(ctx: read_context.Context, archive: str, packed: int) -> safe_archive.Meter:
+def _meter(ctx: read_context.Context, archive: str, packed: int | collections.abc.Callable[[], int],
+           ) -> safe_archive.Meter:
     """Bytes written against the limits of this read (nested archives share its tally)."""
     return safe_archive.Meter(ctx.limits, ctx.unpacked, archive, packed)
 
