@@ -128,7 +128,13 @@ class InputDir:
     def datasets(self) -> list[Dataset]:
         """Every dataset, by name; archives surveyed (their files counted, a problem named)."""
         entries = _Entries(self._entries())
-        return [self._describe(entry, entries, survey=True) for entry in entries.datasets]
+        found = []
+        for entry in entries.datasets:
+            try:
+                found.append(self._describe(entry, entries, survey=True))
+            except FileNotFoundError:
+                continue  # removed while the list was made
+        return found
 
     def find(self, name: str) -> Dataset:
         """The dataset of that name (or, when only one has it, of that stem); archives not surveyed.
@@ -143,7 +149,10 @@ class InputDir:
             where = "" if self.root is not None else " (this server has no input directory: JOBSMITH_INPUT_DIR)"
             also = f"; {', '.join(e.name for e in found)} share that stem" if len(found) > 1 else ""
             raise errors.NotFound(f"no dataset {name!r} in the input directory{where}{also}", code="dataset_not_found")
-        return self._describe(found[0], entries, survey=False)
+        try:
+            return self._describe(found[0], entries, survey=False)
+        except FileNotFoundError:
+            raise errors.NotFound(f"no dataset {name!r} in the input directory", code="dataset_not_found") from None
 
     def data_files(self, dataset: Dataset) -> list[tuple[str, pathlib.Path]]:
         """``(relative path, file)`` of a file's or directory's data files, in a stable order."""
@@ -159,13 +168,17 @@ class InputDir:
     def delete(self, name: str) -> Dataset:
         """Remove a dataset and its metadata beside it. A symlink is removed, never what it points to."""
         dataset = self.find(name)
-        for entry in (dataset.link, dataset.metadata):
-            if entry is None:
-                continue
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink(missing_ok=True)
+        try:
+            for entry in (dataset.link, dataset.metadata):
+                if entry is None:
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink(missing_ok=True)
+        except OSError as problem:
+            raise errors.Conflict(f"dataset {dataset.name!r} could not be removed: "
+                                  f"{problem.strerror or type(problem).__name__}", code="dataset_not_removed") from None
         return dataset
 
     # -- scanning ------------------------------------------------------------------------------
@@ -189,7 +202,10 @@ class InputDir:
         path = self._inside(link)
         if path is None:
             return None
-        mode = path.stat().st_mode
+        try:
+            mode = path.stat().st_mode
+        except OSError:
+            return None  # gone meanwhile, or not ours to read
         if stat.S_ISDIR(mode):
             return _Entry(item.name, "directory", link, path, item.name)
         if not stat.S_ISREG(mode):
