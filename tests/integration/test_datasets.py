@@ -34,6 +34,7 @@ def input_dir(tmp_path: pathlib.Path) -> pathlib.Path:
     make_tar(root / "linked.tar.gz", {"ok.csv": CSV}, link=("data.csv", "/etc/passwd"))
     make_zip(root / "bomb.zip", {"zeros.csv": bytes(12 * 1024 * 1024)})
     make_tar(root / "many.tgz", {f"f{i}.csv": CSV for i in range(30)})
+    make_zip(root / "many.zip", {f"f{i}.csv": CSV for i in range(30)})
     outside = tmp_path / "outside.csv"
     outside.write_bytes(b"secret\n")
     os.symlink(outside, root / "outside.csv")
@@ -53,8 +54,8 @@ def test_the_list_shows_every_dataset_and_names_the_problems_of_hostile_archives
     answer = client.get("/v1/datasets")
     assert answer.status_code == 200
     found = {d["name"]: d for d in answer.json()["results"]}
-    assert sorted(found) == ["bomb.zip", "census", "cities.csv", "linked.tar.gz", "many.tgz", "pending",
-                             "regions.zip", "slip.zip"]  # no metadata, nothing outside
+    assert sorted(found) == ["bomb.zip", "census", "cities.csv", "linked.tar.gz", "many.tgz", "many.zip",
+                             "pending", "regions.zip", "slip.zip"]  # no metadata, nothing outside
     assert found["cities.csv"] == {"name": "cities.csv", "kind": "file", "files": 1, "size": len(CSV),
                                    "has_data": True, "has_metadata": True, "problem": None}
     assert found["regions.zip"]["kind"] == "archive" and found["regions.zip"]["files"] == 2
@@ -62,7 +63,7 @@ def test_the_list_shows_every_dataset_and_names_the_problems_of_hostile_archives
     assert found["pending"]["has_data"] is False and found["pending"]["has_metadata"] is True
     assert "has a path leading outside the archive" in found["slip.zip"]["problem"]
     assert "is a link" in found["linked.tar.gz"]["problem"]
-    assert "more than 20 files" in found["many.tgz"]["problem"]
+    assert "more than 20 files" in found["many.tgz"]["problem"] and "more than 20" in found["many.zip"]["problem"]
     assert client.get("/v1/datasets", params={"dir": "/etc"}).status_code == 422
 
 
@@ -96,6 +97,7 @@ def test_a_single_file_input_takes_an_archive_whole_once_it_passed_the_checks(cl
                       "such members are not unpacked."),
     ("bomb.zip", "input 'files': dataset 'bomb.zip' was not unpacked: 'zeros.csv' expands more than 250-fold"),
     ("many.tgz", "input 'files': dataset 'many.tgz' was not unpacked: it holds more than 20 files."),
+    ("many.zip", "input 'files': dataset 'many.zip' was not unpacked: it holds more than 20 files."),
 ])
 def test_a_hostile_archive_fails_its_job_with_the_reason(client: httpx.Client, input_dir: pathlib.Path,
                                                          dataset: str, reason: str) -> None:
