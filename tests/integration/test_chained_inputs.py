@@ -104,6 +104,9 @@ def test_an_idempotent_replay_returns_the_first_job_and_leaves_no_files(client: 
     assert first.status_code == 201 and again.status_code == 200 and again.json()["id"] == first.json()["id"]
     job_dirs = {p.name for p in (settings.resolved_storage / "jobs").iterdir()}
     assert job_dirs == {str(source["id"]), first.json()["id"]}
+    client.delete(f"/v1/jobs/{source['id']}")  # its results gone: the replay still answers with the first job
+    replay = client.post("/v1/jobs", json=body, headers={"Idempotency-Key": "k1"})
+    assert replay.status_code == 200 and replay.json()["id"] == first.json()["id"]
 
 
 class TestOwners:

@@ -106,6 +106,10 @@ class JobService:
     async def _create_with_references(self, caller: callers.Caller, request: requests.JobRequest,
                                       new: repository.NewJob, idempotency: tuple[str, str] | None,
                                       ) -> tuple[snapshots.JobRecord, bool]:
+        if idempotency is not None:  # a replay answers with the first job, whatever became of its sources
+            earlier = await self.backend.read(functools.partial(self.backend.jobs.replayed, new.owner, *idempotency))
+            if earlier is not None:
+                return earlier, False
         process = self.backend.processes.get(new.process)
         resolved = await references.resolve(self.backend, caller, process, request.inputs)
         new = dataclasses.replace(new, job_id=references.new_id(), queued=True, datasets=resolved.datasets,

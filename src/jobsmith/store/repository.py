@@ -171,6 +171,11 @@ class Repository:
                 _TARGET_HOLDER, {"target": new.target, "process": new.process}).scalar_one_or_none()
         return holder
 
+    def replayed(self, owner: str, key: str, body_sha256: str) -> records.JobRecord | None:
+        """The job an earlier create with this ``Idempotency-Key`` and body made (None: none); the same key
+        with another body is a 409."""
+        return self._idempotent_job(owner, key, body_sha256)
+
     def _idempotent_job(self, owner: str, key: str, body_sha256: str) -> records.JobRecord | None:
         with self.db.read() as tx:
             table = models.IdempotencyKey
