@@ -15,6 +15,8 @@ from typing import Literal
 import pydantic
 import pydantic_settings
 
+from jobsmith import safe_archive
+
 
 @dataclasses.dataclass(frozen=True)
 class ApiKey:
@@ -114,6 +116,20 @@ class Settings(pydantic_settings.BaseSettings):
                     "after this long while a worker is idle is sent again.",
     )
 
+    input_dir: pathlib.Path | None = pydantic.Field(
+        default=None,
+        description="Directory of importable datasets (files, directories, .zip/.tar/.tar.gz/.tgz archives) that a "
+                    "create may name instead of uploading; in cluster mode a directory every worker reaches. "
+                    "Unset: no datasets.",
+    )
+    archive_max_mb: int = pydantic.Field(
+        default=10240, ge=1, description="Most an imported archive may unpack to, in MiB (in total).")
+    archive_max_members: int = pydantic.Field(
+        default=10_000, ge=1, description="Most files an imported archive may hold.")
+    archive_max_ratio: float = pydantic.Field(
+        default=250.0, gt=1, description="Most an imported archive may expand (unpacked over packed bytes) past its "
+                                         "first MiB; more is how archive bombs look.")
+
     @property
     def resolved_storage(self) -> pathlib.Path:
         return (self.storage or self.data_dir / "storage").resolve()
@@ -127,6 +143,16 @@ class Settings(pydantic_settings.BaseSettings):
     @property
     def is_embedded_db(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def resolved_input_dir(self) -> pathlib.Path | None:
+        return self.input_dir.resolve() if self.input_dir is not None else None
+
+    def archive_limits(self) -> safe_archive.Limits:
+        """What an imported archive may unpack to (the profile reads uploaded archives under its own)."""
+        total = self.archive_max_mb * 1024 * 1024
+        return safe_archive.Limits(max_members=self.archive_max_members, max_total_bytes=total,
+                                   max_member_bytes=total, max_ratio=self.archive_max_ratio)
 
     @property
     def upload_limit_bytes(self) -> int:

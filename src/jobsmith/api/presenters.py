@@ -7,6 +7,7 @@ from typing import Any
 from jobsmith.api import schemas as views
 from jobsmith.domain import errors, snapshots, states
 from jobsmith.processes import registry
+from jobsmith.service import datasets
 
 
 def links(base_url: str, job_id: str) -> views.Links:
@@ -67,6 +68,11 @@ def target_view(record: snapshots.TargetRecord) -> views.TargetView:
     return views.TargetView(target=record.target, jobs=record.jobs, active_job=record.active_job,
                             last_state=states.Status(record.last_state), last_change_at=record.last_change_at,
                             by_state=record.by_state)
+
+
+def dataset_view(dataset: datasets.Dataset) -> views.DatasetView:
+    return views.DatasetView(name=dataset.name, kind=dataset.kind, files=dataset.files, size=dataset.size,
+                             has_data=dataset.has_data, has_metadata=dataset.has_metadata, problem=dataset.problem)
 
 
 def bulk_item(index: int, outcome: snapshots.JobRecord | errors.JobsmithError) -> views.BulkItem:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import uuid
 from typing import Annotated, Any, Literal
 
 import pydantic
@@ -203,12 +204,23 @@ JOB_FIELDS: frozenset[str] = frozenset(JobView.model_fields) - {"id"}
 
 
 class InputReference(pydantic.BaseModel):
-    """Fill a named input from an importable dataset or another job's result."""
+    """Fill a named input without an upload: ``{"dataset": NAME}`` (an importable dataset of the input
+    directory, imported when the job runs) or ``{"job": ID, "path": PATH}`` (a result of an earlier
+    COMPLETED job of the same owner, linked into the job's inputs at once)."""
 
-    model_config = pydantic.ConfigDict(extra="forbid")
-    dataset: str | None = None
-    job: str | None = None
-    path: str | None = None
+    model_config = pydantic.ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"dataset": "cities.csv"}, {"job": "7d0c2f5e-3a55-4b0f-9f55-0f5c1b8a2e11", "path": "edp.json"}]})
+    dataset: str | None = pydantic.Field(default=None, min_length=1, max_length=255,
+                                         description="The name of a dataset in `GET /v1/datasets`.")
+    job: uuid.UUID | None = pydantic.Field(default=None, description="An earlier COMPLETED job of the caller.")
+    path: str | None = pydantic.Field(default=None, min_length=1, max_length=1000,
+                                      description="A result path of that job, as in its `results`.")
+
+    @pydantic.model_validator(mode="after")
+    def _one_form(self) -> InputReference:
+        if (self.dataset is None) == (self.job is None) or (self.job is None) != (self.path is None):
+            raise ValueError('an input reference is {"dataset": NAME} or {"job": ID, "path": RESULT PATH}')
+        return self
 
 
 class JobCreate(_Storable):
@@ -220,6 +232,9 @@ class JobCreate(_Storable):
             "examples": [
                 {"process": "inspect", "labels": {"project": "demo"}, "description": "inspect a CSV"},
                 {"process": "sleep", "parameters": {"seconds": 2}, "priority": 10},
+                {"process": "profile", "inputs": {"data": {"dataset": "cities.csv"}}},
+                {"process": "inspect", "inputs": {"files": {"job": "7d0c2f5e-3a55-4b0f-9f55-0f5c1b8a2e11",
+                                                            "path": "edp.json"}}},
             ]
         },
     )
@@ -233,7 +248,10 @@ class JobCreate(_Storable):
     priority: WholeNumber = pydantic.Field(default=0, ge=-100, le=100)
     timeout_s: WholeNumber | None = pydantic.Field(default=None, ge=1, le=30 * 24 * 3600)
     max_retries: WholeNumber | None = pydantic.Field(default=None, ge=0, le=100)
-    inputs: dict[str, InputReference] = pydantic.Field(default_factory=dict)
+    inputs: dict[str, InputReference] = pydantic.Field(default_factory=dict, description=(
+        "Inputs filled without an upload, by input name: `{\"dataset\": NAME}` (see `GET /v1/datasets`) or "
+        "`{\"job\": ID, \"path\": RESULT PATH}`. They must fill every required input; the job is then "
+        "QUEUED at once."))
 
     def request(self) -> requests.JobRequest:
         """What the service is asked for."""
@@ -241,7 +259,7 @@ class JobCreate(_Storable):
             process=self.process, parameters=self.parameters, metadata=self.metadata, target=self.target,
             labels=self.labels, description=self.description, priority=self.priority, timeout_s=self.timeout_s,
             max_retries=self.max_retries,
-            inputs={name: ref.model_dump(exclude_none=True) for name, ref in self.inputs.items()})
+            inputs={name: ref.model_dump(mode="json", exclude_none=True) for name, ref in self.inputs.items()})
 
 
 class BulkCreate(pydantic.BaseModel):
@@ -372,6 +390,33 @@ class MaintenanceChange(_Storable):
 
 class MaintenanceHistory(_View):
     results: list[Maintenance]
+
+
+class DatasetView(_View):
+    """An importable dataset of the input directory (`JOBSMITH_INPUT_DIR`)."""
+
+    model_config = pydantic.ConfigDict(json_schema_extra={"example": {
+        "name": "cities.csv", "kind": "file", "files": 1, "size": 20480, "has_data": True, "has_metadata": True,
+        "problem": None}})
+
+    name: str = pydantic.Field(description="What a create names in `inputs`: `{\"dataset\": name}`.")
+    kind: Literal["file", "directory", "archive"]
+    files: int = pydantic.Field(description="Its data files (an archive's members; metadata not counted).")
+    size: int = pydantic.Field(description="Bytes its data takes in the input directory (an archive: packed).")
+    has_data: bool = pydantic.Field(description="False for a directory holding only metadata so far.")
+    has_metadata: bool = pydantic.Field(description="A JSON document of its stem lies beside it or inside it.")
+    problem: str | None = pydantic.Field(
+        default=None, description="Why importing it would be refused (an archive breaking the safe-archive rules).")
+
+
+class DatasetList(_View):
+    results: list[DatasetView]
+
+
+class DatasetDeleted(_View):
+    model_config = pydantic.ConfigDict(json_schema_extra={"example": {"name": "cities.csv", "deleted": True}})
+    name: str
+    deleted: bool
 
 
 class Problem(pydantic.BaseModel):

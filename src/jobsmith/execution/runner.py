@@ -25,7 +25,7 @@ from jobsmith.config import Settings
 from jobsmith.domain import decisions, errors, states
 from jobsmith.execution import host, messages, osproc, supervision
 from jobsmith.processes import registry
-from jobsmith.store import blobs, leases, records
+from jobsmith.store import blobs, imports, input_dir, leases, records
 
 log = logging.getLogger(__name__)
 S = states.Status
@@ -70,6 +70,8 @@ class Runner:
         self.processes = processes
         self.host = job_host
         self.worker_id = worker_id
+        self.importer = imports.Importer(input_dir.InputDir(settings.resolved_input_dir, settings.archive_limits()),
+                                         store)
 
     def run(self, claim: leases.Claim, shutting_down: Callable[[], bool]) -> S | None:
         """Run the claimed job to its end; returns the state written (None if the lease was lost)."""
@@ -78,6 +80,8 @@ class Runner:
                           f"(worker {self.worker_id}, pid {os.getpid()})")
         try:
             spec = self._spec(claim)
+        except _CancelledWhileImporting:
+            return self._finish(claim, S.CANCELLED, "cancelled while its datasets were being imported")
         except errors.JobsmithError as exc:
             return self._finish(claim, S.FAILED, exc.detail)
         self.host.start(spec)
@@ -92,6 +96,8 @@ class Runner:
     def _spec(self, claim: leases.Claim) -> messages.ChildSpec:
         job = claim.job
         process = self.processes.get(job.process)
+        if process.inputs:
+            self._import_datasets(claim, process)
         uploaded = self.leases.inputs_of(claim) if process.inputs else []
         inputs: dict[str, list[pathlib.Path]] = {i.name: [] for i in process.inputs}
         for item in uploaded:
@@ -104,6 +110,28 @@ class Runner:
             job_id=job.id, process_id=process.id, parameters=job.parameters, metadata=job.job_metadata,
             inputs=inputs, output_dir=self.blobs.results_dir(job.id), work_dir=self.blobs.work_dir(job.id),
             log_path=self.blobs.log_path(job.id))
+
+    def _import_datasets(self, claim: leases.Claim, process: registry.Process) -> None:
+        """Fill the inputs the job names datasets for, unless an earlier attempt did (its rows exist).
+
+        Runs in this worker before the job's process starts, heartbeating as it goes: a large dataset
+        can take longer to copy or unpack than a lease lives. A refusal (the dataset is gone, an
+        archive breaks the safe-archive rules) is a :class:`errors.JobsmithError`: the job fails with it.
+        """
+        wanted = self.leases.datasets_of(claim)
+        if not wanted:
+            return
+        existing = self.leases.inputs_of(claim)
+        filled, taken = {i.input for i in existing}, {i.name for i in existing}
+        beat = _Beat(self.leases, claim)
+        for input_name, dataset in wanted:
+            if input_name in filled:
+                continue
+            spec = process.input(input_name)
+            files = self.importer.import_dataset(claim.job.id, input_name, spec.multiple, dataset, taken, beat)
+            self.leases.record_inputs(claim, files)
+            self._log(claim.job.id, f"input {input_name!r}: imported dataset {dataset!r} "
+                                    f"({len(files)} file{'s' if len(files) != 1 else ''})")
 
     # -- supervising -------------------------------------------------------------------------
     def _supervise(self, claim: leases.Claim, shutting_down: Callable[[], bool]) -> tuple[supervision.Watch, Attempt]:
@@ -286,6 +314,29 @@ class Runner:
             log.warning("job %s: log line not written: %s", job_id, problem,
                         extra={"job_id": job_id, "worker_id": self.worker_id})
         log.info("job %s: %s", job_id, line, extra={"job_id": job_id, "worker_id": self.worker_id})
+
+
+class _CancelledWhileImporting(Exception):
+    """The job was cancelled while its datasets were imported: it ends CANCELLED, not FAILED."""
+
+
+class _Beat:
+    """Called between pieces of an import: extends the lease every third of its life, and stops the
+    import once the job is being cancelled or is no longer this worker's."""
+
+    def __init__(self, lease_book: leases.Leases, claim: leases.Claim) -> None:
+        self.leases, self.claim = lease_book, claim
+        self.next = time.monotonic() + lease_book.lease_s / 3
+
+    def __call__(self) -> None:
+        if time.monotonic() < self.next:
+            return
+        self.next = time.monotonic() + self.leases.lease_s / 3
+        state = self.leases.heartbeat(self.claim.job.id, self.claim.token)
+        if state is None:
+            raise errors.TransitionConflict(f"job {self.claim.job.id} is no longer held by this worker")
+        if state == S.CANCELLATION_REQUESTED:
+            raise _CancelledWhileImporting()
 
 
 def _laid_out_for(job: records.JobRecord, layout: registry.ArchiveLayout) -> blobs.Layout:

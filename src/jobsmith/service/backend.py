@@ -16,7 +16,7 @@ from jobsmith.config import ApiKey, Settings
 from jobsmith.domain import states
 from jobsmith.processes import registry
 from jobsmith.service import changes, executors
-from jobsmith.store import admin, blobs, repository
+from jobsmith.store import admin, blobs, input_dir, repository
 from jobsmith.store.database import Database
 
 T = TypeVar("T")
@@ -35,6 +35,7 @@ class Backend:
     executor: executors.Executor
     api_keys: list[ApiKey]
     changes: changes.ChangeFeed
+    datasets: input_dir.InputDir
 
     async def read(self, query: Callable[[], T]) -> T:
         """Run ``query`` (reads only) for a coroutine.

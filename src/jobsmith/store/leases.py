@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from jobsmith.domain import decisions, errors, states
-from jobsmith.store import dialects, models, records, transitions
+from jobsmith.store import dialects, models, records, repository, transitions
 from jobsmith.store.database import Database
 
 Job = models.Job
@@ -70,6 +70,13 @@ _INSERT_RESULT = sa.insert(records.RESULTS).values(_bound(
 _CLAIMED_INPUTS = (sa.select(models.JobInput.input, models.JobInput.name)
                    .where(models.JobInput.job_seq == sa.bindparam("job_seq"))
                    .order_by(models.JobInput.uploaded_at))
+# The datasets a claimed job's inputs are filled from, imported by its worker before it runs.
+_CLAIMED_DATASETS = (sa.select(models.JobDataset.input, models.JobDataset.dataset)
+                     .where(models.JobDataset.job_seq == sa.bindparam("job_seq"))
+                     .order_by(models.JobDataset.input))
+_INPUTS: sa.Table = models.JobInput.__table__  # type: ignore[assignment]
+_INSERT_INPUT = sa.insert(_INPUTS).values({
+    **_bound(_INPUTS, "job_seq", "input", "name", "size", "sha256", "media_type"), "uploaded_at": dialects.now()})
 _FINISH = {to: transitions.statement(to, allowed=states.RUNNING, with_token=True, values={
     "lease_token": None, "lease_expires_at": None, "finished_at": dialects.now(),
     "expires_at": dialects.now(sa.bindparam("retention_s", type_=sa.Float())),
@@ -174,6 +181,26 @@ class Leases:
         with self.db.read() as connection:
             rows = connection.execute(_CLAIMED_INPUTS, {"job_seq": claim.job.seq})
             return [ClaimedInput(row.input, row.name) for row in rows]
+
+    def datasets_of(self, claim: Claim) -> list[tuple[str, str]]:
+        """``(input, dataset)`` of every input of a claimed job that a dataset of the input directory fills."""
+        with self.db.read() as connection:
+            return [(row.input, row.dataset) for row in connection.execute(
+                _CLAIMED_DATASETS, {"job_seq": claim.job.seq})]
+
+    def record_inputs(self, claim: Claim, files: Sequence[repository.StoredInput]) -> None:
+        """Record files the worker imported into the job's inputs, while it still holds the job.
+
+        The job row is taken by an update guarded by the lease token, in the same transaction as the
+        rows, so a worker whose lease went to another records nothing (:class:`errors.TransitionConflict`).
+        """
+        with self.db.begin() as tx:
+            held = tx.execute(sa.update(Job).where(Job.id == claim.job.id, Job.lease_token == claim.token)
+                              .values(updated_at=dialects.now()).returning(Job.seq)).scalar_one_or_none()
+            if held is None:
+                raise errors.TransitionConflict(f"this worker no longer holds job {claim.job.id}")
+            for stored in files:
+                tx.execute(_INSERT_INPUT, {"job_seq": held, **dataclasses.asdict(stored)})
 
     def heartbeat(self, job_id: str, token: str) -> S | None:
         """Extend the lease by the claim's length; returns the job's state, or None once the lease is no longer ours."""

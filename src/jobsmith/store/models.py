@@ -132,6 +132,18 @@ class JobInput(Base):
     uploaded_at: orm.Mapped[dt.datetime]
 
 
+class JobDataset(Base):
+    """An input a job fills from a dataset of the input directory: the worker that runs the job imports
+    it into the job's inputs (rows of ``job_inputs``) before the process starts."""
+
+    __tablename__ = "job_datasets"
+
+    job_seq: orm.Mapped[int] = orm.mapped_column(BigId, sa.ForeignKey("jobs.seq", ondelete="CASCADE"),
+                                                 primary_key=True)
+    input: orm.Mapped[str] = orm.mapped_column(sa.String(200), primary_key=True)
+    dataset: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+
+
 class JobResult(Base):
     __tablename__ = "job_results"
 

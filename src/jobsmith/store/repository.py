@@ -53,6 +53,9 @@ _DELETE_INPUT = sa.delete(_INPUTS).where(_INPUTS.c.job_seq == sa.bindparam("of_j
 _INSERT_INPUT = sa.insert(_INPUTS).values({
     **{name: sa.bindparam(name, type_=_INPUTS.c[name].type)
        for name in ("job_seq", "input", "name", "size", "sha256", "media_type")}, "uploaded_at": dialects.now()})
+_DATASETS: sa.Table = models.JobDataset.__table__  # type: ignore[assignment]
+_INSERT_DATASET = sa.insert(_DATASETS).values({
+    name: sa.bindparam(name, type_=_DATASETS.c[name].type) for name in ("job_seq", "input", "dataset")})
 _QUEUE = transitions.statement(S.QUEUED, allowed=[S.WAITING_FOR_DATA], with_token=False,
                                values={"queued_at": dialects.now()})
 
@@ -75,6 +78,12 @@ class NewJob:
     queued: bool
     exclusive: bool = False
     """The process is exclusive: the job holds its target while active (``target`` must be set)."""
+    job_id: str | None = None
+    """The id to give the job (its files may be placed before it exists); None: a fresh one."""
+    inputs: tuple[StoredInput, ...] = ()
+    """Input files already placed under the job's id (another job's results), recorded with the job."""
+    datasets: tuple[tuple[str, str], ...] = ()
+    """``(input, dataset)``: inputs the worker fills from the input directory before the job runs."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,7 +151,7 @@ class Repository:
         raise errors.Unavailable("the target changed hands several times during this create; try again")
 
     def _insert(self, new: NewJob, idempotency: tuple[str, str] | None) -> records.JobRecord:
-        job_id = str(uuid.uuid4())
+        job_id = new.job_id or str(uuid.uuid4())
         state = S.QUEUED if new.queued else S.WAITING_FOR_DATA
         with self.db.begin() as tx:
             job = records.job(tx.execute(_INSERT_JOB, {
@@ -154,17 +163,28 @@ class Repository:
                 "queued": new.queued}).one())
             transitions.record(tx, job, actor=states.Actor.CLIENT, reason="created")
             _write_labels(tx, job.seq, new.labels)
+            for stored in new.inputs:
+                tx.execute(_INSERT_INPUT, {"job_seq": job.seq, **dataclasses.asdict(stored)})
+            for input_name, dataset in new.datasets:
+                tx.execute(_INSERT_DATASET, {"job_seq": job.seq, "input": input_name, "dataset": dataset})
+            if new.inputs:
+                job = records.with_details(tx, [job])[0]
             if idempotency is not None:
                 tx.execute(sa.insert(models.IdempotencyKey).values(
                     owner=new.owner, key=idempotency[0], body_sha256=idempotency[1],
                     job_id=job_id, created_at=dialects.now()))
-        return job  # a new job has no steps, inputs or results yet
+        return job  # a new job has no steps or results yet
 
     def _target_holder(self, new: NewJob) -> str | None:
         with self.db.read() as connection:
             holder: str | None = connection.execute(
                 _TARGET_HOLDER, {"target": new.target, "process": new.process}).scalar_one_or_none()
         return holder
+
+    def replayed(self, owner: str, key: str, body_sha256: str) -> records.JobRecord | None:
+        """The job an earlier create with this ``Idempotency-Key`` and body made (None: none); the same key
+        with another body is a 409."""
+        return self._idempotent_job(owner, key, body_sha256)
 
     def _idempotent_job(self, owner: str, key: str, body_sha256: str) -> records.JobRecord | None:
         with self.db.read() as tx:

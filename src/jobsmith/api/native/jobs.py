@@ -51,7 +51,10 @@ def _view(request: Request, job: snapshots.JobRecord) -> views.JobView:
                          "first job with 200; the same key with another body is a 409. A process declared "
                          "`exclusive` has at most one active job per `target`: its jobs need a target (else "
                          "422 `target_required`), and a second one for a target is a 409 `target_busy` whose "
-                         "`job_id` names the active job.")
+                         "`job_id` names the active job. `inputs` fills inputs by reference instead of uploads: an "
+                         "importable dataset (422 `unknown_dataset`, 409 `dataset_without_data`) or a result of "
+                         "an earlier job of the caller (404 `job_not_found` / `result_not_found`, 409 "
+                         "`job_not_completed`); such a job is QUEUED at once.")
 async def create(body: views.JobCreate, request: Request, response: Response, service: ServiceDep,
                  caller: CallerDep, idempotency_key: Annotated[str | None, Header()] = None) -> views.JobView:
     job, created = await service.jobs.create(caller, body.request(), idempotency_key)
