@@ -126,7 +126,7 @@ class Leases:
         does; the read answers that without the write transaction (and, on SQLite, the database's
         single write lock) that the claim itself needs.
         """
-        key = (job_id is not None, *processes)
+        key: tuple[str, ...] = ("named" if job_id is not None else "next", *processes)
         statements = self._claims.get(key)
         if statements is None:
             statements = self._claims[key] = self._claim_statements(processes, named=job_id is not None)

@@ -253,8 +253,8 @@ class Repository:
             if after is not None:
                 chosen = chosen.where(Job.seq < after)
             chosen = chosen.order_by(Job.seq.desc())
-        columns = (JOBS, *records.DETAILS) if details else (JOBS,)
-        return sa.select(*columns).where(JOBS.c.seq.in_(chosen.limit(limit + 1))).order_by(JOBS.c.seq.desc())
+        whole = sa.select(JOBS, *records.DETAILS) if details else sa.select(JOBS)
+        return whole.where(JOBS.c.seq.in_(chosen.limit(limit + 1))).order_by(JOBS.c.seq.desc())
 
     def targets(self, owner: str | None, *, limit: int, after: targets.Position | None = None,
                 before: targets.Position | None = None) -> targets.TargetPage:
