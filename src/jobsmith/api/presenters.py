@@ -60,7 +60,8 @@ def process_view(spec: registry.Process) -> views.ProcessView:
         id=spec.id, title=spec.title, description=spec.description, version=spec.version,
         inputs=[views.InputSpecView(name=i.name, description=i.description, required=i.required,
                                     multiple=i.multiple, media_types=list(i.media_types)) for i in spec.inputs],
-        parameters=spec.parameters.model_json_schema(), outputs=list(spec.outputs), exclusive=spec.exclusive)
+        parameters=spec.parameters.model_json_schema(), outputs=list(spec.outputs), exclusive=spec.exclusive,
+        steps=list(spec.steps))
 
 
 def target_view(record: snapshots.TargetRecord) -> views.TargetView:

@@ -160,8 +160,15 @@ class JobView(_View):
     attempts: int
     max_retries: int
     timeout_s: int
-    progress: float | None
-    steps: list[StepView]
+    progress: float | None = pydantic.Field(description=(
+        "0..1, or null. The process's own figure when it reports one; otherwise the share of its declared "
+        "steps that ended."))
+    steps: list[StepView] = pydantic.Field(description=(
+        "Every step the process declares, in order, `queued` from the job's creation; each goes `running`, "
+        "then `success`, `warning`, `skip` or `failure`. A step the process enters without declaring it "
+        "follows the declared ones. When the job ends, a step it never entered is `skip` (its message says "
+        "why; no times) and a step still running is `failure` (`success` if the job completed). A job "
+        "back in the queue after a lost worker shows its steps `queued` again."))
     inputs: list[InputView]
     results: list[ResultView]
     created_at: dt.datetime
@@ -328,6 +335,9 @@ class ProcessView(_View):
     parameters: dict[str, Any] = pydantic.Field(description="JSON schema of the parameters.")
     outputs: list[str]
     exclusive: bool
+    steps: list[str] = pydantic.Field(
+        default_factory=list, description="The steps its jobs go through, in order: a new job shows them all "
+                                          "`queued`. Empty: its steps appear as a job enters them.")
 
 
 class Maintenance(_View):

@@ -24,6 +24,7 @@ from typing import NoReturn
 from jobsmith.domain import states
 from jobsmith.execution import messages, osproc
 from jobsmith.processes import context, registry
+from jobsmith.store import joblog
 
 PROGRESS_EVERY_S = 0.2
 
@@ -81,8 +82,7 @@ def serve(processes: registry.Registry, pipe: Connection) -> NoReturn:
 def run_job(processes: registry.Registry, spec: messages.ChildSpec, pipe: Connection,
             stop: _StopFlag) -> messages.Outcome:
     """Run one job to its outcome; steps and progress go to ``pipe`` meanwhile. Never raises."""
-    handler = logging.FileHandler(spec.log_path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler = joblog.Handler(spec.log_path)
     logger = logging.getLogger(f"jobsmith.job.{spec.job_id}")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
@@ -92,7 +92,8 @@ def run_job(processes: registry.Registry, spec: messages.ChildSpec, pipe: Connec
         ctx = context.JobContext(
             job_id=spec.job_id, inputs=spec.inputs, parameters=process.validate_parameters(spec.parameters),
             metadata=spec.metadata, output_dir=spec.output_dir, work_dir=spec.work_dir, logger=logger,
-            reporter=PipeReporter(pipe), cancelled=stop)
+            reporter=PipeReporter(pipe), cancelled=stop, declared_steps=process.steps)
+        handler.addFilter(ctx.tag_step)
         process.function(ctx)
         return messages.Done()
     except context.Cancelled:

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from jobsmith.domain import errors, queries, snapshots, states
-from jobsmith.store import dialects, models, records, targets, transitions
+from jobsmith.store import dialects, models, records, steps, targets, transitions
 from jobsmith.store import database
 from jobsmith.store.database import Database
 
@@ -72,6 +72,8 @@ class NewJob:
     queued: bool
     exclusive: bool = False
     """The process is exclusive: the job holds its target while active (``target`` must be set)."""
+    steps: tuple[str, ...] = ()
+    """The steps the process declares: the job shows them ``queued`` from its creation."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,11 +146,12 @@ class Repository:
                 "priority": new.priority, "max_retries": new.max_retries, "timeout_s": new.timeout_s,
                 "queued": new.queued}).one())
             transitions.record(tx, job, actor=states.Actor.CLIENT, reason="created")
+            job = dataclasses.replace(job, steps=steps.declare(tx, job.seq, new.steps))
             if idempotency is not None:
                 tx.execute(sa.insert(models.IdempotencyKey).values(
                     owner=new.owner, key=idempotency[0], body_sha256=idempotency[1],
                     job_id=job_id, created_at=dialects.now()))
-        return job  # a new job has no steps, inputs or results yet
+        return job  # a new job has its declared steps, and no inputs or results yet
 
     def _target_holder(self, new: NewJob) -> str | None:
         with self.db.read() as connection:
