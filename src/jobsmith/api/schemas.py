@@ -340,6 +340,34 @@ class ProcessView(_View):
                                           "`queued`. Empty: its steps appear as a job enters them.")
 
 
+LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+
+
+class LogEntryView(_View):
+    seq: int = pydantic.Field(description="The entry's place in the log, from 0; an `offset` to start a page at.")
+    time: str | None = pydantic.Field(description="ISO 8601 UTC, with milliseconds.")
+    level: LogLevel
+    step: str | None = pydantic.Field(description="The step running when it was logged; null outside steps.")
+    message: str = pydantic.Field(description="A traceback is one message of several lines.")
+
+
+class LogPageView(_View):
+    model_config = pydantic.ConfigDict(json_schema_extra={"examples": [{
+        "entries": [
+            {"seq": 0, "time": "2026-01-01T12:00:00.120Z", "level": "info", "step": None,
+             "message": "attempt 1 started on node-1 (worker 3f2a..., pid 4242)"},
+            {"seq": 1, "time": "2026-01-01T12:00:00.250Z", "level": "info", "step": "read",
+             "message": "step read started"},
+            {"seq": 7, "time": "2026-01-01T12:00:03.020Z", "level": "error", "step": "analyse",
+             "message": "the process failed:\nTraceback (most recent call last):\n  ...\nValueError: bad data"}],
+        "next_offset": 8}]})
+
+    entries: list[LogEntryView]
+    next_offset: int | None = pydantic.Field(description=(
+        "The `offset` of the next page. null once the job is final and this page reached the end of its "
+        "log; while the job runs, ask again from here later for what it logs next."))
+
+
 class Maintenance(_View):
     paused: bool = pydantic.Field(strict=True)
     message: str

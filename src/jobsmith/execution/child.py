@@ -87,6 +87,7 @@ def run_job(processes: registry.Registry, spec: messages.ChildSpec, pipe: Connec
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    ctx: context.JobContext | None = None
     try:
         process = processes.get(spec.process_id)
         ctx = context.JobContext(
@@ -100,7 +101,8 @@ def run_job(processes: registry.Registry, spec: messages.ChildSpec, pipe: Connec
         logger.info("the process stopped on request")
         return messages.Cancelled()
     except BaseException as exc:  # noqa: BLE001 - every failure must reach the parent
-        logger.error("the process failed:\n%s", traceback.format_exc().rstrip())
+        logger.error("the process failed:\n%s", traceback.format_exc().rstrip(),
+                     extra={"jobsmith_step": ctx.step_left_by(exc) if ctx else None})
         message = str(exc).strip() or type(exc).__name__
         reason = message if isinstance(exc, context.JobFailed) else f"{type(exc).__name__}: {message}"
         return messages.Failed(reason, isinstance(exc, context.RetryableError))

@@ -96,6 +96,7 @@ class JobContext:
         self._next_extra = len(self._declared)
         self.current_step: str | None = None
         """The innermost step running now (None outside steps): what the job's log lines are tagged with."""
+        self._left_by: tuple[BaseException, str] | None = None
 
     @property
     def work_dir(self) -> pathlib.Path:
@@ -129,6 +130,8 @@ class JobContext:
             try:
                 yield current
             except BaseException as exc:
+                if self._left_by is None or self._left_by[0] is not exc:
+                    self._left_by = (exc, name)  # the innermost step this exception left
                 self._reporter.step(position, name, states.StepState.FAILURE, _now(), str(exc) or type(exc).__name__)
                 self.log.info("step %s failed: %s", name, exc)
                 raise
@@ -137,9 +140,15 @@ class JobContext:
         finally:
             self.current_step = outer
 
+    def step_left_by(self, exc: BaseException) -> str | None:
+        """The innermost step ``exc`` left, if it passed through one: where a failure happened."""
+        return self._left_by[1] if self._left_by is not None and self._left_by[0] is exc else None
+
     def tag_step(self, record: logging.LogRecord) -> bool:
-        """A logging filter: tags ``record`` with the step running now (``record.jobsmith_step``)."""
-        record.jobsmith_step = self.current_step
+        """A logging filter: tags ``record`` with the step running now (``record.jobsmith_step``) unless
+        the record names its step already (the traceback of a failed job names the step it left)."""
+        if not hasattr(record, "jobsmith_step"):
+            record.jobsmith_step = self.current_step
         return True
 
     def progress(self, fraction: float) -> None:

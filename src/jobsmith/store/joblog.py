@@ -33,6 +33,8 @@ import struct
 from collections.abc import Iterator, Sequence
 from typing import IO
 
+from jobsmith.domain import snapshots
+
 STRIDE = 256
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
           "error": logging.ERROR, "critical": logging.CRITICAL}
@@ -43,16 +45,7 @@ _LEGACY_LINE = re.compile(r"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:,(\d{3}))? (DEB
                           re.DOTALL)
 
 
-@dataclasses.dataclass(frozen=True)
-class Entry:
-    """One entry of a job's log; ``step`` is the step running when it was logged."""
-
-    seq: int
-    time: str | None
-    level: str
-    step: str | None
-    message: str
-    origin: str | None = None
+Entry = snapshots.LogEntry
 
 
 @dataclasses.dataclass(frozen=True)
@@ -306,13 +299,6 @@ def _legacy_entries(handle: IO[bytes]) -> Iterator[Entry]:
         yield pending
 
 
-def render(entry: Entry) -> str:
-    """An entry as the text log shows it: ``2026-01-01 12:00:00,123 INFO message``."""
-    stamp = f"{entry.time[:10]} {entry.time[11:19]},{entry.time[20:23]} " if entry.time else ""
-    origin = f"[{entry.origin}] " if entry.origin else ""
-    return f"{stamp}{entry.level.upper()} {origin}{entry.message}\n"
-
-
 def text_chunks(path: pathlib.Path) -> Iterator[bytes]:
     """The whole log as text, in chunks of about 64 KiB: read, rendered and sent a piece at a time."""
     try:
@@ -329,7 +315,7 @@ def text_chunks(path: pathlib.Path) -> Iterator[bytes]:
         for raw in handle:
             if not raw.endswith(b"\n"):
                 break  # being written
-            text = render(_entry(0, raw))
+            text = _entry(0, raw).text()
             pending.append(text)
             size += len(text)
             if size >= _TEXT_CHUNK:
