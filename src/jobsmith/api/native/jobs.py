@@ -269,11 +269,12 @@ _LOG_RESPONSES: dict[int | str, dict[str, Any]] = {**PROBLEMS, 200: {
 async def job_log(
     job_id: JobId, request: Request, service: ServiceDep, caller: CallerDep,
     offset: Annotated[int | None, Query(ge=0, le=2**62, description="The `seq` to start at (default 0).",
-                                        examples=[0, 1000])] = None,
-    level: Annotated[views.LogLevel | None, Query(description="The lowest level to include (default debug: all).",
-                                                  examples=["warning"])] = None,
+                                        openapi_examples={"start": {"value": 0}, "next page": {"value": 1000}})] = None,
+    level: Annotated[views.LogLevel | None, Query(
+        description="The lowest level to include: debug (the default: all), info, warning, error, critical.",
+        openapi_examples={"problems only": {"value": "warning"}})] = None,
     limit: Annotated[int | None, Query(ge=1, le=MAX_LOG_LIMIT, description=(
-        f"Entries per page, 1 to {MAX_LOG_LIMIT} (default {LOG_LIMIT})."), examples=[100])] = None,
+        f"Entries per page, 1 to {MAX_LOG_LIMIT} (default {LOG_LIMIT})."), openapi_examples={"small": {"value": 100}})] = None,
 ) -> Response:
     paged = offset is not None or level is not None or limit is not None
     as_json = preferences.prefers(request.headers.get("accept"), "application/json", "text/plain")
