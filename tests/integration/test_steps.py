@@ -22,7 +22,7 @@ DECLARED = ["prepare", "work", "publish"]
 
 
 def steps_of(view: dict[str, object]) -> list[tuple[str, str]]:
-    return [(s["name"], s["state"]) for s in view["steps"]]  # type: ignore[attr-defined, index]
+    return [(s["name"], s["state"]) for s in view["steps"]]  # type: ignore[attr-defined]
 
 
 def test_a_new_job_shows_every_declared_step_queued(client: httpx.Client) -> None:

@@ -123,7 +123,7 @@ def stepping(ctx: context.JobContext) -> None:
             ctx.check_cancelled()
             time.sleep(0.02)
         try:
-            {}["missing"]  # noqa: B018
+            raise KeyError("missing")
         except KeyError:
             ctx.log.exception("a handled error, logged with its traceback")
         if params.fail:

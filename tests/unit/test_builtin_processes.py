@@ -378,7 +378,12 @@ def test_a_declared_step_keeps_its_place_and_log_records_carry_the_running_step(
     ctx, job, handler = make_context(tmp_path, profile_process.profile)
     tagged: list[str | None] = []
     handler.addFilter(ctx.tag_step)
-    handler.addFilter(lambda record: tagged.append(getattr(record, "jobsmith_step", "untagged")) or True)
+
+    def remember(record: logging.LogRecord) -> bool:
+        tagged.append(getattr(record, "jobsmith_step", "untagged"))
+        return True
+
+    handler.addFilter(remember)
     try:
         ctx.log.info("before any step")
         with ctx.step("plots"):
