@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as dt
 import fcntl
+import functools
 import json
 import logging
 import os
 import pathlib
 import re
 import struct
+import time
 from collections.abc import Iterator, Sequence
 from typing import IO
 
@@ -39,6 +40,7 @@ STRIDE = 256
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
           "error": logging.ERROR, "critical": logging.CRITICAL}
 ORIGIN = "jobsmith"
+_HIGHEST_FIRST = tuple(sorted(((number, name) for name, number in LEVELS.items()), reverse=True))
 _RECORD = struct.Struct("<Q")
 _TEXT_CHUNK = 64 * 1024
 _LEGACY_LINE = re.compile(r"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:,(\d{3}))? (DEBUG|INFO|WARNING|ERROR|CRITICAL) (.*)",
@@ -60,22 +62,30 @@ class Page:
 
 def level_name(levelno: int) -> str:
     """The name of a :mod:`logging` level, a custom one falling to the standard level below it."""
-    for name, number in sorted(LEVELS.items(), key=lambda item: -item[1]):
+    for number, name in _HIGHEST_FIRST:
         if levelno >= number:
             return name
     return "debug"
 
 
 def line(message: str, *, level: str = "info", step: str | None = None, origin: str | None = None,
-         at: dt.datetime | None = None) -> bytes:
-    """An entry as stored: the level first, so that a level filter reads it without parsing JSON."""
-    moment = (at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+         created: float | None = None) -> bytes:
+    """An entry as stored: the level first, so that a level filter reads it without parsing JSON.
+    ``created`` is a POSIX time (a log record's), now if None."""
+    moment = time.time() if created is None else created
+    second = int(moment)
     document: dict[str, str | None] = {
-        "level": level, "time": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
+        "level": level, "time": f"{_iso_second(second)}.{int((moment - second) * 1000):03d}Z",
         "step": step, "message": message}
     if origin is not None:
         document["origin"] = origin
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+@functools.lru_cache(maxsize=8)
+def _iso_second(second: int) -> str:
+    """``2026-01-01T12:00:00`` of a POSIX second: formatted once for all the lines of that second."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
 
 
 def index_path(path: pathlib.Path) -> pathlib.Path:
@@ -195,8 +205,7 @@ class Handler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             self.writer.append([line(self.format(record), level=level_name(record.levelno),
-                                     step=getattr(record, "jobsmith_step", None),
-                                     at=dt.datetime.fromtimestamp(record.created, dt.UTC))])
+                                     step=getattr(record, "jobsmith_step", None), created=record.created)])
         except Exception:  # noqa: BLE001 - logging must never break the job
             self.handleError(record)
 
