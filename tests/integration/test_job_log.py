@@ -77,6 +77,8 @@ def test_paging_by_offset_level_and_limit(client: httpx.Client, failed_job: str)
     assert warnings == [e for e in everything if e["level"] in ("warning", "error")]
     assert [e["level"] for e in warnings] == ["warning", "error", "error"]
     assert all_pages(client, failed_job, level="error") == [e for e in everything if e["level"] == "error"]
+    assert all_pages(client, failed_job, level="ERROR") == all_pages(client, failed_job, level="error")
+    assert all_pages(client, failed_job, level="warn") == warnings
     beyond = entries(client, failed_job, offset=10_000)
     assert beyond == {"entries": [], "next_offset": None}
 
@@ -164,5 +166,6 @@ def test_the_openapi_document_describes_both_media_types_and_the_query(client: h
     assert content["text/plain"]["example"].startswith("2026-01-01 12:00:00,120 INFO [jobsmith] attempt 1")
     query = {p["name"]: p for p in route["parameters"] if p["in"] == "query"}
     assert set(query) == {"offset", "level", "limit"}
-    assert query["limit"]["schema"]["anyOf"][0]["maximum"] == 10_000 and query["level"]["examples"]["problems only"]["value"] == "warning"
+    assert query["limit"]["schema"]["anyOf"][0]["maximum"] == 10_000
+    assert query["level"]["schema"]["enum"] == ["debug", "info", "warning", "error", "critical"] and query["level"]["examples"]["problems only"]["value"] == "warning"
     assert {"410", "422"} <= set(route["responses"])

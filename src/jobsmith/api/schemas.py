@@ -341,6 +341,7 @@ class ProcessView(_View):
 
 
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+LOG_LEVELS: tuple[LogLevel, ...] = ("debug", "info", "warning", "error", "critical")
 
 
 class LogEntryView(_View):

@@ -270,8 +270,10 @@ async def job_log(
     job_id: JobId, request: Request, service: ServiceDep, caller: CallerDep,
     offset: Annotated[int | None, Query(ge=0, le=2**62, description="The `seq` to start at (default 0).",
                                         openapi_examples={"start": {"value": 0}, "next page": {"value": 1000}})] = None,
-    level: Annotated[views.LogLevel | None, Query(
-        description="The lowest level to include: debug (the default: all), info, warning, error, critical.",
+    level: Annotated[str | None, Query(
+        max_length=20, json_schema_extra={"enum": list(views.LOG_LEVELS)},
+        description="The lowest level to include: debug (the default: all), info, warning, error, critical "
+                    "(any case).",
         openapi_examples={"problems only": {"value": "warning"}})] = None,
     limit: Annotated[int | None, Query(ge=1, le=MAX_LOG_LIMIT, description=(
         f"Entries per page, 1 to {MAX_LOG_LIMIT} (default {LOG_LIMIT})."), openapi_examples={"small": {"value": 100}})] = None,
@@ -282,11 +284,22 @@ async def job_log(
         chunks = await service.downloads.log_text(caller, str(job_id))
         return StreamingResponse(chunks if chunks is not None else iter(()), media_type="text/plain; charset=utf-8")
     page = await service.downloads.log_entries(caller, str(job_id), offset=offset or 0,
-                                               limit=limit or LOG_LIMIT, level=level or "debug")
+                                               limit=limit or LOG_LIMIT, level=_log_level(level))
     if as_json:
         return JSONResponse(presenters.log_page(page).model_dump(mode="json"))
     headers = {} if page.next_offset is None else {"Jobsmith-Next-Offset": str(page.next_offset)}
     return PlainTextResponse("".join(entry.text() for entry in page.entries), headers=headers)
+
+
+def _log_level(name: str | None) -> str:
+    """A level of the query, in any case, as the log names it; an unknown one is a 422 naming the known."""
+    if name is None:
+        return "debug"
+    level = {"warn": "warning", "fatal": "critical"}.get(name.strip().lower(), name.strip().lower())
+    if level not in views.LOG_LEVELS:
+        raise errors.Invalid(f"unknown level {name!r} in query parameter 'level'; levels are "
+                             f"{', '.join(views.LOG_LEVELS)}", code="unknown_level")
+    return level
 
 
 @router.head("/{job_id}/results", include_in_schema=False)
