@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from jobsmith import client as jobsmith_client
 from jobsmith.config import Settings
 from jobsmith.store import blobs, joblog
 from tests.support import waiting
@@ -169,3 +170,11 @@ def test_the_openapi_document_describes_both_media_types_and_the_query(client: h
     assert query["limit"]["schema"]["anyOf"][0]["maximum"] == 10_000
     assert query["level"]["schema"]["enum"] == ["debug", "info", "warning", "error", "critical"] and query["level"]["examples"]["problems only"]["value"] == "warning"
     assert {"410", "422"} <= set(route["responses"])
+
+
+def test_the_python_client_pages_the_log(client: httpx.Client, failed_job: str) -> None:
+    with jobsmith_client.Client(str(client.base_url)) as api:
+        first = api.log_entries(failed_job, limit=2)
+        assert [e["seq"] for e in first["entries"]] == [0, 1] and first["next_offset"] == 2
+        errors = api.log_entries(failed_job, level="error")
+        assert [e["level"] for e in errors["entries"]] == ["error", "error"] and errors["next_offset"] is None
