@@ -53,6 +53,15 @@ def test_entries_are_numbered_by_place_and_filtered_by_level(tmp_path: pathlib.P
     assert len(lines[0].split(" ")[1]) == len("12:00:00,123")
 
 
+def test_a_message_that_is_not_text_is_kept_readable(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "job.log"
+    writer = joblog.Writer(path)
+    writer.append([joblog.line("no such file: 'caf\udce9.csv'"), joblog.line("NUL \x00 and tab \t")])
+    writer.close()
+    assert [e.message for e in joblog.read(path, 0, 10).entries] == [
+        "no such file: 'caf\\udce9.csv'", "NUL \x00 and tab \t"]
+
+
 def _append_lines(path: str, name: str) -> None:
     writer = joblog.Writer(pathlib.Path(path))
     for n in range(LINES_EACH):

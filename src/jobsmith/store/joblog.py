@@ -76,10 +76,20 @@ def line(message: str, *, level: str = "info", step: str | None = None, origin: 
     second = int(moment)
     document: dict[str, str | None] = {
         "level": level, "time": f"{_iso_second(second)}.{int((moment - second) * 1000):03d}Z",
-        "step": step, "message": message}
+        "step": step if step is None else _text(step), "message": _text(message)}
     if origin is not None:
         document["origin"] = origin
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+def _text(value: str) -> str:
+    """``value`` as text that every reader can encode: a lone surrogate (say, from a file name of
+    undecodable bytes) is kept as its escape, ``\\udce9``, instead of failing the line or the answer."""
+    try:
+        value.encode()
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode()
 
 
 @functools.lru_cache(maxsize=8)
