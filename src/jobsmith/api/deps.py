@@ -68,7 +68,7 @@ async def known_query_only(request: Request) -> None:
     declared = _query_names(route.dependant)  # a handful of fields: walked per request, nothing cached
     unknown = sorted(set(request.query_params) - declared)
     if unknown:
-        raise errors.Invalid(f"unknown query parameter(s) {', '.join(unknown)}; this list takes "
+        raise errors.Invalid(f"unknown query parameter(s) {', '.join(unknown)}; this route takes "
                              f"{', '.join(sorted(declared)) or 'none'}", code="unknown_parameter")
 
 

@@ -187,8 +187,15 @@ class JobView(_View):
     attempts: int
     max_retries: int
     timeout_s: int
-    progress: float | None
-    steps: list[StepView]
+    progress: float | None = pydantic.Field(description=(
+        "0..1, or null. The process's own figure when it reports one; otherwise the share of its declared "
+        "steps that ended."))
+    steps: list[StepView] = pydantic.Field(description=(
+        "Every step the process declares, in order, `queued` from the job's creation; each goes `running`, "
+        "then `success`, `warning`, `skip` or `failure`. A step the process enters without declaring it "
+        "follows the declared ones. When the job ends, a step it never entered is `skip` (its message says "
+        "why; no times) and a step still running is `failure` (`success` if the job completed). A job "
+        "back in the queue after a lost worker shows its steps `queued` again."))
     inputs: list[InputView]
     results: list[ResultView]
     created_at: UtcTime
@@ -371,6 +378,38 @@ class ProcessView(_View):
     parameters: dict[str, Any] = pydantic.Field(description="JSON schema of the parameters.")
     outputs: list[str]
     exclusive: bool
+    steps: list[str] = pydantic.Field(
+        default_factory=list, description="The steps its jobs go through, in order: a new job shows them all "
+                                          "`queued`. Empty: its steps appear as a job enters them.")
+
+
+LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+LOG_LEVELS: tuple[LogLevel, ...] = ("debug", "info", "warning", "error", "critical")
+
+
+class LogEntryView(_View):
+    seq: int = pydantic.Field(description="The entry's place in the log, from 0; an `offset` to start a page at.")
+    time: str | None = pydantic.Field(description="ISO 8601 UTC, with milliseconds.")
+    level: LogLevel
+    step: str | None = pydantic.Field(description="The step running when it was logged; null outside steps.")
+    message: str = pydantic.Field(description="A traceback is one message of several lines.")
+
+
+class LogPageView(_View):
+    model_config = pydantic.ConfigDict(json_schema_extra={"examples": [{
+        "entries": [
+            {"seq": 0, "time": "2026-01-01T12:00:00.120Z", "level": "info", "step": None,
+             "message": "attempt 1 started on node-1 (worker 3f2a..., pid 4242)"},
+            {"seq": 1, "time": "2026-01-01T12:00:00.250Z", "level": "info", "step": "read",
+             "message": "step read started"},
+            {"seq": 7, "time": "2026-01-01T12:00:03.020Z", "level": "error", "step": "analyse",
+             "message": "the process failed:\nTraceback (most recent call last):\n  ...\nValueError: bad data"}],
+        "next_offset": 8}]})
+
+    entries: list[LogEntryView]
+    next_offset: int | None = pydantic.Field(description=(
+        "The `offset` of the next page. null once the job is final and this page reached the end of its "
+        "log; while the job runs, ask again from here later for what it logs next."))
 
 
 class Maintenance(_View):

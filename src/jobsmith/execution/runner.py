@@ -32,13 +32,21 @@ S = states.Status
 
 
 class Attempt:
-    """What the job reported during one attempt, buffered until the next write."""
+    """What the job reported during one attempt, buffered until the next write.
 
-    def __init__(self) -> None:
+    ``declared`` is the number of steps the process declares (they hold the first positions). Until
+    the process reports a progress figure of its own, the job's progress is the share of them that
+    ended (:func:`decisions.progress_of_steps`); from its first figure on, the process's figures rule.
+    """
+
+    def __init__(self, declared: int = 0) -> None:
         self.outcome: messages.Outcome | None = None
         self.progress: float | None = None
         self.progress_dirty = False
+        self.progress_reported = False
         self.steps: dict[int, leases.StepUpdate] = {}
+        self.declared = declared
+        self.ended: set[int] = set()
 
     def step(self, step: messages.Step) -> None:
         known = self.steps.get(step.position)
@@ -46,6 +54,14 @@ class Attempt:
         started = known.started_at if known else (at if state != states.StepState.QUEUED else None)
         ended = None if state in (states.StepState.RUNNING, states.StepState.QUEUED) else at
         self.steps[step.position] = leases.StepUpdate(step.position, step.name, state, started, ended, step.message)
+        if ended is not None and step.position < self.declared:
+            self.ended.add(step.position)
+            if not self.progress_reported:
+                self.progress = decisions.progress_of_steps(len(self.ended), self.declared)
+                self.progress_dirty = True
+
+    def reported_progress(self, fraction: float) -> None:
+        self.progress, self.progress_dirty, self.progress_reported = fraction, True, True
 
     def take_steps(self) -> list[leases.StepUpdate]:
         pending, self.steps = list(self.steps.values()), {}
@@ -139,7 +155,7 @@ class Runner:
         watch = supervision.Watch(started=time.monotonic(), timeout_s=job.timeout_s,
                                   grace_s=settings.cancel_grace_s, shutdown_grace_s=settings.shutdown_grace_s,
                                   memory_limit=settings.job_memory_mb * 1024 * 1024)
-        attempt = Attempt()
+        attempt = Attempt(declared=len(self.processes.get(job.process).steps))
         last_beat = time.monotonic()
         next_beat = last_beat + self.leases.lease_s / 3
         next_check = time.monotonic() + settings.supervise_interval_s
@@ -183,7 +199,7 @@ class Runner:
         if isinstance(message, messages.Step):
             attempt.step(message)
         elif isinstance(message, messages.Progress):
-            attempt.progress, attempt.progress_dirty = message.fraction, True
+            attempt.reported_progress(message.fraction)
         else:
             attempt.outcome = message
 
@@ -264,7 +280,7 @@ class Runner:
         try:
             self._while_reachable(lambda: self.leases.finish(
                 job_id, claim.token, to, reason=reason, retention_s=self.settings.retention_days * 86400,
-                results=results or [], worker_id=self.worker_id, steps=steps,
+                results=results or [], worker_id=self.worker_id, updates=steps,
                 progress=attempt.progress if attempt else None))
         except errors.TransitionConflict as conflict:
             log.warning("job %s: outcome %s discarded: %s", job_id, to.value, conflict.detail,
@@ -307,9 +323,8 @@ class Runner:
     def _log(self, job_id: str, line: str) -> None:
         """A line in the job's log and the worker's; a log that cannot be written (a full disk) costs the
         line, never the job's state."""
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
         try:
-            self.blobs.append_log(job_id, f"{stamp} INFO [jobsmith] {line}")
+            self.blobs.append_log(job_id, line)
         except OSError as problem:
             log.warning("job %s: log line not written: %s", job_id, problem,
                         extra={"job_id": job_id, "worker_id": self.worker_id})

@@ -159,7 +159,7 @@ class JobService:
             description=request.description, priority=request.priority,
             timeout_s=request.timeout_s or settings.job_timeout_s,
             max_retries=settings.max_retries if request.max_retries is None else request.max_retries,
-            queued=not process.needs_upload, exclusive=process.exclusive)
+            queued=not process.needs_upload, exclusive=process.exclusive, steps=process.steps)
         return new, _idempotency(idempotency_key, request)
 
     async def patch(self, caller: callers.Caller, job_id: str, changes_: dict[str, Any]) -> snapshots.JobRecord:

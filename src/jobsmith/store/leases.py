@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from jobsmith.domain import decisions, errors, states
-from jobsmith.store import dialects, models, records, repository, transitions
+from jobsmith.store import dialects, models, records, repository, steps, transitions
 from jobsmith.store.database import Database
 
 Job = models.Job
@@ -33,24 +33,7 @@ class Claim:
     token: str
 
 
-@dataclasses.dataclass
-class StepUpdate:
-    """The latest known state of one step, as reported by the job (times on the worker's clock)."""
-
-    position: int
-    name: str
-    state: states.StepState
-    started_at: dt.datetime | None
-    ended_at: dt.datetime | None
-    message: str | None
-
-
-def _write_steps(tx: sa.Connection, seq: int, steps: Sequence[StepUpdate]) -> None:
-    for step in steps:
-        values = {"state": step.state.value, "message": step.message, "ended_at": step.ended_at}
-        if tx.execute(_UPDATE_STEP, {**values, "of_job": seq, "at_position": step.position}).rowcount == 0:
-            tx.execute(_INSERT_STEP, {**values, "job_seq": seq, "position": step.position, "name": step.name,
-                                      "started_at": step.started_at})
+StepUpdate = steps.StepUpdate
 
 
 def _bound(table: sa.Table, *names: str) -> dict[str, sa.BindParameter[Any]]:
@@ -58,12 +41,6 @@ def _bound(table: sa.Table, *names: str) -> dict[str, sa.BindParameter[Any]]:
 
 
 # Built once: a worker runs these for every job, and building one costs more than running it.
-_STEPS: sa.Table = models.JobStep.__table__  # type: ignore[assignment]
-_UPDATE_STEP = (sa.update(_STEPS).where(_STEPS.c.job_seq == sa.bindparam("of_job"),
-                                        _STEPS.c.position == sa.bindparam("at_position"))
-                .values(_bound(_STEPS, "state", "message", "ended_at")))
-_INSERT_STEP = sa.insert(_STEPS).values(_bound(
-    _STEPS, "job_seq", "position", "name", "state", "started_at", "ended_at", "message"))
 _INSERT_RESULT = sa.insert(records.RESULTS).values(_bound(
     records.RESULTS, "job_seq", "path", "size", "sha256", "media_type"))
 # A claimed job's uploads, in the order they arrived.
@@ -144,9 +121,9 @@ class Leases:
             job = records.job(row)
             transitions.record(tx, job, actor=f"{states.Actor.WORKER}:{worker_id}",
                                reason=f"claimed (attempt {job.attempts})")
-            if job.attempts > 1:  # a retry starts with a clean slate
-                for table in (models.JobStep, models.JobResult):
-                    tx.execute(sa.delete(table).where(table.job_seq == job.seq))
+            if job.attempts > 1:  # a retry starts with a clean slate (its steps were reset as it was re-queued)
+                tx.execute(sa.delete(models.JobResult).where(models.JobResult.job_seq == job.seq))
+                steps.reset(tx, job.seq)
         return Claim(job, token)
 
     def _claim_statements(self, processes: Sequence[str], *, named: bool) -> tuple[sa.Select[Any], sa.Update]:
@@ -224,7 +201,7 @@ class Leases:
             return None
         return S(row.state)
 
-    def report(self, job_id: str, token: str, steps: Sequence[StepUpdate], progress: float | None) -> None:
+    def report(self, job_id: str, token: str, updates: Sequence[StepUpdate], progress: float | None) -> None:
         """Write buffered steps and progress in one transaction; ignored once the lease is lost."""
         values: dict[str, object] = {"updated_at": dialects.now()}
         if progress is not None:
@@ -233,18 +210,21 @@ class Leases:
             seq = tx.execute(sa.update(Job).where(Job.id == job_id, Job.lease_token == token)
                              .values(**values).returning(Job.seq)).scalar_one_or_none()
             if seq is not None:
-                _write_steps(tx, seq, steps)
+                steps.write(tx, seq, updates)
 
     def finish(self, job_id: str, token: str, to: S, *, reason: str | None, retention_s: float,
-               results: Sequence[ResultFile] = (), worker_id: str = "", steps: Sequence[StepUpdate] = (),
+               results: Sequence[ResultFile] = (), worker_id: str = "", updates: Sequence[StepUpdate] = (),
                progress: float | None = None) -> records.JobRecord:
-        """End the attempt in a final state, with its last steps, and the results manifest when it completed."""
+        """End the attempt in a final state, with its last steps (then any step left open is closed),
+        and the results manifest when it completed."""
         with self.db.begin() as tx:
             job = transitions.apply(
                 tx, _FINISH[to], job_id, to, token=token, actor=f"{states.Actor.WORKER}:{worker_id}",
                 reason=reason, params={"retention_s": retention_s, "progress": (
-                    1.0 if to == S.COMPLETED else None if progress is None else decisions.clamp_progress(progress))})
-            _write_steps(tx, job.seq, steps)
+                    1.0 if to == S.COMPLETED else None if progress is None else decisions.clamp_progress(progress))},
+                close_steps=False)
+            steps.write(tx, job.seq, updates)
+            steps.close(tx, job.seq, to, reason)
             if to == S.COMPLETED and results:
                 tx.execute(_INSERT_RESULT, [dict(job_seq=job.seq, **dataclasses.asdict(r)) for r in results])
             return job

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from jobsmith.domain import errors, queries, snapshots, states
-from jobsmith.store import dialects, models, records, targets, transitions
+from jobsmith.store import dialects, models, records, steps, targets, transitions
 from jobsmith.store import database
 from jobsmith.store.database import Database
 
@@ -84,6 +84,8 @@ class NewJob:
     """Input files already placed under the job's id (another job's results), recorded with the job."""
     datasets: tuple[tuple[str, str], ...] = ()
     """``(input, dataset)``: inputs the worker fills from the input directory before the job runs."""
+    steps: tuple[str, ...] = ()
+    """The steps the process declares: the job shows them ``queued`` from its creation."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,6 +165,7 @@ class Repository:
                 "queued": new.queued}).one())
             transitions.record(tx, job, actor=states.Actor.CLIENT, reason="created")
             _write_labels(tx, job.seq, new.labels)
+            job = dataclasses.replace(job, steps=steps.declare(tx, job.seq, new.steps))
             for stored in new.inputs:
                 tx.execute(_INSERT_INPUT, {"job_seq": job.seq, **dataclasses.asdict(stored)})
             for input_name, dataset in new.datasets:
@@ -173,7 +176,7 @@ class Repository:
                 tx.execute(sa.insert(models.IdempotencyKey).values(
                     owner=new.owner, key=idempotency[0], body_sha256=idempotency[1],
                     job_id=job_id, created_at=dialects.now()))
-        return job  # a new job has no steps or results yet
+        return job  # a new job has its declared steps (and inputs taken from other jobs), no results yet
 
     def _target_holder(self, new: NewJob) -> str | None:
         with self.db.read() as connection:

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 import pydantic
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
-from fastapi.responses import FileResponse, PlainTextResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, StreamingResponse
 
 from jobsmith.api import errors as api_errors
 from jobsmith.api import paging, preferences, presenters
@@ -265,9 +265,70 @@ async def queue(job_id: JobId, request: Request, service: ServiceDep, caller: Ca
     return _view(request, await service.jobs.queue(caller, str(job_id)))
 
 
-@router.get("/{job_id}/log", response_class=PlainTextResponse, responses=PROBLEMS, summary="The job's log so far")
-async def job_log(job_id: JobId, service: ServiceDep, caller: CallerDep) -> PlainTextResponse:
-    return PlainTextResponse(await service.downloads.log(caller, str(job_id)))
+LOG_LIMIT = 1000
+MAX_LOG_LIMIT = 10_000
+_LOG_TEXT_EXAMPLE = (
+    "2026-01-01 12:00:00,120 INFO [jobsmith] attempt 1 started on node-1 (worker 3f2a..., pid 4242)\n"
+    "2026-01-01 12:00:00,250 INFO step read started\n"
+    "2026-01-01 12:00:03,020 ERROR the process failed:\nTraceback (most recent call last):\n  ...\n"
+    "ValueError: bad data\n")
+_LOG_RESPONSES: dict[int | str, dict[str, Any]] = {**PROBLEMS, 200: {
+    "model": views.LogPageView,
+    "description": "`text/plain` (the default): the log as lines of text, streamed. `application/json` "
+                   "(`Accept: application/json`): a page of entries.",
+    "content": {"text/plain": {"schema": {"type": "string"}, "example": _LOG_TEXT_EXAMPLE}},
+    "headers": {"Jobsmith-Next-Offset": {
+        "description": "Text answers to a request with `offset`, `level` or `limit`: the `offset` of the next "
+                       "page (absent once the job is final and the page reached the end).",
+        "schema": {"type": "integer"}}}}}
+
+
+@router.get("/{job_id}/log", response_model=None, responses=_LOG_RESPONSES, dependencies=[KnownQueryOnly],
+            summary="The job's log so far, as text or as entries",
+            description=(
+                "By default `text/plain`: every line so far, streamed whatever the log's size. With `Accept: "
+                "application/json`: `{\"entries\": [{\"seq\", \"time\", \"level\", \"step\", \"message\"}], "
+                "\"next_offset\"}`, entries in order from `offset`, at most `limit`, of `level` or above; "
+                "`step` is the step that was running, a traceback is one entry. Page on with `offset=next_offset` "
+                "until `next_offset` is null (the job is final and nothing more will come); while the job runs, "
+                "ask again later from the last `next_offset`. A page is found through the log's index, so a "
+                "long log pages as fast as a short one; a rare `level` in a long log may give a short page "
+                "that is not the end. With `offset`, `level` or `limit` a text answer holds that page's "
+                "entries as text. Any other query parameter is a 422; a deleted or expired job's log is a 410."))
+async def job_log(
+    job_id: JobId, request: Request, service: ServiceDep, caller: CallerDep,
+    offset: Annotated[int | None, Query(ge=0, le=2**62, description="The `seq` to start at (default 0).",
+                                        openapi_examples={"start": {"value": 0}, "next page": {"value": 1000}})] = None,
+    level: Annotated[str | None, Query(
+        max_length=20, json_schema_extra={"enum": list(views.LOG_LEVELS)},
+        description="The lowest level to include: debug (the default: all), info, warning, error, critical "
+                    "(any case).",
+        openapi_examples={"problems only": {"value": "warning"}})] = None,
+    limit: Annotated[int | None, Query(ge=1, le=MAX_LOG_LIMIT, description=(
+        f"Entries per page, 1 to {MAX_LOG_LIMIT} (default {LOG_LIMIT})."), openapi_examples={"small": {"value": 100}})] = None,
+) -> Response:
+    paged = offset is not None or level is not None or limit is not None
+    as_json = preferences.prefers(request.headers.get("accept"), "application/json", "text/plain")
+    if not as_json and not paged:
+        chunks = await service.downloads.log_text(caller, str(job_id))
+        return StreamingResponse(chunks if chunks is not None else iter(()), media_type="text/plain; charset=utf-8")
+    page = await service.downloads.log_entries(caller, str(job_id), offset=offset or 0,
+                                               limit=limit or LOG_LIMIT, level=_log_level(level))
+    if as_json:
+        return JSONResponse(presenters.log_page(page).model_dump(mode="json"))
+    headers = {} if page.next_offset is None else {"Jobsmith-Next-Offset": str(page.next_offset)}
+    return PlainTextResponse("".join(entry.text() for entry in page.entries), headers=headers)
+
+
+def _log_level(name: str | None) -> str:
+    """A level of the query, in any case, as the log names it; an unknown one is a 422 naming the known."""
+    if name is None:
+        return "debug"
+    level = {"warn": "warning", "fatal": "critical"}.get(name.strip().lower(), name.strip().lower())
+    if level not in views.LOG_LEVELS:
+        raise errors.Invalid(f"unknown level {name!r} in query parameter 'level'; levels are "
+                             f"{', '.join(views.LOG_LEVELS)}", code="unknown_level")
+    return level
 
 
 @router.head("/{job_id}/results", include_in_schema=False)
