@@ -35,12 +35,12 @@ def encode(parts: np.ndarray[Any, Any], datatype: str) -> bytes:
     code = _TYPES[body]
     dtype = np.dtype(("<" if order != "be" else ">") + code)
     if code.startswith("f"):
-        return parts.astype(dtype).tobytes()
+        return bytes(parts.astype(dtype).tobytes())
     full = 2 ** (dtype.itemsize * 8 - 1)
     scaled = np.clip(np.round(parts * full), -full, full - 1)
     if code.startswith("u"):
         scaled = scaled + full
-    return scaled.astype(dtype).tobytes()
+    return bytes(scaled.astype(dtype).tobytes())
 
 
 def metadata(datatype: str | None, rate: float | None, center: float | None = None,

@@ -75,9 +75,9 @@ def frequencies(rec: recording.Recording, fft_size: int) -> Array:
     return baseband + rec.center_frequency - rec.sample_rate / 4
 
 
-def compute(rec: recording.Recording, settings: Settings, tick: Tick) -> Spectra:
+def compute(rec: recording.Recording, settings: Settings, tick: Tick, *, block_values: int = BLOCK_VALUES) -> Spectra:
     """Every frame's power spectrum, averaged into slices; ``tick(fraction)`` after every block (it
-    may raise to stop, as a cancel does)."""
+    may raise to stop, as a cancel does). ``block_values`` bounds the frame matrix of one block."""
     n = settings.fft_size
     if rec.samples < n:
         raise context.JobFailed(f"{rec.name} holds {rec.samples} samples, fewer than one FFT of fft_size {n}; "
@@ -90,7 +90,7 @@ def compute(rec: recording.Recording, settings: Settings, tick: Tick) -> Spectra
     total = np.zeros((slices, bins), dtype=np.float64)
     window = signal.get_window(settings.window, n, fftbins=True).astype(np.float32)
     scale = 1.0 / float(window.sum()) ** 2
-    block = max(1, BLOCK_VALUES // n)
+    block = max(1, block_values // n)
     with rec.data.path.open("rb") as handle:
         for first in range(0, frames, block):
             count = min(block, frames - first)
