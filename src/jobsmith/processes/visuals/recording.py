@@ -123,7 +123,8 @@ def _described(captures: list[dict[str, Any]], annotations: object, name: str) -
     annotation's end."""
     needed = 0
     for capture in captures:
-        needed = max(needed, _count(capture.get(keys.SAMPLE_START_KEY, 0), keys.SAMPLE_START_KEY, name) + 1)
+        start = _count(capture.get(keys.SAMPLE_START_KEY, 0), keys.SAMPLE_START_KEY, name)
+        needed = max(needed, start + 1 if start else 0)  # a capture from sample 0 asks for no sample
     for note in annotations if isinstance(annotations, list) else []:
         if isinstance(note, dict):
             start = _count(note.get(keys.SAMPLE_START_KEY, 0), keys.SAMPLE_START_KEY, name)
