@@ -52,15 +52,21 @@ def _plain(value: Any) -> Any:
 
 
 def frequency_unit(frequencies: Any) -> tuple[float, str]:
-    """The divisor and name of the unit that shows ``frequencies`` with few digits: Hz to GHz."""
-    largest = float(np.max(np.abs(frequencies))) if np.size(frequencies) else 0.0
+    """The divisor and name of the unit an axis over ``frequencies`` is labelled in: the one in which
+    its span is at least 1, so ticks 2 MHz apart around 2.4 GHz read 2399.5, 2400.0 (MHz), not
+    2.3995, 2.4000 (GHz)."""
+    span = float(np.max(frequencies) - np.min(frequencies)) if np.size(frequencies) > 1 else 0.0
+    return _unit(span or (float(np.max(np.abs(frequencies))) if np.size(frequencies) else 0.0))
+
+
+def _unit(value: float) -> tuple[float, str]:
     for divisor, name in ((1e9, "GHz"), (1e6, "MHz"), (1e3, "kHz")):
-        if largest >= divisor:
+        if abs(value) >= divisor:
             return divisor, name
     return 1.0, "Hz"
 
 
 def hertz(value: float) -> str:
     """A frequency for a title: ``2.4 GHz``, ``12.5 kHz``."""
-    divisor, name = frequency_unit([value])
+    divisor, name = _unit(value)
     return f"{value / divisor:.6g} {name}"
