@@ -53,7 +53,8 @@ def test_an_archive_is_one_upload_then_queued(client: httpx.Client, tmp_path: An
     job_id = create(client, "waterfall", max_slices=64)
     archive = signals.write_archive(tmp_path / "capture.sigmf", "capture", signals.metadata("cu8", RATE),
                                     signals.tone("cu8", TONE, RATE, 100_000))
-    upload(client, job_id, "capture.sigmf", archive.read_bytes())
+    uploaded = client.put(f"/v1/jobs/{job_id}/inputs/capture.sigmf", content=archive.read_bytes())  # the only input
+    assert uploaded.status_code == 200 and uploaded.json()["state"] == "WAITING_FOR_DATA"
     assert client.post(f"/v1/jobs/{job_id}/queue").status_code == 202
     done = waiting.final(client, job_id, timeout=60)
     assert done["state"] == "COMPLETED", done
