@@ -74,8 +74,12 @@ def _annotate(axes: Axes, grid: Grid) -> None:
 
 
 def _short(text: str) -> str:
+    """A long label cut in its middle: values often share a beginning and differ at the end."""
     text = _text(text)
-    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
+    if len(text) <= LABEL_CHARS:
+        return text
+    head = (LABEL_CHARS - 1) // 2
+    return text[:head].rstrip() + "…" + text[-(LABEL_CHARS - 1 - head):].lstrip()
 
 
 def _text(text: str) -> str:

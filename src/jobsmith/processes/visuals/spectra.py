@@ -111,7 +111,9 @@ def read(handle: Any, rec: recording.Recording, start: int, count: int) -> Array
     handle.seek(rec.data.offset + start * rec.sample_bytes)
     raw = np.fromfile(handle, dtype=rec.component, count=values)
     if raw.size < values:
-        raise context.JobFailed(f"the data of {rec.name} ended early, at sample {start + raw.size // 2}")
+        got = raw.size // (2 if rec.is_complex else 1)
+        raise context.JobFailed(f"the data of {rec.name} ended early, at sample {start + got}; the file changed "
+                                "while it was read")
     scaled = _scaled(raw, rec.component)
     if not rec.is_complex:
         return scaled
