@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from jobsmith.processes.profile.analysis import first_rows, model
+from jobsmith.processes.profile.analysis import distribution, first_rows, model
 from jobsmith.processes.profile.edp import column_roles
 from jobsmith.processes.profile.report import content, numbers, view_summary
 
@@ -167,7 +167,12 @@ def _distribution(column: Mapping[str, Any], requests: Mapping[str, model.PlotRe
     name = str(column.get("distribution") or "–")
     histogram = requests.get(str(column.get("distributionGraph")))
     if histogram is None or not isinstance(histogram.figure, model.Histogram):
-        return name
+        if name not in distribution.CANDIDATES:
+            return name
+        unique = int(column.get("numberUnique") or 0)
+        why = (f"{unique:,} distinct values are too few to judge a fit" if unique <= HISTOGRAM_MIN_UNIQUE else
+               "the values are labels (an identifier or a date code), so no fit is judged")
+        return f"{name}, the closest candidate, but no good fit: {why}"
     figure = histogram.figure
     if figure.goodness:
         return figure.goodness[0].upper() + figure.goodness[1:]
