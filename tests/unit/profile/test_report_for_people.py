@@ -2,7 +2,7 @@
 plot for every kind of column that says something, fits with their goodness, numbers written alike.
 
 One CSV holds the columns that went wrong before: free text and an identifier (top-value bars of
-ones), a column of three values (no chart at all), a heavily skewed amount (one bar and a curve),
+ones), a column of three values and a rating from 1 to 5 (no chart at all), a heavily skewed amount (one bar and a curve),
 a column of dates (shown with a midnight time), numbers like ``20240101`` (written ``2.02406e+07``).
 It goes through the whole process, as ``jobsmith profile`` runs it; the tests read the PDF's text
 (pypdf), the HTML, the rendered pages (PDFium) and the PNGs.
@@ -43,7 +43,7 @@ def _rows() -> list[list[str]]:
         income = "0" if i % 40 == 0 else f"{math.exp(rng.gauss(10, 1.6)):.2f}"
         rows.append([str(i + 1), f"ORD-{rng.randint(0, 10 ** 6):06d}" + "X" * (i % 3), comment,
                      rng.choice(["open", "closed", "pending"]), income, (start + dt.timedelta(days=i // 2)).isoformat(),
-                     (start + dt.timedelta(days=i % 300)).strftime("%Y%m%d"), f"{rng.gauss(100, 15):.2f}" if i % 97 else "1000"])
+                     (start + dt.timedelta(days=i % 300)).strftime("%Y%m%d"), f"{rng.gauss(100, 15):.2f}" if i % 97 else "1000", str(rng.randint(1, 5))])
     rows[0][2] = "<b>bold</b> & \"quoted\" text that runs on well beyond forty characters"
     return rows + rows[10:10 + DUPLICATES]
 
@@ -52,7 +52,7 @@ def _rows() -> list[list[str]]:
 def profiled(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     root = tmp_path_factory.mktemp("messy")
     source = root / "messy.csv"
-    header = ["id", "order_code", "comment", "status", "income", "day", "datecode", "amount"]
+    header = ["id", "order_code", "comment", "status", "income", "day", "datecode", "amount", "rating"]
     lines = [",".join(_quote(cell) for cell in row) for row in [header, *_rows()]]
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     options = process.ProfileOptions(memory_limit_mb=256)
@@ -94,20 +94,21 @@ def test_the_duplicate_rows_are_counted_on_the_summary_and_the_dataset(profiled:
     total = ROWS + DUPLICATES
     share = f"{100 * DUPLICATES / total:.1f} %"
     for text in (_pdf_text(profiled), _html_text(profiled)):
-        assert f"messy.csv structured {total:,} 8 4 / 1 / 3 {DUPLICATES} ({share})" in text
+        assert f"messy.csv structured {total:,} 9 5 / 1 / 3 {DUPLICATES} ({share})" in text
         assert f"Duplicate rows {DUPLICATES} of {total:,} rows ({share}) repeat an earlier row" in text
 
 
 def test_each_kind_of_column_gets_the_plot_that_says_something(profiled: pathlib.Path) -> None:
     drawn = {path.name for path in (profiled / "messy.csv").iterdir()}
     assert {"comment_lengths.png", "order_code_lengths.png", "status_distribution.png",
-            "income_distribution.png", "amount_distribution.png"} <= drawn
+            "income_distribution.png", "amount_distribution.png", "rating_distribution.png"} <= drawn
     assert not {"datecode_distribution.png", "id_distribution.png"} & drawn  # a date code and a numbering
     edp = json.loads((profiled / "edp.json").read_text())
     strings = {c["name"]: c for c in edp["structuredDatasets"][0]["stringColumns"]}
     assert strings["status"]["distributionGraph"] == "messy.csv/status_distribution.png"
     assert f"Lengths of comment. {ROWS + DUPLICATES} values, 3 to" in _plot_titles(profiled)
     assert "a histogram of their lengths instead" in _pdf_text(profiled)
+    assert "Values of rating. 5 distinct values: a bar for each" in _plot_titles(profiled)
     for name in drawn:  # every plot shows something on a white ground
         pixels = np.asarray(PIL.Image.open(profiled / "messy.csv" / name).convert("L"), dtype=float)
         assert (pixels < 200).mean() > 0.02, name

@@ -32,8 +32,8 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from jobsmith.processes.profile.analysis import (alerts, association, first_rows, infer, log_bins, model, placeholders,
-                                                seasonality, strings, temporal)
+from jobsmith.processes.profile.analysis import (alerts, association, few_values, first_rows, infer, log_bins, model,
+                                                placeholders, seasonality, strings, temporal)
 from jobsmith.processes.profile.analysis.correlation import Correlations
 from jobsmith.processes.profile.analysis.distribution import NOT_COMPUTED, Fit, best_fit, without_fitting
 from jobsmith.processes.profile.analysis.numeric import NumericAnalysis
@@ -110,6 +110,7 @@ def _analyse(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, opti
     samples = _sample_numbers(con, typed, work, correlations, options)
     summaries = [d.summary for d in work.datetimes]
     logarithmic = log_bins.measure(con, typed, [n.summary for n in work.numerics])
+    counted = few_values.measure(con, typed, [n.summary for n in work.numerics])
     # Fitting and ranking are NumPy/SciPy work and DuckDB releases the GIL while it runs a query:
     # they proceed in a thread while the string, datetime and resampling queries run.
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="jsm-fit") as pool:
@@ -136,7 +137,7 @@ def _analyse(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, opti
     decompositions, short = seasonality.decompose_all(series)
     skipped += short
     step(1.0)
-    edp, plots = _assemble(source, work, correlations, fits, decompositions, options, logarithmic)
+    edp, plots = _assemble(source, work, correlations, fits, decompositions, options, logarithmic, counted)
     notes = _notes(source, work, correlations, options, skipped)
     found, more = alerts.table_alerts(alerts.TableFacts(
         source.name, work.rows, plans, [n.summary for n in work.numerics], summaries, work.strings, correlations,
@@ -257,7 +258,8 @@ def _fit_distributions(work: _Work, samples: dict[int, np.ndarray[Any, np.dtype[
 def _assemble(source: sources.TabularSource, work: _Work, correlations: Correlations, fits: dict[int, Fit],
               decompositions: list[seasonality.Decomposition],
               options: AnalysisOptions,
-              logarithmic: dict[int, log_bins.LogHistogram]) -> tuple[dict[str, Any], list[model.PlotRequest]]:
+              logarithmic: dict[int, log_bins.LogHistogram],
+              counted: dict[int, tuple[tuple[float, int], ...]]) -> tuple[dict[str, Any], list[model.PlotRequest]]:
     """The StructuredDataSet and its plots; series are drawn over one datetime column, the primary one."""
     paths, plots = PlotPaths(source.name), []
     primary = series_choice.primary_datetime(d.summary for d in work.datetimes)
@@ -269,7 +271,8 @@ def _assemble(source: sources.TabularSource, work: _Work, correlations: Correlat
             empty.append(strings.StringSummary(s.plan, nulls=work.rows))
             continue
         column, drawn = columns.numeric_column(s, fits[s.plan.position], [d for d in decompositions if d.numeric is s],
-                                               paths, primary_name, logarithmic.get(s.plan.position))
+                                               paths, primary_name, logarithmic.get(s.plan.position),
+                                               counted.get(s.plan.position))
         numeric_columns.append(column)
         plots += drawn
     datetime_columns = [columns.datetime_column(d.summary) for d in work.datetimes if d.summary.count]

@@ -31,6 +31,7 @@ from jobsmith.processes.profile.analysis.strings import StringSummary
 from jobsmith.processes.profile.analysis.temporal import DatetimeSummary
 from jobsmith.processes.profile.edp import column_roles, series_choice
 from jobsmith.processes.profile.edp.plot_paths import PlotPaths, segment
+from jobsmith.processes.profile.report import numbers
 
 COMPONENTS = (("original", "original_series"), ("seasonality", "seasonalities"), ("trend", "trends"),
               ("residual", "residuals"))
@@ -54,14 +55,16 @@ def _common(name: str, nulls: int, inconsistent: int, interpretable: int, unique
 
 def numeric_column(s: NumericSummary, fit: Fit, decompositions: Sequence[Decomposition], paths: PlotPaths,
                    primary: str | None = None,
-                   logarithmic: log_bins.LogHistogram | None = None) -> tuple[dict[str, Any], Plots]:
+                   logarithmic: log_bins.LogHistogram | None = None,
+                   values: Sequence[tuple[float, int]] | None = None) -> tuple[dict[str, Any], Plots]:
     """The NumericColumn object, with its box plot, histogram (not of identifiers and date codes)
     and the series worth drawing.
 
     Series are drawn over the datetime column named ``primary``; without it, over the primary one
     among this column's decompositions (:func:`.series_choice.primary_datetime`). The trend label
     is still the verdict over every decomposition. With ``logarithmic`` (a heavily skewed column),
-    the histogram is that one, of all positive values on a logarithmic axis.
+    the histogram is that one, of all positive values on a logarithmic axis. With ``values`` (a
+    column of few distinct values, :mod:`..analysis.few_values`), a bar per value stands in for it.
     """
     q, (low_iqr, high_iqr), (low_z, high_z) = s.quantiles, s.iqr_fences, s.z_fences
     counted = (s.outliers["percentile"], s.outliers["z"], s.outliers["iqr"])
@@ -80,6 +83,9 @@ def numeric_column(s: NumericSummary, fit: Fit, decompositions: Sequence[Decompo
     if s.unique > DISTRIBUTION_MIN_UNIQUE and s.edges and sum(s.counts) > 0 and not _labels(s):
         column["distributionGraph"] = paths.path(s.plan.name, "distribution")
         plots.append(_histogram(column["distributionGraph"], s, fit, logarithmic))
+    elif values:
+        column["distributionGraph"] = paths.path(s.plan.name, "distribution")
+        plots.append(_value_bars(column["distributionGraph"], s, values))
     for _, key in COMPONENTS:
         column[key] = []
     for decomposition in _over_primary(decompositions, primary):
@@ -126,6 +132,15 @@ def _histogram(path: str, s: NumericSummary, fit: Fit, logarithmic: log_bins.Log
         figure = model.Histogram(s.plan.name, s.edges, s.counts, fit.name if good else None,
                                  fit.density_x if good else (), fit.density_y if good else (), goodness=goodness)
     return model.PlotRequest(path, "\n".join([f"Distribution of {_line(s.plan.name)}", *details, goodness]), figure)
+
+
+def _value_bars(path: str, s: NumericSummary, values: Sequence[tuple[float, int]]) -> model.PlotRequest:
+    """A bar per value, smallest value on top, written as the report writes the column's figures."""
+    code = column_roles.code_kind(integral=s.integral, minimum=float(s.minimum), maximum=float(s.maximum)) is not None
+    labels = tuple(numbers.number(int(v) if s.integral else v, code=code) for v, _ in values)
+    figure = model.TopValues(s.plan.name, labels, tuple(n for _, n in values), False, s.count)
+    return model.PlotRequest(path, f"Values of {_line(s.plan.name)}\n{len(values)} distinct values: a bar for each",
+                             figure)
 
 
 def _over_primary(decompositions: Sequence[Decomposition], primary: str | None) -> list[Decomposition]:

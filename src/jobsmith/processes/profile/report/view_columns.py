@@ -213,6 +213,8 @@ def _numeric_remarks(column: Mapping[str, Any], code: str | None, fmt: Any) -> l
         remarks.append("Numbers like 20240131: read as dates written as numbers (no histogram, no series over time).")
     elif unique <= HISTOGRAM_MIN_UNIQUE and not column.get("distributionGraph"):
         remarks.append(f"Only {unique:,} distinct values: no histogram.")
+    elif unique <= HISTOGRAM_MIN_UNIQUE:
+        remarks.append(f"Only {unique:,} distinct values: a bar for each instead of a histogram.")
     return remarks
 
 
