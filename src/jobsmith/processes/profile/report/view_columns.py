@@ -31,10 +31,17 @@ def columns_of(dataset: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, A
 
 def hidden_plots(dataset: Mapping[str, Any]) -> set[str]:
     """Plots the EDP names (the schema requires them) that show nothing: the box plot of a constant
-    column (a line) and of an identifier (the range of a running number)."""
+    column (a line), of an identifier (the range of a running number) and of a date code (numbers
+    like 20240131 on a linear axis: a month is 100 apart, a year 10 000, and the ticks read 2.024 × 10⁷)."""
     return {str(column["boxPlot"]) for column in dataset.get("numericColumns") or []
             if isinstance(column.get("boxPlot"), str) and (int(column.get("numberUnique") or 0) <= 1
-                                                           or _identifier(column))}
+                                                           or _identifier(column) or _date_code(column))}
+
+
+def _date_code(column: Mapping[str, Any]) -> bool:
+    bounds = _bounds(column)
+    return bounds is not None and column_roles.code_kind(integral=_integral(column), minimum=bounds[0],
+                                                         maximum=bounds[1]) == "date code"
 
 
 def _identifier(column: Mapping[str, Any]) -> bool:
@@ -210,7 +217,8 @@ def _numeric_remarks(column: Mapping[str, Any], code: str | None, fmt: Any) -> l
     if code == "year":
         remarks.append(f"Whole numbers from {fmt(low)} to {fmt(high)}: read as years (no series over time).")
     elif code == "date code":
-        remarks.append("Numbers like 20240131: read as dates written as numbers (no histogram, no series over time).")
+        remarks.append("Numbers like 20240131: read as dates written as numbers (no box plot, no histogram, "
+                       "no series over time).")
     elif unique <= HISTOGRAM_MIN_UNIQUE and not column.get("distributionGraph"):
         remarks.append(f"Only {unique:,} distinct values: no histogram.")
     elif unique <= HISTOGRAM_MIN_UNIQUE:
