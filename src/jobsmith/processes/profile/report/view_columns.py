@@ -84,7 +84,7 @@ def sample_table(table: model.TableDetail | None) -> list[content.Table]:
     header = ("Column", *(f"Row {number}" for number in range(1, len(table.rows) + 1)))
     note = (f"The first {len(table.rows):,} rows as the file holds them (cells longer than "
             f"{first_rows.CELL_CHARACTERS} characters cut, marked …).")
-    return [content.Table("First rows", header, rows, (2.2, *([7.8 / len(table.rows)] * len(table.rows))), note=note)]
+    return [content.Table("First rows", header, rows, (3, *([7 / len(table.rows)] * len(table.rows))), note=note)]
 
 
 def _total(column: Mapping[str, Any]) -> int:
