@@ -22,7 +22,7 @@ import jsonschema  # type: ignore[import-untyped]
 import numpy as np
 import PIL.Image
 import pypdf
-import pypdfium2
+import pypdfium2  # type: ignore[import-untyped]
 import pytest
 
 from jobsmith.processes.profile import process

@@ -148,8 +148,8 @@ def _numeric(facts: TableFacts, s: NumericSummary) -> Iterator[Found]:
     if s.count < MIN_VALUES:
         return
     if facts.exact and s.integral and s.unique == s.count and s.maximum - s.minimum < s.count / ID_DENSITY:
-        low, high = numbers.number(int(s.minimum)), numbers.number(int(s.maximum))
-        yield "unique", (f"{name} has a different whole number, from {low} to {high}, in each of its "
+        first, last = numbers.number(int(s.minimum)), numbers.number(int(s.maximum))
+        yield "unique", (f"{name} has a different whole number, from {first} to {last}, in each of its "
                          f"{s.count:,} rows: a numbering or an identifier, not a measurement")
     if s.skewness is not None and abs(s.skewness) > SKEW_LIMIT:
         side = "right (a long tail of large values)" if s.skewness > 0 else "left (a long tail of small values)"

@@ -79,12 +79,15 @@ def sample_table(table: model.TableDetail | None) -> list[content.Table]:
     if not table.rows:
         return [content.Table("First rows", ("Column", "Row 1"), [(name, "") for name in table.header], (3, 7),
                               note="The table has no rows.")]
-    rows = [(name, *("(empty)" if row[i] is None else row[i] for row in table.rows))
-            for i, name in enumerate(table.header)]
+    rows = [(name, *(_cell(row[i]) for row in table.rows)) for i, name in enumerate(table.header)]
     header = ("Column", *(f"Row {number}" for number in range(1, len(table.rows) + 1)))
     note = (f"The first {len(table.rows):,} rows as the file holds them (cells longer than "
             f"{first_rows.CELL_CHARACTERS} characters cut, marked …).")
     return [content.Table("First rows", header, rows, (3, *([7 / len(table.rows)] * len(table.rows))), note=note)]
+
+
+def _cell(value: str | None) -> str:
+    return "(empty)" if value is None else value
 
 
 def _total(column: Mapping[str, Any]) -> int:
