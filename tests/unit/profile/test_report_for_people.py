@@ -26,6 +26,8 @@ import pypdfium2  # type: ignore[import-untyped]
 import pytest
 
 from jobsmith.processes.profile import process
+from jobsmith.processes.profile.analysis import first_rows, infer, log_bins
+from jobsmith.processes.profile.analysis.numeric import NumericSummary
 from jobsmith.processes.profile.edp import schema
 from tests.support.contexts import local_context
 
@@ -178,3 +180,35 @@ def test_anonymised_profiles_show_no_rows(tmp_path: pathlib.Path) -> None:
     text = _pdf_text(tmp_path / "out")
     assert "Person 1" not in text and "First rows" not in text
     assert "Duplicate rows 0" in text
+
+
+def _summary(q1: float, median: float, q3: float, maximum: float) -> NumericSummary:
+    plan = infer.ColumnPlan(0, "x", "numeric", "x")
+    return NumericSummary(plan, count=1000, unique=1000, minimum=0.0, maximum=maximum,
+                          quantiles=(q1 / 10, q1, median, q3, maximum / 2))
+
+
+@pytest.mark.parametrize(("quartiles", "logarithmic"), [
+    ((7_400.0, 22_000.0, 64_000.0, 6_200_000.0), True),  # log-normal, σ = 1.6: incomes
+    ((0.51, 1.0, 1.96, 60.0), True),  # log-normal, σ = 1
+    ((0.29, 0.69, 1.39, 8.0), False),  # exponential: skewed, but within a power of ten or so
+    ((90.0, 100.0, 110.0, 160.0), False),  # normal
+    ((0.0, 3.0, 40.0, 9_000.0), False),  # a quarter zeros: no logarithmic axis can show them
+])
+def test_only_heavily_skewed_columns_get_a_logarithmic_axis(quartiles: tuple[float, float, float, float],
+                                                           logarithmic: bool) -> None:
+    assert log_bins.heavy(_summary(*quartiles)) is logarithmic
+
+
+def test_logarithmic_bins_are_merged_to_at_most_fifty_and_keep_every_count() -> None:
+    counted = {k: k + 100 for k in range(-20, 100)}  # twelve powers of ten in tenths
+    found = log_bins.binned(counted, left_out=7)
+    assert len(found.counts) <= log_bins.MAX_BINS and sum(found.counts) == sum(counted.values())
+    assert found.edges[0] == pytest.approx(0.01) and found.edges[-1] >= 10 ** 9.9 and found.left_out == 7
+    ratios = [b / a for a, b in zip(found.edges, found.edges[1:])]
+    assert max(ratios) == pytest.approx(min(ratios))
+
+
+def test_a_cell_is_cut_to_one_short_line() -> None:
+    assert first_rows.cut("a\tb\nc\x00d") == "a b c\ufffdd"
+    assert first_rows.cut("x" * 100) == "x" * 39 + "…" and first_rows.cut(None) is None

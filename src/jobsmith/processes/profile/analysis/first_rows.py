@@ -9,6 +9,7 @@ Cells are cut to :data:`CELL_CHARACTERS` so that a page of prose in one cell can
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
 import duckdb
@@ -32,8 +33,11 @@ def first_rows(con: duckdb.DuckDBPyConnection, table: str, names: Sequence[str],
 
 
 def cut(cell: str | None) -> str | None:
-    """A cell on one line and at most :data:`CELL_CHARACTERS` long, an ellipsis marking what was cut."""
+    """A cell on one line and at most :data:`CELL_CHARACTERS` long, an ellipsis marking what was cut.
+
+    Line breaks and tabs become blanks, other control characters U+FFFD: neither a PDF's text nor
+    HTML can show them, and XML forbids most."""
     if cell is None:
         return None
-    line = " ".join(cell.split("\n")).replace("\r", " ")
+    line = "".join(" " if ch in "\t\n\r" else "\ufffd" if unicodedata.category(ch) == "Cc" else ch for ch in cell)
     return line if len(line) <= CELL_CHARACTERS else line[:CELL_CHARACTERS - 1] + "…"
