@@ -177,6 +177,8 @@ class Settings(pydantic_settings.BaseSettings):
             name, _, token = entry.partition(":")
             if not name or not token or ":" in token:
                 raise ValueError(f"JOBSMITH_WORKER_TOKENS entry {entry!r} is not name:token")
+            if len(name) > 36:
+                raise ValueError(f"JOBSMITH_WORKER_TOKENS: the name {name!r} is longer than 36 characters")
             tokens.append(WorkerToken(name=name, token=token))
         return tokens
 

@@ -134,20 +134,11 @@ class Runner:
         can take longer to copy or unpack than a lease lives. A refusal (the dataset is gone, an
         archive breaks the safe-archive rules) is a :class:`errors.JobsmithError`: the job fails with it.
         """
-        wanted = self.leases.datasets_of(claim)
-        if not wanted:
-            return
-        existing = self.leases.inputs_of(claim)
-        filled, taken = {i.input for i in existing}, {i.name for i in existing}
-        beat = _Beat(self.leases, claim)
-        for input_name, dataset in wanted:
-            if input_name in filled:
-                continue
-            spec = process.input(input_name)
-            files = self.importer.import_dataset(claim.job.id, input_name, spec.multiple, dataset, taken, beat)
-            self.leases.record_inputs(claim, files)
+        made = imports.fill_datasets(self.leases, self.importer, claim, lambda name: process.input(name).multiple,
+                                     _Beat(self.leases, claim))
+        for input_name, dataset, count in made:
             self._log(claim.job.id, f"input {input_name!r}: imported dataset {dataset!r} "
-                                    f"({len(files)} file{'s' if len(files) != 1 else ''})")
+                                    f"({count} file{'s' if count != 1 else ''})")
 
     # -- supervising -------------------------------------------------------------------------
     def _supervise(self, claim: leases.Claim, shutting_down: Callable[[], bool]) -> tuple[supervision.Watch, Attempt]:

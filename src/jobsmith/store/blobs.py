@@ -276,6 +276,27 @@ class BlobStore:
         finally:
             writer.close()
 
+    def append_entries(self, job_id: str, entries: Sequence[tuple[str, str, str | None]], *, origin: str) -> None:
+        """Log entries ``(level, message, step)`` sent by an executor outside jobsmith, in one locked append."""
+        writer = joblog.Writer(self.log_path(job_id))
+        try:
+            writer.append([joblog.line(message, level=level, step=step, origin=origin)
+                           for level, message, step in entries])
+        finally:
+            writer.close()
+
+    def start_result(self, job_id: str, limit: int) -> Upload:
+        """A result file an external worker sends, staged in the attempt's scratch directory."""
+        return Upload(self.work_dir(job_id) / "incoming", limit)
+
+    def place_result(self, upload: Upload, job_id: str, path: str) -> pathlib.Path:
+        """Move a staged result to ``path`` under the results (the same path again replaces it)."""
+        target = self.result_path(job_id, path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(upload.path, target)
+        upload.placed = True
+        return target
+
     def remove(self, job_id: str) -> None:
         shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
 

@@ -26,7 +26,7 @@ from collections.abc import Callable
 
 from jobsmith import safe_archive
 from jobsmith.domain import errors, filenames
-from jobsmith.store import blobs, input_dir, repository
+from jobsmith.store import blobs, input_dir, leases, repository
 
 CHUNK = 1024 * 1024
 
@@ -63,6 +63,27 @@ def free_name(base: str, taken: set[str]) -> str:
         candidate = filenames.shorten(f"{stem}-{number}" + (f".{extension}" if extension else ""))
     taken.add(candidate)
     return candidate
+
+
+def fill_datasets(book: leases.Leases, importer: Importer, claim: leases.Claim, multiple: Callable[[str], bool],
+                  beat: Callable[[], None] = lambda: None) -> list[tuple[str, str, int]]:
+    """Fill the inputs a claimed job names datasets for, unless an earlier attempt did (its rows exist);
+    ``(input, dataset, files)`` of each import made. ``multiple(input)`` says whether an input takes
+    several files. Whoever holds the claim calls this before the work starts (jobsmith's runner, or the
+    service for an external worker); a refusal is a :class:`errors.JobsmithError` the job fails with."""
+    wanted = book.datasets_of(claim)
+    if not wanted:
+        return []
+    existing = book.inputs_of(claim)
+    filled, taken = {i.input for i in existing}, {i.name for i in existing}
+    made = []
+    for input_name, dataset in wanted:
+        if input_name in filled:
+            continue
+        files = importer.import_dataset(claim.job.id, input_name, multiple(input_name), dataset, taken, beat)
+        book.record_inputs(claim, files)
+        made.append((input_name, dataset, len(files)))
+    return made
 
 
 class Importer:
