@@ -11,6 +11,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi.responses import FileResponse
 
 from jobsmith.api import presenters
 from jobsmith.api import schemas as views
@@ -65,7 +66,7 @@ async def held_job(job_id: JobId, lease_token: LeaseToken, request: Request, ser
     return _view(request, await service.workers.job(worker, str(job_id), lease_token))
 
 
-@router.get("/jobs/{job_id}/inputs/{name}", response_class=StoredFileResponse, responses=PROBLEMS,
+@router.get("/jobs/{job_id}/inputs/{name}", response_class=FileResponse, responses=PROBLEMS,
             summary="Download an input of the held job")
 async def input_file(job_id: JobId, name: str, lease_token: LeaseToken, service: ServiceDep,
                      worker: WorkerDep) -> StoredFileResponse:
