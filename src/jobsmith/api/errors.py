@@ -143,6 +143,7 @@ def document(app: FastAPI) -> None:
                 components["FastAPIValidationError"] = components["HTTPValidationError"]
                 _point_dataspace_422s_at(schema, "#/components/schemas/FastAPIValidationError")
             components["HTTPValidationError"] = views.Problem.model_json_schema()
+            _errors_as_json(schema)
             # API keys, when the server has any: either header; without keys, no credentials at all.
             schema["components"]["securitySchemes"] = {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "An API key (JOBSMITH_API_KEYS)."},
@@ -152,6 +153,20 @@ def document(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _errors_as_json(schema: dict[str, Any]) -> None:
+    """An error is JSON on every route: FastAPI documents a route's extra responses in the route's own
+    media type (``text/plain`` for the log, a file type for downloads), which an error never is."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if not status.isdigit() or int(status) < 400 or "application/json" in content:
+                    continue
+                described = next((media["schema"] for media in content.values() if "schema" in media), None)
+                if described is not None:
+                    response["content"] = {"application/json": {"schema": described}}
 
 
 def _point_dataspace_422s_at(schema: dict[str, Any], reference: str) -> None:

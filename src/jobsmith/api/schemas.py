@@ -39,7 +39,9 @@ def _whole_number(value: Any) -> Any:
     return value
 
 
-WholeNumber = Annotated[int, pydantic.BeforeValidator(_whole_number)]
+Priority = Annotated[int, pydantic.Field(ge=-100, le=100), pydantic.BeforeValidator(_whole_number)]
+TimeoutS = Annotated[int, pydantic.Field(ge=1, le=30 * 24 * 3600), pydantic.BeforeValidator(_whole_number)]
+MaxRetries = Annotated[int, pydantic.Field(ge=0, le=100), pydantic.BeforeValidator(_whole_number)]
 
 Labels = Annotated[dict[str, str], pydantic.AfterValidator(_storable_labels), pydantic.WithJsonSchema({
     "type": "object", "description": f"Free key/value pairs to find jobs by (`label=key:value` in lists): keys "
@@ -252,9 +254,9 @@ class JobCreate(_Storable):
     target: str | None = pydantic.Field(default=None, min_length=1, max_length=500)
     labels: Labels = pydantic.Field(default_factory=dict)
     description: str | None = pydantic.Field(default=None, max_length=10_000)
-    priority: WholeNumber = pydantic.Field(default=0, ge=-100, le=100)
-    timeout_s: WholeNumber | None = pydantic.Field(default=None, ge=1, le=30 * 24 * 3600)
-    max_retries: WholeNumber | None = pydantic.Field(default=None, ge=0, le=100)
+    priority: Priority = 0
+    timeout_s: TimeoutS | None = None
+    max_retries: MaxRetries | None = None
     inputs: dict[str, InputReference] = pydantic.Field(default_factory=dict, description=(
         "Inputs filled without an upload, by input name: `{\"dataset\": NAME}` (see `GET /v1/datasets`) or "
         "`{\"job\": ID, \"path\": RESULT PATH}`. They must fill every required input; the job is then "
@@ -313,7 +315,7 @@ class JobPatch(_Storable):
     model_config = pydantic.ConfigDict(extra="forbid", json_schema_extra=_patch_schema)
     description: str | None = pydantic.Field(default=None, max_length=10_000, description="null clears it.")
     labels: Labels | None = pydantic.Field(default=None, description="Replaces all labels.")
-    priority: WholeNumber | None = pydantic.Field(default=None, ge=-100, le=100)
+    priority: Priority | None = None
 
     @pydantic.model_validator(mode="after")
     def _no_null_labels_or_priority(self) -> JobPatch:

@@ -13,8 +13,10 @@ from jobsmith.api.deps import CallerDep, KnownQueryOnly, ServiceDep
 from jobsmith.api.native import jobs
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
-DatasetName = Annotated[str, Path(description="The dataset's name, as `GET /v1/datasets` lists it.",
-                                  examples=["cities.csv"])]
+DatasetName = Annotated[str, Path(
+    description="The dataset's name, as `GET /v1/datasets` lists it (one entry of the input directory: not "
+                "hidden, no '/', '\\' or control character).",
+    examples=["cities.csv"], json_schema_extra={"pattern": "^[^./\\\\\\x00-\\x1f\\x7f-\\x9f][^/\\\\\\x00-\\x1f\\x7f-\\x9f]{0,254}$"})]
 
 
 @router.get("", response_model=views.DatasetList, responses=jobs.PROBLEMS,

@@ -87,7 +87,9 @@ def _parse_create(item: dict[str, Any]) -> requests.JobRequest | errors.Jobsmith
         return errors.Invalid(api_errors.validation_detail(faults), code="invalid")
 
 
-LabelFilter = Annotated[str, pydantic.WithJsonSchema({"type": "string", "pattern": "^([^:]+:.*)?$"})]
+_NO_NUL: dict[str, Any] = {"pattern": "^[^\\x00]*$"}
+"""A filter holding NUL is refused (no database stores one): the document says so."""
+LabelFilter = Annotated[str, pydantic.WithJsonSchema({"type": "string", "pattern": "^([^:\\x00]+:[^\\x00]*)?$"})]
 """``key:value`` (an empty one filters nothing); the pattern documents, :func:`_query` checks."""
 
 
@@ -103,9 +105,9 @@ QueryTime = Annotated[dt.datetime | None, pydantic.BeforeValidator(_iso_text), Q
 
 
 async def job_filters(
-    state: Annotated[str | None, Query(description="Comma list of states.")] = None,
-    process: Annotated[str | None, Query(description="Comma list of processes.")] = None,
-    owner: Annotated[str | None, Query()] = None,
+    state: Annotated[str | None, Query(description="Comma list of states.", json_schema_extra=_NO_NUL)] = None,
+    process: Annotated[str | None, Query(description="Comma list of processes.", json_schema_extra=_NO_NUL)] = None,
+    owner: Annotated[str | None, Query(json_schema_extra=_NO_NUL)] = None,
     label: Annotated[list[LabelFilter], Query(description="key:value; repeatable, all must match.")] = [],  # noqa: B006
     active: Annotated[bool | None, Query(description="true: only jobs that are not final.")] = None,
     created_after: QueryTime = None,
@@ -117,7 +119,8 @@ async def job_filters(
 
 JobFilters = Annotated[queries.JobQuery, Depends(job_filters)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]
-Cursor = Annotated[str | None, Query(description="From a list's `next` or `previous` URL.")]
+Cursor = Annotated[str | None, Query(description="From a list's `next` or `previous` URL (opaque).",
+                                     json_schema_extra={"pattern": "^[A-Za-z0-9_-]*$"})]
 _FIELD_NAME = "|".join(sorted(views.JOB_FIELDS | {"id"}))
 Fields = Annotated[str | None, Query(  # the pattern documents; _fields() checks, naming an unknown field
     description="Comma list of fields to return besides id.",
@@ -135,7 +138,7 @@ async def bulk_takes_only_post() -> None:
             dependencies=[KnownQueryOnly])
 async def list_jobs(
     request: Request, service: ServiceDep, caller: CallerDep, filters: JobFilters,
-    target: Annotated[str | None, Query(description="Comma list of targets.")] = None,
+    target: Annotated[str | None, Query(description="Comma list of targets.", json_schema_extra=_NO_NUL)] = None,
     limit: Limit = 100, cursor: Cursor = None, fields: Fields = None,
 ) -> views.JobList:
     query = dataclasses.replace(filters, targets=_query(None, None, target, None, [], None, None, None).targets)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Literal
 
 import pydantic
@@ -21,7 +22,7 @@ class ClaimRequest(pydantic.BaseModel):
         {"job": EXAMPLE_JOB_ID, "lease_s": 300}]})
     processes: list[str] = pydantic.Field(default_factory=list, max_length=100, description=(
         "Processes this worker runs; empty: any."))
-    job: pydantic.UUID4 | None = pydantic.Field(default=None, description=(
+    job: uuid.UUID | None = pydantic.Field(default=None, description=(
         "Claim this job (an executor handed its id), once it is QUEUED, instead of the best queued one."))
     wait_s: float = pydantic.Field(default=0, ge=0, le=60, description=(
         "How long to wait for a job before answering 204."))
