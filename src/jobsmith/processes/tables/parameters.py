@@ -16,7 +16,7 @@ import pydantic
 Operator = Literal["==", "!=", "<", "<=", ">", ">=", "in", "not_in", "is_null", "not_null", "contains"]
 Function = Literal["count", "sum", "mean", "min", "max", "median"]
 Scalar = str | int | float | bool
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 LIST_OPERATORS = ("in", "not_in")
 NULL_OPERATORS = ("is_null", "not_null")
 

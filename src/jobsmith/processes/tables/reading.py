@@ -133,15 +133,26 @@ def _delimited(con: duckdb.DuckDBPyConnection, path: pathlib.Path, name: str, vi
     plan = dialect.plan(sample, complete)
     selected = "*" if plan.fields == plan.names else ", ".join(duck.ident(n) for n in plan.names)
     sampled, whole = (f"SELECT {selected} FROM {_read_csv(path, found, plan, rows)}" for rows in (20_480, -1))
-    return _view(con, view, name, sampled, widen=whole)
+    try:
+        return _view(con, view, name, sampled, widen=whole)
+    except duckdb.Error as error:
+        if "sniffing" not in str(error):
+            raise
+    # no row to infer types from (a header alone): text columns, still a table
+    return _view(con, view, name, f"SELECT {selected} FROM {_read_csv(path, found, plan, 0)}")
 
 
 def _read_csv(path: pathlib.Path, found: encoding.Encoding, plan: dialect.Plan, sample_rows: int) -> str:
-    names = ", ".join(duck.literal(field) for field in plan.fields)
+    """DuckDB's reader with our dialect; types sniffed from ``sample_rows`` (-1: all, 0: every column text)."""
+    if sample_rows:
+        names = f"names=[{', '.join(duck.literal(field) for field in plan.fields)}], sample_size={sample_rows}"
+    else:
+        text = ", ".join(f"{duck.literal(field)}: 'VARCHAR'" for field in plan.fields)
+        names = f"auto_detect=false, columns={{{text}}}"
     arguments = [
         duck.literal(str(path)), "header=false", f"skip={plan.skip_lines}", f"delim={duck.literal(plan.delimiter)}",
-        "quote='\"'", "escape='\"'", "comment=''", f"names=[{names}]", f"encoding={duck.literal(found.duckdb or 'utf-8')}",
-        f"null_padding={str(plan.ragged).lower()}", f"max_line_size={MAX_LINE_BYTES}", f"sample_size={sample_rows}",
+        "quote='\"'", "escape='\"'", "comment=''", names, f"encoding={duck.literal(found.duckdb or 'utf-8')}",
+        f"null_padding={str(plan.ragged).lower()}", f"max_line_size={MAX_LINE_BYTES}",
     ]
     if plan.separators.decimal_comma:
         arguments.append("decimal_separator=','")
