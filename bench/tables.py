@@ -100,6 +100,7 @@ def run_chain(source: pathlib.Path, work: pathlib.Path) -> dict[str, float]:
 
 
 def run_jobs(source: pathlib.Path, work: pathlib.Path) -> dict[str, float]:
+    from jobsmith.processes import registry
     from jobsmith.processes.tables import declarations
 
     times: dict[str, float] = {}
@@ -110,7 +111,7 @@ def run_jobs(source: pathlib.Path, work: pathlib.Path) -> dict[str, float]:
                                                ("aggregate", declarations.aggregate, AGGREGATE, "table.parquet"),
                                                ("save", declarations.save, SAVE, "result.csv")):
         step_started = time.perf_counter()
-        spec = declarations.registry.describe(function)
+        spec = registry.describe(function)
         assert spec is not None
         ctx = _context(work / name, {"data": [previous]}, spec.validate_parameters(parameters), spec.steps)
         function(ctx)

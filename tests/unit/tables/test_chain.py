@@ -7,7 +7,7 @@ import pathlib
 import duckdb
 import pytest
 
-from jobsmith.processes import context
+from jobsmith.processes import context, registry
 from jobsmith.processes.tables import chain, declarations, parameters
 from tests.unit.tables.running import rows, run, table
 
@@ -21,10 +21,10 @@ def test_filter_aggregate_save_chained_equals_the_jobs_one_by_one(tmp_path: path
     filtered = run(declarations.filter_rows, {"data": loaded}, tmp_path / "2", **FILTER) / "table.parquet"
     grouped = run(declarations.aggregate, {"data": filtered}, tmp_path / "3", **AGGREGATE) / "table.parquet"
     saved = run(declarations.save, {"data": grouped}, tmp_path / "4", format="csv") / "result.csv"
-    steps = [chain.Step("load", parameters.SaveParameters()),
+    steps = [chain.Step("load", registry.NoParameters()),
              chain.Step("filter_rows", parameters.FilterParameters.model_validate(FILTER)),
              chain.Step("aggregate", parameters.AggregateParameters.model_validate(AGGREGATE)),
-             chain.Step("save", parameters.SaveParameters(format="csv"))]
+             chain.Step("save", parameters.SaveParameters.model_validate({"format": "csv"}))]
     with duckdb.connect() as con:
         written = chain.run(con, source, steps, tmp_path / "chained.csv", "csv", tmp_path / "work")
     assert written == 2
