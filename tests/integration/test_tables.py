@@ -5,14 +5,29 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import pathlib
 from typing import Any
 
+import duckdb
 import httpx
+import pytest
 
+from jobsmith.config import Settings
 from tests.support import waiting
+from tests.unit.profile.test_readers import write_xlsx
 
 PEOPLE = ("id;name;city;age;score\n1;Ann;Bonn;34;7,5\n2;Bob;Koeln;;3,0\n3;Cem;Bonn;28;\n4;Dora;;45;9,25\n"
           "5;Eve;Muenster;28;6,0\n6;Fynn;Bonn;51;8,0\n")
+
+
+@pytest.fixture
+def settings(settings: Settings, tmp_path: pathlib.Path) -> Settings:
+    """An input directory holding a workbook, importable as the dataset ``customers.xlsx``."""
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    write_xlsx(inputs / "customers.xlsx", {"Kunden": [["customer", "country"], [10, "DE"], [11, "AT"], [12, "FR"]]})
+    return settings.model_copy(update={"input_dir": inputs})
 
 
 def chained(client: httpx.Client, process: str, job_id: str, **parameters: Any) -> dict[str, Any]:
@@ -86,3 +101,22 @@ def test_the_processes_are_described_with_their_inputs_and_parameters(client: ht
     assert join["parameters"]["examples"] == [{"on": ["customer_id"], "how": "left"}]
     listed = {p["id"] for p in client.get("/v1/processes").json()}
     assert {"load", "filter_rows", "select_columns", "aggregate", "join", "sort", "limit", "save"} <= listed
+
+
+def test_a_join_of_a_dataset_and_another_jobs_table(client: httpx.Client, tmp_path: pathlib.Path) -> None:
+    load_id = client.post("/v1/jobs", json={"process": "load"}).json()["id"]
+    orders = [{"order": 1, "customer": 11, "amount": 8.0}, {"order": 2, "customer": 13, "amount": 2.5},
+              {"order": 3, "customer": 10, "amount": 12.5}]
+    assert client.put(f"/v1/jobs/{load_id}/inputs/orders.json", content=json.dumps(orders).encode()).status_code == 200
+    assert waiting.final(client, load_id, timeout=60)["state"] == "COMPLETED"
+    created = client.post("/v1/jobs", json={"process": "join", "parameters": {"on": ["customer"], "how": "right"},
+                                            "inputs": {"left": {"dataset": "customers.xlsx"},
+                                                       "right": {"job": load_id, "path": "table.parquet"}}})
+    assert created.status_code == 201, created.text
+    done = waiting.final(client, created.json()["id"], timeout=60)
+    assert done["state"] == "COMPLETED", done
+    result = tmp_path / "joined.parquet"
+    result.write_bytes(client.get(f"/v1/jobs/{done['id']}/results/table.parquet").content)
+    with duckdb.connect() as con:
+        joined = con.execute(f"SELECT * FROM read_parquet('{result}')").fetchall()
+    assert joined == [(10, "DE", 3, 12.5), (11, "AT", 1, 8.0), (13, None, 2, 2.5)]
