@@ -101,3 +101,20 @@ def test_an_input_that_is_no_table_fails_with_a_sentence(tmp_path: pathlib.Path,
         loaded(path, tmp_path)
     assert str(failed.value) == sentence
     assert not (tmp_path / "load" / "out" / "table.parquet").exists()
+
+
+def test_utf16_text_is_converted_to_utf8_for_reading(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes("Stadt\tEinwohner\nKöln\t1080000\nMünster\t320000\n".encode("utf-16-be"))
+    result = loaded(path, tmp_path)
+    assert types(result) == {"Stadt": "VARCHAR", "Einwohner": "BIGINT"}
+    assert rows(result) == [("Köln", 1080000), ("Münster", 320000)]
+
+
+def test_nested_json_records_are_flattened(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "events.ndjson"
+    path.write_text("\n".join(json.dumps(r) for r in [{"id": 1, "where": {"city": "Bonn", "zip": 53111}, "tags": ["a"]},
+                                                      {"id": 2, "where": {"city": None, "zip": None}, "tags": []}]))
+    result = loaded(path, tmp_path)
+    assert list(types(result)) == ["id", "where.city", "where.zip", "tags"]
+    assert rows(result) == [(1, "Bonn", 53111, '["a"]'), (2, None, None, "[]")]

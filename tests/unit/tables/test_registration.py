@@ -39,3 +39,11 @@ def test_listing_the_processes_imports_no_duckdb() -> None:
             "print(','.join(m for m in ('duckdb', 'numpy', 'python_calamine') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == ""
+
+
+def test_every_parameter_model_says_what_it_is() -> None:
+    found = registry.load()
+    for process_id in IDS[1:]:
+        schema = found.get(process_id).parameters.model_json_schema()
+        for name, model in [(process_id, schema), *schema.get("$defs", {}).items()]:
+            assert model.get("description"), name

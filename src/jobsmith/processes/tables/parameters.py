@@ -150,6 +150,8 @@ class JoinParameters(_Strict):
 
 
 class SortKey(_Strict):
+    """One sort key: a column, ascending unless ``descending``."""
+
     column: str = _column()
     descending: bool = pydantic.Field(False, description="Largest first; nulls come last either way.")
 
@@ -169,12 +171,16 @@ class SortParameters(_Strict):
 
 
 class LimitParameters(_Strict):
+    """The first ``n`` rows, in their order."""
+
     model_config = pydantic.ConfigDict(extra="forbid", json_schema_extra={"examples": [{"n": 10}]})
 
     n: int = pydantic.Field(ge=0, le=2**62, description="How many of the first rows to keep.")
 
 
 class SaveParameters(_Strict):
+    """The table written as the result ``<name>.<format>``."""
+
     model_config = pydantic.ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"format": "csv"}, {"format": "json", "name": "top-customers"}]})
 
