@@ -48,3 +48,11 @@ def test_a_key_missing_on_one_side_names_that_side(tmp_path: pathlib.Path) -> No
         run(declarations.join, {"left": table(tmp_path, "customers.csv", LEFT),
                                 "right": table(tmp_path, "orders.csv", RIGHT)}, tmp_path / "x", on=["amount"])
     assert str(failed.value) == "left (customers.csv) has no column 'amount' to join on; its columns are 'id', 'name'"
+
+
+def test_a_side_whose_text_breaks_its_sampled_types_is_read_again(tmp_path: pathlib.Path) -> None:
+    late = table(tmp_path, "late.csv", "id,code\n" + "".join(f"{i},{i}\n" for i in range(30_000)) + "1,X1\n")
+    inputs = {"left": table(tmp_path, "customers.csv", LEFT), "right": late}
+    result = run(declarations.join, inputs, tmp_path / "run", on=["id"]) / "table.parquet"
+    assert types(result)["code"] == "VARCHAR"
+    assert [r for r in rows(result) if r[0] == 1] == [(1, "Ann", "1"), (1, "Ann", "X1")]

@@ -67,8 +67,8 @@ def copy(con: duckdb.DuckDBPyConnection, tables: list[reading.Table], query: Que
          fmt: str) -> int:
     """Run ``query`` into ``target``; a CSV value that breaks its sampled type gets the file read again."""
     while True:
-        sql, values = query()
         try:
+            sql, values = query()  # a join reads its inputs here already
             row = con.execute(f"COPY ({sql}) TO {duck.literal(str(target))} ({_FORMATS[fmt]})", values).fetchone()
             return int(row[0]) if row else 0
         except duckdb.OutOfMemoryException as error:
