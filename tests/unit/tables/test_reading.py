@@ -118,3 +118,11 @@ def test_nested_json_records_are_flattened(tmp_path: pathlib.Path) -> None:
     result = loaded(path, tmp_path)
     assert list(types(result)) == ["id", "where.city", "where.zip", "tags"]
     assert rows(result) == [(1, "Bonn", 53111, '["a"]'), (2, None, None, "[]")]
+
+
+def test_a_broken_csv_fails_with_the_line_and_what_is_wrong(tmp_path: pathlib.Path) -> None:
+    path = table(tmp_path, "broken.csv", 'a,b\n1,2\n3,"unterminated\n4,5\n')
+    with pytest.raises(context.JobFailed) as failed:
+        loaded(path, tmp_path)
+    assert str(failed.value) == "broken.csv cannot be read as a table near line 3: Value with unterminated quote found"
+    assert str(tmp_path) not in str(failed.value)

@@ -56,6 +56,8 @@ class Table:
     widen: str | None = None
     values: list[Any] = dataclasses.field(default_factory=list)
     query: str | None = None
+    source: str = ""
+    """The path of the file read, as DuckDB's errors name it (replaced by ``name`` in sentences)."""
 
     @classmethod
     def derived(cls, con: duckdb.DuckDBPyConnection, sql: str, values: list[Any], name: str) -> Table:
@@ -92,9 +94,12 @@ def open_table(con: duckdb.DuckDBPyConnection, path: pathlib.Path, view: str, wo
     if found.format is file_format.Format.DELIMITED and found.detail == "bracket" and path.suffix.lower() == ".json":
         found = file_format.Detected(file_format.Format.JSON, "application/json", "array")
     try:
-        return _open(con, path, name, view, found, work_dir)
+        table = _open(con, path, name, view, found, work_dir)
     except duckdb.Error as error:
-        raise context.JobFailed(f"{name} cannot be read as a table: {duck.first_line(error)}") from None
+        raise context.JobFailed(f"{name} cannot be read as a table: "
+                                f"{duck.first_line(error).replace(str(path), name)}") from None
+    table.source = str(path)
+    return table
 
 
 def _open(con: duckdb.DuckDBPyConnection, path: pathlib.Path, name: str, view: str, found: file_format.Detected,

@@ -81,13 +81,22 @@ def copy(con: duckdb.DuckDBPyConnection, tables: list[reading.Table], query: Que
 
 
 def _sentence(tables: list[reading.Table], error: duckdb.Error) -> str:
+    """One sentence for a failed statement: the file named when the reader failed on it (never its path)."""
     text = duck.first_line(error)
     for table in tables:
-        if table.widen is not None or "CSV" in str(error):
-            line = duck.error_line(error)
-            where = f" near line {line}" if line else ""
-            return f"{table.name} cannot be read as a table{where}: {text}"
+        text = text.replace(table.source, table.name) if table.source else text
+    if "CSV Error" in str(error) or "Could not convert" in str(error):
+        blamed = next((t for t in tables if t.source and t.source in str(error)), tables[0])
+        line = duck.error_line(error)
+        return f"{blamed.name} cannot be read as a table{f' near line {line}' if line else ''}: {_reason(error)}"
     return f"the table cannot be computed: {text}"
+
+
+def _reason(error: duckdb.Error) -> str:
+    """What DuckDB's CSV reader found wrong: the last line before its "Possible fixes" (the quoted
+    original line above it may span lines), else its first line."""
+    head = str(error).split("Possible fixes", 1)[0].strip().splitlines()
+    return (head[-1].strip() if len(head) > 1 else duck.first_line(error)).rstrip(".")
 
 
 VERBS = {"load": "write table", "filter_rows": "filter", "select_columns": "select", "aggregate": "aggregate",
