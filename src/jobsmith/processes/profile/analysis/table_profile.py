@@ -6,7 +6,9 @@ The order of work, and the scans it costs:
    counts its rows, else by one pass over the source);
 2. the typed table, written once (the only other pass over the source): a temporary table, or,
    when it would not fit in DuckDB's memory limit, a table in a scratch database file
-   (:func:`sqlbits.scratch_store`), compressed and cheap to read back;
+   (:func:`sqlbits.scratch_store`), compressed and cheap to read back. A delimited file's reader
+   writes it in its own pass, typed from the first rows (:mod:`.first_pass`); it is used when the
+   sample types the columns the same way, so such a file is parsed once;
 3. scan 1 of the typed table: counts, min, max, sums, unique counts and quantiles of all columns;
    then, unless a numeric column differs in every row, the number of distinct rows (a hash of
    each row, for the duplicate rows);
@@ -33,8 +35,8 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from jobsmith.processes.profile.analysis import (alerts, association, infer, model, placeholders, seasonality, strings,
-                                                temporal)
+from jobsmith.processes.profile.analysis import (alerts, association, first_pass, infer, model, placeholders,
+                                                seasonality, strings, temporal)
 from jobsmith.processes.profile.analysis.correlation import Correlations
 from jobsmith.processes.profile.analysis.distribution import NOT_COMPUTED, Fit, best_fit, without_fitting
 from jobsmith.processes.profile.analysis.numeric import NumericAnalysis
@@ -85,8 +87,16 @@ def profile_table(con: duckdb.DuckDBPyConnection, source: sources.TabularSource,
     step(0.0)
     plans = infer.plan_columns(con, source, sample_rows=options.inference_sample_rows, seed=options.seed)
     step(0.1)
+    ready = first_pass.adopt(con, source, plans)
+    if ready is not None:  # the reader's pass wrote it as these plans would: the file is parsed once
+        try:
+            step(0.45)
+            return _analyse(con, source, options, plans, ready.table, step)
+        finally:
+            first_pass.release(con, ready)
     limit = memory_limit(con)
-    with (scratch_store(con) if limit and _typed_bytes(source, plans) > limit else contextlib.nullcontext()) as store:
+    large = limit and first_pass.typed_bytes(source.row_count, plans) > limit
+    with (scratch_store(con) if large else contextlib.nullcontext()) as store:
         typed = f"{store}.{ident('typed')}" if store else ident(f"jsm_typed_{source.table}")
         infer.materialise(con, ident(source.table), plans, typed, temporary=store is None)
         try:
@@ -94,11 +104,6 @@ def profile_table(con: duckdb.DuckDBPyConnection, source: sources.TabularSource,
             return _analyse(con, source, options, plans, typed, step)
         finally:
             drop(con, typed)
-
-
-def _typed_bytes(source: sources.TabularSource, plans: list[infer.ColumnPlan]) -> int:
-    """A rough size of the typed table in memory: 9 bytes a number or timestamp with its flag, 24 a text."""
-    return source.row_count * sum(24 if p.kind == "string" else 9 for p in plans)
 
 
 def _analyse(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, options: AnalysisOptions,
