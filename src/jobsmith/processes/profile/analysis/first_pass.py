@@ -27,9 +27,10 @@ def typed_bytes(rows: int, plans: Sequence[infer.ColumnPlan]) -> int:
     return rows * sum(24 if p.kind == "string" else 9 for p in plans)
 
 
-def speculate(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, rows: int, extra: Mapping[str, str],
-              *, sample_rows: int, seed: int) -> sources.TypedCopy | None:
-    """Type ``source`` from its first rows (``source.sample``) and write the copy with ``extra`` columns.
+def speculate(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, rows: int, inner: Mapping[str, str],
+              derived: Mapping[str, str], *, sample_rows: int, seed: int) -> sources.TypedCopy | None:
+    """Type ``source`` from its first rows (``source.sample``) and write the copy with the reader's
+    columns (see :class:`sources.Speculate`).
 
     The copy goes where :func:`table_profile.profile_table` would put it for ``rows`` rows: a
     temporary table, or a scratch database file when it would outgrow DuckDB's memory limit. A
@@ -44,7 +45,8 @@ def speculate(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, row
         store = attach_scratch(con) if limit and typed_bytes(rows, plans) > limit else None
         table = f"{store}.{ident('typed')}" if store else ident(f"jsm_typed_{source.table}")
         try:
-            infer.materialise(con, ident(source.table), plans, table, temporary=store is None, extra=extra)
+            infer.materialise(con, ident(source.table), plans, table, temporary=store is None,
+                              extra=infer.Extra(inner, derived))
         except BaseException:
             if store is not None:
                 detach_scratch(con, store)

@@ -104,16 +104,22 @@ def plan_columns(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, 
 
 
 def materialise(con: duckdb.DuckDBPyConnection, source: str, plans: Sequence[ColumnPlan],
-                typed: str, *, temporary: bool = True, extra: Mapping[str, str] | None = None) -> None:
-    """Write the table ``typed`` from ``source`` (both quoted references) in one scan, row order kept.
-
-    ``extra`` adds columns (name: SQL over the source's columns) beside the typed ones.
-    """
+                typed: str, *, temporary: bool = True, extra: Extra | None = None) -> None:
+    """Write the table ``typed`` from ``source`` (both quoted references) in one scan, row order kept."""
     con.execute(f"CREATE OR REPLACE {'TEMP ' if temporary else ''}TABLE {typed} AS "
                 f"{typed_select(source, plans, extra)}")
 
 
-def typed_select(source: str, plans: Sequence[ColumnPlan], extra: Mapping[str, str] | None = None) -> str:
+@dataclasses.dataclass(frozen=True)
+class Extra:
+    """Columns added beside the typed ones: ``derived`` (name: SQL) are written to the table and
+    may use ``inner`` (name: SQL over the source's columns), which are computed once a row and not written."""
+
+    inner: Mapping[str, str]
+    derived: Mapping[str, str]
+
+
+def typed_select(source: str, plans: Sequence[ColumnPlan], extra: Extra | None = None) -> str:
     """The SELECT of the typed table (see the module): equal text, equal table."""
     inner, outer = [], []
     for plan in plans:
@@ -126,9 +132,9 @@ def typed_select(source: str, plans: Sequence[ColumnPlan], extra: Mapping[str, s
         missing = placeholders.flag_code(raw) if plan.text else \
             f"(CASE WHEN {raw} IS NULL THEN {placeholders.MISSING} ELSE {placeholders.INCONSISTENT} END)::UTINYINT"
         outer.append(f"CASE WHEN {plan.column} IS NULL THEN {missing} END AS {plan.flag}")
-    for name, expression in (extra or {}).items():
-        inner.append(f"{expression} AS {ident(name)}")
-        outer.append(ident(name))
+    if extra is not None:
+        inner += [f"{expression} AS {ident(name)}" for name, expression in extra.inner.items()]
+        outer += [f"{expression} AS {ident(name)}" for name, expression in extra.derived.items()]
     return f"SELECT {', '.join(outer) or '1 AS empty'} FROM (SELECT {', '.join(inner) or '1'} FROM {source})"
 
 

@@ -146,7 +146,7 @@ def _count_and_sample(
     key = f"hash({columns}, {int(draw.seed)})"
     sample = f"jsm_sample_{table}"
     if draw.speculate is not None:
-        found = _typed_and_sampled(con, source, draw, row, key, sample)
+        found = _typed_and_sampled(con, source, draw, names, key, sample)
         if found is not None:
             count, typed = found
             return count, _enough(con, sample, draw, count), typed
@@ -163,8 +163,8 @@ def _count_and_sample(
     return count, _enough(con, sample, draw, count), None
 
 
-def _typed_and_sampled(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, draw: _Draw, row: str, key: str,
-                       sample: str) -> tuple[int, sources.TypedCopy] | None:
+def _typed_and_sampled(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, draw: _Draw, names: list[str],
+                       key: str, sample: str) -> tuple[int, sources.TypedCopy] | None:
     """The full read as the analysis' typed copy (see :class:`sources.Sampling`), typed from the
     first ``draw.rows`` rows, carrying the rows of the sample's hash slice with their keys; then
     the sample is drawn from those few rows and their two columns dropped. None: no copy made.
@@ -175,11 +175,14 @@ def _typed_and_sampled(con: duckdb.DuckDBPyConnection, source: sources.TabularSo
     assert draw.speculate is not None
     con.execute(f"CREATE OR REPLACE TEMP TABLE {duck.ident(sample)} AS "
                 f"SELECT * FROM {duck.ident(source.table)} LIMIT {int(draw.rows)}")
-    in_slice = f"{key} % {draw.slices} = 0" if draw.slices > 1 else "true"
+    # The key is hashed once a row; the row is built only for the rows of the slice.
+    inner = {"jsm_h": key} | {f"jsm_v{i}": duck.ident(name) for i, name in enumerate(names)}
+    kept = "{" + ", ".join(f"{duck.literal(name)}: jsm_v{i}" for i, name in enumerate(names)) + "}"
+    in_slice = f"jsm_h % {draw.slices} = 0" if draw.slices > 1 else "true"
     try:
-        typed = draw.speculate(con, dataclasses.replace(source, sample=sample), draw.estimate,
-                               {"jsm_s": f"CASE WHEN {in_slice} THEN {row} END",
-                                "jsm_k": f"CASE WHEN {in_slice} THEN {key} END"})
+        typed = draw.speculate(con, dataclasses.replace(source, sample=sample), draw.estimate, inner,
+                               {"jsm_s": f"CASE WHEN {in_slice} THEN {kept} END",
+                                "jsm_k": f"CASE WHEN {in_slice} THEN jsm_h END"})
     finally:
         con.execute(f"DROP TABLE IF EXISTS {duck.ident(sample)}")
     if typed is None:

@@ -81,11 +81,13 @@ class TypedCopy:
 
 
 class Speculate(Protocol):
-    """Writes a typed copy of ``source`` typed from its first rows (``source.sample``), with ``extra``
-    columns (name: SQL over the source's columns); ``rows`` is an estimate of its rows. None: no copy."""
+    """Writes a typed copy of ``source`` typed from its first rows (``source.sample``), with the
+    ``derived`` columns (name: SQL) beside the typed ones, which may use the ``inner`` ones (name:
+    SQL over the source's columns, computed once a row, not written); ``rows`` is an estimate of
+    its rows. None: no copy."""
 
     def __call__(self, con: duckdb.DuckDBPyConnection, source: TabularSource, rows: int,
-                 extra: Mapping[str, str]) -> TypedCopy | None: ...
+                 inner: Mapping[str, str], derived: Mapping[str, str]) -> TypedCopy | None: ...
 
 
 @dataclasses.dataclass(frozen=True)
