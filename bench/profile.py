@@ -86,6 +86,7 @@ from typing import Any
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PHASES = ("cli", "whole", "stats", "parse", "ydata")
+COMPARED = ("cli", "whole", "stats")
 MB = 1_000_000
 MIB = 1024 * 1024
 GENERATOR_VERSION = 1  # bump when the generated data change, so kept files are made again
@@ -407,6 +408,10 @@ def preload(phase: str) -> None:
     from jobsmith.processes.profile.analysis import datasets  # noqa: F401
     if phase == "whole":
         from jobsmith.processes.profile.report import html_report, pdf_report, plots  # noqa: F401
+    import importlib
+
+    for name in getattr(process, "WARM_UP", ()):  # what the job imports beside its reading, when it has a host
+        importlib.import_module(name)
 
 
 PHASE_FUNCTIONS: dict[str, Callable[[pathlib.Path, pathlib.Path], dict[str, Any]]] = {
@@ -474,8 +479,10 @@ def tree_rss(root: Any) -> int:
 
 def run_phase(phase: str, dataset: Dataset, python: str, scratch: pathlib.Path, timeout_s: float,
               sample_s: float, spy_dir: pathlib.Path | None, trace_sql: bool = False,
-              reader_max_line: int = 0) -> Run:
-    """Start ``phase`` on ``dataset`` in a fresh subprocess and sample its tree's RSS until it ends."""
+              reader_max_line: int = 0, src: pathlib.Path = ROOT / "src") -> Run:
+    """Start ``phase`` on ``dataset`` in a fresh subprocess and sample its tree's RSS until it ends.
+
+    The phase runs jobsmith from ``src`` (the ``--compare`` tree for its ``@base`` runs)."""
     import psutil
 
     work = scratch / f"{phase}-{dataset.target_mb}mb-{time.time_ns()}"
@@ -496,7 +503,7 @@ def run_phase(phase: str, dataset: Dataset, python: str, scratch: pathlib.Path, 
     if reader_max_line:
         env["JOBSMITH_BENCH_READER_MAX_LINE"] = str(reader_max_line)
     if phase != "ydata":
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
     load = os.getloadavg()[0]
     started, started_at = time.perf_counter(), time.time()
     with log_file.open("wb") as log:
@@ -524,7 +531,7 @@ def run_phase(phase: str, dataset: Dataset, python: str, scratch: pathlib.Path, 
         error = f"killed after the {timeout_s:.0f} s timeout"
     elif proc.returncode != 0 or not child:
         error = f"exit {proc.returncode}: " + last_lines(log_file)
-    run = Run(phase, dataset.target_mb, not error, round(elapsed, 2), round(peak / MIB, 1), samples,
+    run = Run(phase + ("@base" if src != ROOT / "src" else ""), dataset.target_mb, not error, round(elapsed, 2), round(peak / MIB, 1), samples,
               round(usage.ru_maxrss / 1024, 1), round(usage.ru_utime + usage.ru_stime, 2), round(load, 2), child, error)
     shutil.rmtree(work, ignore_errors=True)
     return run
@@ -619,29 +626,53 @@ def steps_text(run: Run) -> str:
 
 
 def show_table(results: dict[tuple[int, str], Run], datasets: Sequence[Dataset], skipped: dict[int, str]) -> None:
-    head = (f"{'size MB':>8} {'phase':<6} {'wall s':>8} {'peak MiB (tree)':>15} {'maxrss MiB':>10} {'cpu s':>7} "
+    head = (f"{'size MB':>8} {'phase':<11} {'wall s':>8} {'peak MiB (tree)':>15} {'maxrss MiB':>10} {'cpu s':>7} "
             f"{'process s':>9} {'imports s':>9} {'stats/parse wall':>16} {'cpu':>6} {'load':>5}  steps (s)")
     print("\n" + head)
     print("-" * len(head))
     for d in datasets:
         parse = results.get((d.target_mb, "parse"))
-        for phase in PHASES:
+        for phase in [name for base in PHASES for name in (base, base + "@base")]:
             run = results.get((d.target_mb, phase))
             if run is None:
                 if phase == "ydata" and d.target_mb in skipped:
-                    print(f"{d.size / MB:>8,.0f} {phase:<6} {skipped[d.target_mb]}")
+                    print(f"{d.size / MB:>8,.0f} {phase:<11} {skipped[d.target_mb]}")
                 continue
             if not run.ok:
-                print(f"{d.size / MB:>8,.0f} {phase:<6} FAILED after {run.process_s} s, peak {run.peak_tree_mib} "
+                print(f"{d.size / MB:>8,.0f} {phase:<11} FAILED after {run.process_s} s, peak {run.peak_tree_mib} "
                       f"MiB: {run.error}")
                 continue
-            both = phase == "stats" and parse is not None and parse.ok
+            both = phase.startswith("stats") and parse is not None and parse.ok
             ratio = f"{run.wall_s / parse.wall_s:.2f}x" if both and parse else ""
             cpu_ratio = f"{run.cpu_s / parse.cpu_s:.1f}x" if both and parse and parse.cpu_s else ""
-            print(f"{d.size / MB:>8,.0f} {phase:<6} {run.wall_s:>8.2f} {run.peak_tree_mib:>15.0f} "
+            print(f"{d.size / MB:>8,.0f} {phase:<11} {run.wall_s:>8.2f} {run.peak_tree_mib:>15.0f} "
                   f"{run.rusage_maxrss_mib:>10.0f} {run.cpu_s:>7.1f} {run.process_s:>9.1f} "
                   f"{run.child.get('imports_s', 0):>9.1f} {ratio:>16} {cpu_ratio:>6} {run.load_before:>5.2f}  "
                   f"{steps_text(run)}")
+
+
+def show_comparison(every: dict[tuple[int, str], list[Run]], datasets: Sequence[Dataset]) -> None:
+    """With ``--compare``: each phase's runs of this code against the base's, run alternately (medians)."""
+    rows = []
+    for d in datasets:
+        for phase in COMPARED:
+            new = [r for r in every.get((d.target_mb, phase), []) if r.ok]
+            old = [r for r in every.get((d.target_mb, phase + "@base"), []) if r.ok]
+            if new and old:
+                rows.append((d, phase, new, old))
+    if not rows:
+        return
+    print("\nthis code against --compare's, alternately in this run (medians; wall s, cpu s, peak MiB)")
+    for d, phase, new, old in rows:
+        def median(runs: list[Run], key: Callable[[Run], float]) -> float:
+            return statistics.median(key(r) for r in runs)
+
+        wall, cpu = median(new, lambda r: r.wall_s), median(new, lambda r: r.cpu_s)
+        wall0, cpu0 = median(old, lambda r: r.wall_s), median(old, lambda r: r.cpu_s)
+        print(f"  {d.size / MB:>8,.0f} MB {phase:<6} base {wall0:7.2f} / {cpu0:6.1f} / {median(old, lambda r: r.peak_tree_mib):5.0f}"
+              f"   now {wall:7.2f} / {cpu:6.1f} / {median(new, lambda r: r.peak_tree_mib):5.0f}"
+              f"   wall {wall / wall0:.2f}x, cpu {cpu / cpu0:.2f}x  ({len(new)} + {len(old)} runs, "
+              f"loads {', '.join(f'{r.load_before:.1f}' for r in new + old)})")
 
 
 def show_analysis(results: dict[tuple[int, str], Run], datasets: Sequence[Dataset]) -> None:
@@ -729,15 +760,18 @@ def measure(datasets: Sequence[Dataset], args: argparse.Namespace, scratch: path
                 skipped[d.target_mb] = reason
             else:
                 phases.append("ydata")
+        trees = [ROOT / "src"] + ([args.compare / "src"] if args.compare else [])
         for _ in range(args.repeat):
             for phase in phases:
                 python = args.ydata_python if phase == "ydata" else sys.executable
-                run = run_phase(phase, d, python, scratch, args.timeout, args.sample_ms / 1000, args.py_spy,
-                                args.trace_sql, int(args.reader_max_line_mb * MIB))
-                every.setdefault((d.target_mb, phase), []).append(run)
-                state = f"{run.wall_s:.2f} s, peak {run.peak_tree_mib:.0f} MiB" if run.ok else f"FAILED: {run.error}"
-                print(f"  {d.size / MB:,.0f} MB {phase:<6} {state}  (load {run.load_before:.2f})", file=sys.stderr,
-                      flush=True)
+                for tree in trees if phase in COMPARED else trees[:1]:  # this code and the base, alternately
+                    run = run_phase(phase, d, python, scratch, args.timeout, args.sample_ms / 1000, args.py_spy,
+                                    args.trace_sql, int(args.reader_max_line_mb * MIB), tree)
+                    every.setdefault((d.target_mb, run.phase), []).append(run)
+                    state = (f"{run.wall_s:.2f} s, cpu {run.cpu_s:.1f} s, peak {run.peak_tree_mib:.0f} MiB" if run.ok
+                             else f"FAILED: {run.error}")
+                    print(f"  {d.size / MB:,.0f} MB {run.phase:<11} {state}  (load {run.load_before:.2f})",
+                          file=sys.stderr, flush=True)
         if d.target_mb in skipped:
             print(f"  {d.size / MB:,.0f} MB ydata  {skipped[d.target_mb]}", file=sys.stderr, flush=True)
     return {key: median_run(runs) for key, runs in every.items()}, every, skipped
@@ -748,6 +782,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[20, 200, 2000], help="file sizes in MB [20 200 2000]")
     parser.add_argument("--phases", nargs="+", default=list(PHASES), choices=PHASES, help="phases to run [all]")
     parser.add_argument("--skip-ydata", action="store_true", help="do not run ydata-profiling")
+    parser.add_argument("--compare", type=pathlib.Path, help="a source tree to compare with (e.g. 'git worktree add "
+                        "/tmp/base COMMIT'): the cli, whole, stats phases also run with its src/, alternating with "
+                        "this one's, shown as PHASE@base")
     parser.add_argument("--synthetic", type=pathlib.Path, help="also profile this CSV: the 200 MB file of the EDPS "
                         "comparison, made by 'python3 /work/shared/peers/gen_synthetic.py FILE' (its goal: ~4 s "
                         "from the command line)")
@@ -811,6 +848,7 @@ def main() -> None:
              if args.reader_max_line_mb else ""))
     show_datasets(datasets)
     show_table(results, datasets, skipped)
+    show_comparison(every, datasets)
     show_analysis(results, datasets)
     found = goals(results, datasets)
     show_goals(found)

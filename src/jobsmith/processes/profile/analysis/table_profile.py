@@ -223,6 +223,7 @@ def _scan_second(con: duckdb.DuckDBPyConnection, typed: str, work: _Work, option
     batch.run(con, typed)
     for numeric in work.numerics:
         numeric.read_second(batch)
+        numeric.count_bins(con, typed)
     for tokens in work.tokens:
         tokens.read_second(batch)
     correlations.read(batch)
