@@ -15,7 +15,7 @@ import os
 import pathlib
 import zipfile
 from collections.abc import Iterator
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import pydantic
 import typer
@@ -39,9 +39,14 @@ class _OnFirstUse:
         return getattr(importlib.import_module(self._name), attribute)
 
 
-httpx: Any = _OnFirstUse("httpx")
-client: Any = _OnFirstUse("jobsmith.client")
-config: Any = _OnFirstUse("jobsmith.config")
+if TYPE_CHECKING:
+    import httpx
+
+    from jobsmith import client, config
+else:
+    httpx = _OnFirstUse("httpx")
+    client = _OnFirstUse("jobsmith.client")
+    config = _OnFirstUse("jobsmith.config")
 DEFAULT_URL = "http://127.0.0.1:8000"
 """``client.DEFAULT_URL``, spelled out here so that declaring the commands imports no HTTP client."""
 

@@ -94,7 +94,7 @@ def best_fit(values: Floats, *, unique: int, count: int, low: float, high: float
 
 def _fit_one(name: str, ordered: Floats) -> tuple[float, tuple[float, ...]] | None:
     """Maximum-likelihood parameters on a thinned sample, and the KS statistic on all of it."""
-    from scipy import stats  # type: ignore[import-untyped]
+    from scipy import stats
 
     distribution = getattr(stats, name)
     thinned = ordered if ordered.size <= FIT_VALUES else _spread(ordered, FIT_VALUES)
@@ -130,6 +130,6 @@ def _spread(ordered: Floats, size: int) -> Floats:
 
 def _bounded_optimizer(func: Callable[..., Any], x0: Any, args: tuple[Any, ...] = (), disp: int = 0) -> Any:
     """SciPy's default Nelder–Mead, capped in evaluations so a hard fit costs bounded, reproducible time."""
-    from scipy import optimize  # type: ignore[import-untyped]
+    from scipy import optimize
 
     return optimize.fmin(func, x0, args=args, disp=disp, maxfun=MAX_EVALUATIONS, maxiter=MAX_EVALUATIONS)
