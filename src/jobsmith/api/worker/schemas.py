@@ -18,7 +18,7 @@ class ClaimRequest(pydantic.BaseModel):
     """What to claim: the best queued job of some processes, or a named job."""
 
     model_config = pydantic.ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"processes": ["waterfall", "spectrogram"], "wait_s": 20, "lease_s": 60},
+        {"processes": ["waterfall", "spectrogram"], "wait_s": 2, "lease_s": 60},
         {"job": EXAMPLE_JOB_ID, "lease_s": 300}]})
     processes: list[str] = pydantic.Field(default_factory=list, max_length=100, description=(
         "Processes this worker runs; empty: any."))
