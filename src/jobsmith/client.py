@@ -266,6 +266,18 @@ class Client:
     def log(self, job_id: str) -> str:
         return self._call("GET", self._job_path(job_id, "log")).text
 
+    def log_entries(self, job_id: str, *, offset: int = 0, level: str | None = None,
+                    limit: int | None = None) -> JSON:
+        """A page of the job's log as entries: ``{"entries": [{"seq", "time", "level", "step", "message"}],
+        "next_offset"}``; go on with ``offset=next_offset`` until it is None (the job is final, the log read)."""
+        query: dict[str, Any] = {"offset": offset}
+        if level is not None:
+            query["level"] = level
+        if limit is not None:
+            query["limit"] = limit
+        return self._object("GET", self._job_path(job_id, "log"), params=query,
+                            headers={"Accept": "application/json"})
+
     def wait(self, job_id: str, *, timeout: float | None = None, poll: float = 0.5,
              on_update: Callable[[JSON], None] | None = None) -> JSON:
         """Wait until the job is final (COMPLETED, FAILED, CANCELLED, DELETED) and return its view.

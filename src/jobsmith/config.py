@@ -15,6 +15,8 @@ from typing import Literal
 import pydantic
 import pydantic_settings
 
+from jobsmith import safe_archive
+
 
 @dataclasses.dataclass(frozen=True)
 class ApiKey:
@@ -23,6 +25,14 @@ class ApiKey:
     owner: str
     key: str
     admin: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkerToken:
+    """A credential of an executor outside jobsmith: the name its history entries carry, and the token."""
+
+    name: str
+    token: str
 
 
 class Settings(pydantic_settings.BaseSettings):
@@ -56,6 +66,11 @@ class Settings(pydantic_settings.BaseSettings):
     api_keys: str = pydantic.Field(
         default="",
         description="Comma list of owner:key or owner:key:admin; empty: no authentication.",
+    )
+    worker_tokens: str = pydantic.Field(
+        default="",
+        description="Comma list of name:token for external workers (the /v1/worker routes); empty: those routes "
+                    "are open only while no API keys are configured either.",
     )
     max_upload_mb: int = pydantic.Field(default=10240, ge=1, description="Largest upload accepted.")
     job_timeout_s: int = pydantic.Field(default=3600, ge=1, description="Default wall-clock limit of a job.")
@@ -101,6 +116,20 @@ class Settings(pydantic_settings.BaseSettings):
                     "after this long while a worker is idle is sent again.",
     )
 
+    input_dir: pathlib.Path | None = pydantic.Field(
+        default=None,
+        description="Directory of importable datasets (files, directories, .zip/.tar/.tar.gz/.tgz archives) that a "
+                    "create may name instead of uploading; in cluster mode a directory every worker reaches. "
+                    "Unset: no datasets.",
+    )
+    archive_max_mb: int = pydantic.Field(
+        default=10240, ge=1, description="Most an imported archive may unpack to, in MiB (in total).")
+    archive_max_members: int = pydantic.Field(
+        default=10_000, ge=1, description="Most files an imported archive may hold.")
+    archive_max_ratio: float = pydantic.Field(
+        default=250.0, gt=1, description="Most an imported archive may expand (unpacked over packed bytes) past its "
+                                         "first MiB; more is how archive bombs look.")
+
     @property
     def resolved_storage(self) -> pathlib.Path:
         return (self.storage or self.data_dir / "storage").resolve()
@@ -114,6 +143,16 @@ class Settings(pydantic_settings.BaseSettings):
     @property
     def is_embedded_db(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def resolved_input_dir(self) -> pathlib.Path | None:
+        return self.input_dir.resolve() if self.input_dir is not None else None
+
+    def archive_limits(self) -> safe_archive.Limits:
+        """What an imported archive may unpack to (the profile reads uploaded archives under its own)."""
+        total = self.archive_max_mb * 1024 * 1024
+        return safe_archive.Limits(max_members=self.archive_max_members, max_total_bytes=total,
+                                   max_member_bytes=total, max_ratio=self.archive_max_ratio)
 
     @property
     def upload_limit_bytes(self) -> int:
@@ -130,6 +169,18 @@ class Settings(pydantic_settings.BaseSettings):
                 raise ValueError(f"JOBSMITH_API_KEYS entry {entry!r}: the third part may only be 'admin'")
             keys.append(ApiKey(owner=parts[0], key=parts[1], admin=len(parts) == 3))
         return keys
+
+    def parsed_worker_tokens(self) -> list[WorkerToken]:
+        """The configured worker tokens; refuses malformed entries rather than silently ignoring them."""
+        tokens: list[WorkerToken] = []
+        for entry in filter(None, (e.strip() for e in self.worker_tokens.split(","))):
+            name, _, token = entry.partition(":")
+            if not name or not token or ":" in token:
+                raise ValueError(f"JOBSMITH_WORKER_TOKENS entry {entry!r} is not name:token")
+            if len(name) > 36:
+                raise ValueError(f"JOBSMITH_WORKER_TOKENS: the name {name!r} is longer than 36 characters")
+            tokens.append(WorkerToken(name=name, token=token))
+        return tokens
 
     def parsed_queues(self) -> dict[str, str]:
         """``queues`` as ``{process: queue}``; refuses malformed entries rather than ignoring them."""

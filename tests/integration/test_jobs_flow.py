@@ -145,8 +145,9 @@ def test_wrong_state_and_unknown_things_get_the_contract_status(client: httpx.Cl
     assert client.post("/v1/jobs", json={"process": "test-files", "bogus": 1}).status_code == 422
     assert client.post("/v1/jobs", content=b"{not json", headers={"content-type": "application/json"}
                        ).status_code == 422
-    by_reference = client.post("/v1/jobs", json={"process": "test-files", "inputs": {"left": {"dataset": "d"}}})
-    assert by_reference.status_code == 422 and "not supported yet" in by_reference.json()["detail"]
+    by_reference = client.post("/v1/jobs", json={"process": "test-files", "inputs": {
+        "left": {"dataset": "d"}, "right": {"dataset": "e"}}})
+    assert by_reference.status_code == 422 and by_reference.json()["code"] == "unknown_dataset"
     bad_params = client.post("/v1/jobs", json={"process": "test-ignore-cancel", "parameters": {"seconds": "x"}})
     assert bad_params.status_code == 422 and "seconds" in bad_params.json()["detail"]
     job_id = str(create(client)["id"])

@@ -145,3 +145,10 @@ def test_health_readiness_processes_and_openapi(client: httpx.Client) -> None:
     spec = client.get("/openapi.json").json()
     assert all(op.get("summary") for path in spec["paths"].values() for op in path.values())
     assert client.get("/docs").status_code == 200 and client.get("/redoc").status_code == 200
+
+
+def test_a_time_filter_must_be_iso_8601_not_a_number(client: httpx.Client) -> None:
+    for number in ("0.5", "1700000000", "-3"):
+        answer = client.get("/v1/jobs", params={"created_before": number})
+        assert answer.status_code == 422 and "ISO 8601" in answer.json()["detail"], answer.text
+    assert client.get("/v1/jobs", params={"created_before": "2030-01-01T00:00:00Z"}).status_code == 200

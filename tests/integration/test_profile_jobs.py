@@ -99,5 +99,5 @@ def test_alerts_json_lists_the_data_quality_alerts_and_the_log_repeats_them(clie
     assert ("mixed_types", "price") not in found  # its dashes are placeholders, read as missing
     assert all(set(a) == {"dataset", "column", "columns", "kind", "message"} for a in alerts)
     log = client.get(f"/v1/jobs/{done['id']}/log").text
-    assert "alert zeros: file.csv: 'zeros' is zero in 40 of its 60 values (67%)" in log
+    assert "alert zeros: file.csv: 'zeros' is zero in 40 of its 60 values (67 %)" in log
     assert "column 'price': the value '-' (12×) was read as missing" in log

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import time
 import zipfile
 from typing import Any
 
@@ -26,6 +27,9 @@ def test_a_profile_job_has_its_dataspace_archive_on_disk_as_it_completes(client:
     assert done["state"] == "COMPLETED", done
 
     store = blobs.BlobStore(settings.resolved_storage)
+    deadline = time.monotonic() + 10  # the attempt's scratch goes right after the final state is written
+    while (store.job_dir(job["id"]) / "work").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert sorted(p.name for p in store.job_dir(job["id"]).iterdir()) == [
         "archives", "inputs", "job.log", "results", "results.zip"]  # no zip built by a request
     with zipfile.ZipFile(store.archive_path(job["id"], "dataspace")) as archive:

@@ -97,3 +97,35 @@ def leave_orphan(ctx: context.JobContext) -> None:
                   inputs=[registry.FileInput("data")], exclusive=True)
 def exclusive(ctx: context.JobContext) -> None:
     (ctx.output_dir / "done.txt").write_text("done\n")
+
+
+class Stepping(pydantic.BaseModel):
+    gate: str = ""
+    """A file the ``work`` step waits for (up to 30 s), so a test can look at the job mid-run."""
+    fail: bool = False
+    lines: int = 0
+
+
+@registry.process("test-steps", title="Declares three steps and enters two", parameters=Stepping,
+                  steps=["prepare", "work", "publish"])
+def stepping(ctx: context.JobContext) -> None:
+    params: Stepping = ctx.parameters  # type: ignore[assignment]
+    ctx.log.info("before any step")
+    with ctx.step("prepare") as step:
+        for number in range(params.lines):
+            ctx.log.debug("debug line %d", number)  # below the job logger's level: never written
+            ctx.log.info("line %d", number)
+        ctx.log.warning("a warning in prepare")
+        step.message = "prepared"
+    with ctx.step("work"):
+        deadline = time.monotonic() + 30
+        while params.gate and not os.path.exists(params.gate) and time.monotonic() < deadline:
+            ctx.check_cancelled()
+            time.sleep(0.02)
+        try:
+            raise KeyError("missing")
+        except KeyError:
+            ctx.log.exception("a handled error, logged with its traceback")
+        if params.fail:
+            raise ValueError("work went wrong")
+    (ctx.output_dir / "ok.txt").write_text("ok\n")

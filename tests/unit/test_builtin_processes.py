@@ -20,6 +20,7 @@ import pytest
 from jobsmith.domain import errors, states
 from jobsmith.processes import context, registry
 from jobsmith.processes.builtin import echo, inspect, sleep
+from jobsmith.processes.profile import process as profile_process
 
 RUNNING, SUCCESS, WARNING, FAILURE = (states.StepState.RUNNING.value, states.StepState.SUCCESS.value,
                                       states.StepState.WARNING.value, states.StepState.FAILURE.value)
@@ -84,7 +85,7 @@ def make_context(tmp_path: pathlib.Path, function: object, *, inputs: dict[str, 
     job = Job(Recorder(), job_dir / "results", job_dir / "job.log")
     ctx = context.JobContext(job_id="job-1", inputs=inputs or {}, parameters=spec.validate_parameters(parameters or {}),
                              metadata={"owner": "ada", "tags": ["x"]}, output_dir=job.output_dir, logger=logger,
-                             reporter=job.recorder, cancelled=cancelled)
+                             reporter=job.recorder, cancelled=cancelled, declared_steps=spec.steps)
     return ctx, job, handler
 
 
@@ -123,7 +124,7 @@ def test_inspect_reports_a_csv_with_header_and_hashes_it_like_hashlib(tmp_path: 
         "input": "files", "name": "cities.csv", "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
         "media_type": "text/csv", "records": 3, "encoding": "utf-8", "delimiter": ",",
     }]}
-    assert job.recorder.states() == [("inspect cities.csv", RUNNING), ("inspect cities.csv", SUCCESS)]
+    assert job.recorder.states() == [("inspect", RUNNING), ("inspect", SUCCESS)]
     assert job.recorder.steps[-1][3] == f"text/csv, {len(data)} bytes, 3 records"
     assert job.recorder.fractions[-1] == 1.0
     assert "cities.csv" in job.log()
@@ -226,15 +227,15 @@ def test_inspect_streams_a_file_of_several_chunks(tmp_path: pathlib.Path) -> Non
     assert len(fractions) > 3 and fractions == sorted(fractions) and fractions[-1] == 1.0
 
 
-def test_inspect_reports_every_file_in_its_own_step_and_progress_across_all(tmp_path: pathlib.Path) -> None:
+def test_inspect_reports_every_file_in_its_one_step_and_progress_across_all(tmp_path: pathlib.Path) -> None:
     first = upload(tmp_path, "a.csv", b"x,y\n" + b"1,2\n" * 1000)
     second = upload(tmp_path, "b.ndjson", b'{"k": 1}\n' * 500)
     job = run(tmp_path, inspect.inspect_files, inputs={"files": [first], "more": [second]})
     assert [(f["input"], f["name"], f["records"]) for f in job.result("inspect.json")["files"]] == [
         ("files", "a.csv", 1000), ("more", "b.ndjson", 500)]
-    assert [(p, n, s) for p, n, s, _ in job.recorder.steps] == [
-        (0, "inspect a.csv", RUNNING), (0, "inspect a.csv", SUCCESS),
-        (1, "inspect b.ndjson", RUNNING), (1, "inspect b.ndjson", SUCCESS)]
+    assert [(p, n, s) for p, n, s, _ in job.recorder.steps] == [(0, "inspect", RUNNING), (0, "inspect", SUCCESS)]
+    assert job.recorder.steps[-1][3] == ("a.csv: text/csv, 4004 bytes, 1000 records; "
+                                         "b.ndjson: application/x-ndjson, 4500 bytes, 500 records")
     fractions = job.recorder.fractions
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert any(0.3 < f < 0.7 for f in fractions), "the first file is about half of all bytes"
@@ -247,7 +248,7 @@ def test_inspect_warns_when_a_field_is_too_large_to_count_but_still_hashes(tmp_p
     assert report["records"] is None and report["media_type"] == "text/csv"
     assert report["sha256"] == hashlib.sha256(data).hexdigest()
     position, name, state, message = job.recorder.steps[-1]
-    assert (name, state) == ("inspect wide.csv", WARNING)
+    assert (name, state) == ("inspect", WARNING)
     assert message is not None and "records not counted" in message and "field limit" in message
 
 
@@ -268,7 +269,7 @@ def test_inspect_checks_for_cancel_while_reading(tmp_path: pathlib.Path) -> None
     finally:
         handler.close()
     assert cancel.calls == 3, "checked as each chunk is read, stopped at the first True"
-    assert job.recorder.states() == [("inspect big.csv", RUNNING), ("inspect big.csv", FAILURE)]
+    assert job.recorder.states() == [("inspect", RUNNING), ("inspect", FAILURE)]
 
 
 # echo ----------------------------------------------------------------------------------------------
@@ -365,9 +366,36 @@ def test_steps_are_recorded_in_order_and_a_failing_step_records_its_failure(tmp_
             raise ValueError("disk says no")
     finally:
         handler.close()
-    assert [(p, n, s, m) for p, n, s, m in job.recorder.steps] == [
-        (0, "read", RUNNING, None), (0, "read", SUCCESS, None),
-        (1, "check", RUNNING, None), (1, "check", WARNING, "3 rows skipped"),
-        (2, "write", RUNNING, None), (2, "write", FAILURE, "disk says no"),
+    assert [(p, n, s, m) for p, n, s, m in job.recorder.steps] == [  # after echo's one declared step
+        (1, "read", RUNNING, None), (1, "read", SUCCESS, None),
+        (2, "check", RUNNING, None), (2, "check", WARNING, "3 rows skipped"),
+        (3, "write", RUNNING, None), (3, "write", FAILURE, "disk says no"),
     ]
     assert "step write failed: disk says no" in job.log()
+
+
+def test_a_declared_step_keeps_its_place_and_log_records_carry_the_running_step(tmp_path: pathlib.Path) -> None:
+    ctx, job, handler = make_context(tmp_path, profile_process.profile)
+    tagged: list[str | None] = []
+    handler.addFilter(ctx.tag_step)
+
+    def remember(record: logging.LogRecord) -> bool:
+        tagged.append(getattr(record, "jobsmith_step", "untagged"))
+        return True
+
+    handler.addFilter(remember)
+    try:
+        ctx.log.info("before any step")
+        with ctx.step("plots"):
+            with ctx.step("extra"):
+                ctx.log.info("inside a step of no declaration")
+            ctx.log.info("back in plots")
+        with ctx.step("read"):
+            pass
+    finally:
+        handler.close()
+    assert [(p, n, s) for p, n, s, _ in job.recorder.steps] == [
+        (2, "plots", RUNNING), (4, "extra", RUNNING), (4, "extra", SUCCESS), (2, "plots", SUCCESS),
+        (0, "read", RUNNING), (0, "read", SUCCESS)]
+    assert tagged == [None, "plots", "extra", "extra", "extra", "plots", "plots", "read", "read"]
+    assert ctx.current_step is None

@@ -94,3 +94,20 @@ def test_retries_count_claims_including_the_one_that_ended(attempts: int, max_re
 def test_results_that_cannot_be_stored_fail_the_job_saying_why() -> None:
     assert decisions.after_unstored_results("No space left on device") == decisions.AttemptDecision(
         S.FAILED, "the results could not be stored: No space left on device")
+
+
+# steps ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("ended", "declared", "progress"), [
+    (0, 4, 0.0), (1, 4, 0.25), (4, 4, 1.0), (5, 4, 1.0), (0, 0, None), (3, 0, None)])
+def test_progress_of_steps_is_the_share_of_declared_steps_that_ended(ended: int, declared: int,
+                                                                     progress: float | None) -> None:
+    assert decisions.progress_of_steps(ended, declared) == progress
+
+
+def test_no_final_job_leaves_a_step_open() -> None:
+    completed = decisions.steps_at_end(S.COMPLETED)
+    assert completed.running is states.StepState.SUCCESS and completed.not_run == "not run: the process did not need it"
+    for final, said in ((S.FAILED, "failed"), (S.CANCELLED, "was cancelled"), (S.DELETED, "was deleted")):
+        at_end = decisions.steps_at_end(final)
+        assert at_end.running is states.StepState.FAILURE and at_end.not_run == f"not run: the job {said}"

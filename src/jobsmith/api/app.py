@@ -13,7 +13,8 @@ from jobsmith import runtime
 from jobsmith.api import docs, health
 from jobsmith.api import errors as api_errors
 from jobsmith.api.dataspace import routes as dataspace
-from jobsmith.api.native import jobs, maintenance, processes, targets
+from jobsmith.api.native import datasets, jobs, maintenance, processes, targets
+from jobsmith.api.worker import routes as worker
 from jobsmith.config import Settings
 from jobsmith.service import core, executors
 
@@ -47,6 +48,6 @@ def create_app(settings: Settings, executor: executors.Executor) -> FastAPI:
                   openapi_url=None, docs_url=None, redoc_url=None)  # served by api.docs, behind the API keys
     api_errors.install(app)
     api_errors.document(app)
-    for router in (jobs.router, targets.router, processes.router, maintenance.router, dataspace.router, health.router, docs.router):
+    for router in (jobs.router, targets.router, datasets.router, processes.router, maintenance.router, dataspace.router, worker.router, health.router, docs.router):
         app.include_router(router)
     return app

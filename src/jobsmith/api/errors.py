@@ -9,6 +9,7 @@ with its traceback and answered with a 500 in the same shape (never an HTML page
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,6 +37,14 @@ class Refusal(errors.JobsmithError):
     def __init__(self, detail: str, *, code: str, status: int) -> None:
         super().__init__(detail, code=code)
         self.status = status
+
+
+class OnlyMethods(HTTPException):
+    """A 405 for a path whose methods a route states itself (``/v1/jobs/bulk``, which the
+    ``/v1/jobs/{job_id}`` routes would otherwise claim as a job id)."""
+
+    def __init__(self, detail: str, methods: list[str]) -> None:
+        super().__init__(405, detail, headers={"Allow": ", ".join(methods)})
 
 
 def status_of(error: errors.JobsmithError) -> int:
@@ -85,11 +94,26 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
 async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405 and not isinstance(exc, OnlyMethods) and (documented := allowed_methods(request)):
+        headers = {**(headers or {}), "Allow": ", ".join(documented)}
     if exc.status_code == 400 and not request.url.path.startswith(DATASPACE_PREFIX):
         # The framework's own 400s are bodies it could not parse (not UTF-8, nested too deep, a form
         # without a boundary): an invalid body, which the contract answers with 422.
         return problem(422, f"invalid request body: {exc.detail}", "invalid_body", headers)
     return problem(exc.status_code, str(exc.detail), _HTTP_CODES.get(exc.status_code, "http_error"), headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the OpenAPI document gives this path. Starlette's own 405 names only the first
+    route whose path matched, so ``OPTIONS /v1/jobs`` would say ``Allow: POST`` and hide the list."""
+    path = request.url.path
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^}:]+:path\\\}", ".+", re.escape(template))
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", pattern)
+        if re.fullmatch(pattern, path):
+            methods |= {method.upper() for method in operations if method != "parameters"}
+    return sorted(methods)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -114,9 +138,12 @@ def document(app: FastAPI) -> None:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, description=app.description,
                                  routes=app.routes)
-            problem_schema = views.Problem.model_json_schema()
-            schema.setdefault("components", {}).setdefault("schemas", {})["HTTPValidationError"] = problem_schema
-            schema["components"]["schemas"].pop("ValidationError", None)
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            if "HTTPValidationError" in components:  # the dataspace face keeps FastAPI's own 422 body
+                components["FastAPIValidationError"] = components["HTTPValidationError"]
+                _point_dataspace_422s_at(schema, "#/components/schemas/FastAPIValidationError")
+            components["HTTPValidationError"] = views.Problem.model_json_schema()
+            _errors_as_json(schema)
             # API keys, when the server has any: either header; without keys, no credentials at all.
             schema["components"]["securitySchemes"] = {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "An API key (JOBSMITH_API_KEYS)."},
@@ -126,3 +153,28 @@ def document(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _errors_as_json(schema: dict[str, Any]) -> None:
+    """An error is JSON on every route: FastAPI documents a route's extra responses in the route's own
+    media type (``text/plain`` for the log, a file type for downloads), which an error never is."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if not status.isdigit() or int(status) < 400 or "application/json" in content:
+                    continue
+                described = next((media["schema"] for media in content.values() if "schema" in media), None)
+                if described is not None:
+                    response["content"] = {"application/json": {"schema": described}}
+
+
+def _point_dataspace_422s_at(schema: dict[str, Any], reference: str) -> None:
+    """The 422 of every dataspace route is FastAPI's validation body, as the service it replaces answers."""
+    for path, operations in schema.get("paths", {}).items():
+        if not path.startswith(DATASPACE_PREFIX):
+            continue
+        for operation in operations.values():
+            content = operation.get("responses", {}).get("422", {}).get("content", {})
+            for media in content.values():
+                media["schema"] = {"$ref": reference}

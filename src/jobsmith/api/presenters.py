@@ -7,6 +7,7 @@ from typing import Any
 from jobsmith.api import schemas as views
 from jobsmith.domain import errors, snapshots, states
 from jobsmith.processes import registry
+from jobsmith.service import datasets
 
 
 def links(base_url: str, job_id: str) -> views.Links:
@@ -60,7 +61,8 @@ def process_view(spec: registry.Process) -> views.ProcessView:
         id=spec.id, title=spec.title, description=spec.description, version=spec.version,
         inputs=[views.InputSpecView(name=i.name, description=i.description, required=i.required,
                                     multiple=i.multiple, media_types=list(i.media_types)) for i in spec.inputs],
-        parameters=spec.parameters.model_json_schema(), outputs=list(spec.outputs), exclusive=spec.exclusive)
+        parameters=spec.parameters.model_json_schema(), outputs=list(spec.outputs), exclusive=spec.exclusive,
+        steps=list(spec.steps))
 
 
 def target_view(record: snapshots.TargetRecord) -> views.TargetView:
@@ -69,9 +71,29 @@ def target_view(record: snapshots.TargetRecord) -> views.TargetView:
                             by_state=record.by_state)
 
 
+def dataset_view(dataset: datasets.Dataset) -> views.DatasetView:
+    return views.DatasetView(name=dataset.name, kind=dataset.kind, files=dataset.files, size=dataset.size,
+                             has_data=dataset.has_data, has_metadata=dataset.has_metadata, problem=dataset.problem)
+
+
 def bulk_item(index: int, outcome: snapshots.JobRecord | errors.JobsmithError) -> views.BulkItem:
     """A bulk item's result: the job created, or the refusal as a single create's error body."""
     if isinstance(outcome, errors.JobsmithError):
         return views.BulkItem(index=index, error=views.BulkError(
             detail=outcome.detail, code=outcome.code, **outcome.fields()))
     return views.BulkItem(index=index, job_id=outcome.id, state=states.Status(outcome.state))
+
+
+def log_page(page: snapshots.LogPage) -> views.LogPageView:
+    """Entries as the JSON log shows them; the service's own lines are told apart by their text only
+    in the plain log (``[jobsmith]``), here they are entries without a step like any other."""
+    return views.LogPageView(
+        entries=[views.LogEntryView(seq=e.seq, time=e.time, level=_level(e.level), step=e.step, message=e.message)
+                 for e in page.entries],
+        next_offset=page.next_offset)
+
+
+def _level(name: str) -> views.LogLevel:
+    levels: dict[str, views.LogLevel] = {"debug": "debug", "info": "info", "warning": "warning",
+                                         "error": "error", "critical": "critical"}
+    return levels.get(name, "info")

@@ -55,16 +55,22 @@ async def receive_body(service: core.Service, caller: callers.Caller, job_id: uu
     placements = service.uploads.plan(job, [filename], requested_input, expected)
     stream = service.uploads.stage(job)
     try:
-        buffer = bytearray()
-        async for chunk in request.stream():
-            buffer += chunk
-            if len(buffer) >= WRITE_CHUNK:
-                await anyio.to_thread.run_sync(stream.write, bytes(buffer))
-                buffer.clear()
-        await anyio.to_thread.run_sync(_seal, stream, bytes(buffer))
+        await stream_body(request, stream)
         return await service.uploads.accept(job, [(placements[0], stream)], expected)
     finally:
         stream.abort()  # no-op once the file was moved into place
+
+
+async def stream_body(request: Request, stream: uploads.Upload) -> None:
+    """The raw request body into a staged file, in chunks of :data:`WRITE_CHUNK` written off the
+    event loop, then flushed to disk."""
+    buffer = bytearray()
+    async for chunk in request.stream():
+        buffer += chunk
+        if len(buffer) >= WRITE_CHUNK:
+            await anyio.to_thread.run_sync(stream.write, bytes(buffer))
+            buffer.clear()
+    await anyio.to_thread.run_sync(_seal, stream, bytes(buffer))
 
 
 async def receive_form(service: core.Service, caller: callers.Caller, job_id: uuid.UUID | str, request: Request,

@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import logging
 import os
 import pathlib
+import signal
 import zipfile
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -174,8 +176,18 @@ def worker(
     queue: Annotated[list[str] | None, typer.Option(
         "--queue", show_default=False,
         help="Take wake-ups from this Celery queue (repeatable; default: the queues of its processes).")] = None,
+    http: Annotated[str | None, typer.Option(
+        "--http", show_default=False, help="Run jobs of the server at this URL over the worker protocol "
+                                           "(no database, broker or shared directory needed).")] = None,
+    token: Annotated[str | None, typer.Option(
+        "--token", envvar="JOBSMITH_WORKER_TOKEN", show_default=False,
+        help="This worker's token (with --http; or JOBSMITH_WORKER_TOKEN).")] = None,
 ) -> None:
-    """Run jobs in cluster mode: Celery worker processes fed through JOBSMITH_BROKER_URL (any machine)."""
+    """Run jobs: in cluster mode, Celery worker processes fed through JOBSMITH_BROKER_URL (any machine); with
+    --http, jobs claimed from a server over the worker protocol, one at a time."""
+    if http is not None:
+        _remote_worker(http, token, process or [])
+        return
     settings = build_settings()
     try:
         settings.parsed_queues()
@@ -185,6 +197,28 @@ def worker(
 
     code = celery_worker.run(settings, concurrency or max(1, os.cpu_count() or 1), process or [], queue or [])
     raise typer.Exit(code)
+
+
+def _remote_worker(url: str, token: str | None, processes: list[str]) -> None:
+    if not token:
+        _fail("--http needs --token (or JOBSMITH_WORKER_TOKEN): the worker token the server knows", code=2)
+    from jobsmith import worker as remote
+    from jobsmith.processes import registry
+
+    settings = build_settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        runner = remote.RemoteWorker(url, token or "", processes=processes,
+                                     processes_registry=registry.load(settings.processes))
+    except Exception as problem:  # noqa: BLE001 - an unknown process, say: a sentence, not a traceback
+        _fail(str(getattr(problem, "detail", problem)), code=2)
+    signal.signal(signal.SIGTERM, lambda *_: runner.stopping.set())
+    try:
+        runner.serve()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runner.close()
 
 
 @app.command()

@@ -131,3 +131,33 @@ def after_unstored_results(why: str) -> AttemptDecision:
     and submits it again.
     """
     return AttemptDecision(states.Status.FAILED, f"the results could not be stored: {why}")
+
+
+def progress_of_steps(ended: int, declared: int) -> float | None:
+    """A job's progress as its steps tell it, for a process that reports no figure of its own: the
+    share of its declared steps that ended, whatever their outcome (None without declared steps)."""
+    if declared <= 0:
+        return None
+    return min(1.0, max(0, ended) / declared)
+
+
+@dataclasses.dataclass(frozen=True)
+class StepsAtEnd:
+    """What a job's open steps become as it reaches a final state.
+
+    ``running`` is the state of a step still running (the process died in it, or was stopped), with
+    the job's reason as its message unless the step has one; ``not_run`` the message of a step the
+    job never entered, which ends ``skip`` and keeps no start or end time: it never ran.
+    """
+
+    running: states.StepState
+    not_run: str
+
+
+def steps_at_end(final: states.Status) -> StepsAtEnd:
+    """How the open steps of a job that became ``final`` are closed, so no final job shows a step
+    ``queued`` or ``running``."""
+    if final is states.Status.COMPLETED:
+        return StepsAtEnd(states.StepState.SUCCESS, "not run: the process did not need it")
+    verb = {states.Status.FAILED: "failed", states.Status.CANCELLED: "was cancelled"}.get(final, "was deleted")
+    return StepsAtEnd(states.StepState.FAILURE, f"not run: the job {verb}")

@@ -72,6 +72,7 @@ class JobRecord:
     worker_id: str | None
     files_removed: bool
     exclusive_target: str | None  # the target this job holds while active (exclusive processes only)
+    lease_s: float | None = None  # the current claim's lease length when a worker chose it
     steps: tuple[StepRecord, ...] = ()
     inputs: tuple[InputRecord, ...] = ()
     results: tuple[ResultRecord, ...] = ()
@@ -113,3 +114,32 @@ class TargetRecord:
     last_state: str
     last_change_at: dt.datetime
     by_state: dict[str, int]
+
+
+@dataclasses.dataclass(frozen=True)
+class LogEntry:
+    """One entry of a job's log: its place (``seq``, from 0), ISO 8601 UTC time, level name, the step
+    running when it was logged, and its message (a traceback is one message of many lines).
+    ``origin`` is ``"jobsmith"`` for what the service wrote about the job, None for the job's own lines."""
+
+    seq: int
+    time: str | None
+    level: str
+    step: str | None
+    message: str
+    origin: str | None = None
+
+    def text(self) -> str:
+        """The entry as the text log shows it: ``2026-01-01 12:00:00,123 INFO [jobsmith] message``."""
+        stamp = f"{self.time[:10]} {self.time[11:19]},{self.time[20:23]} " if self.time else ""
+        origin = f"[{self.origin}] " if self.origin else ""
+        return f"{stamp}{self.level.upper()} {origin}{self.message}\n"
+
+
+@dataclasses.dataclass(frozen=True)
+class LogPage:
+    """Entries of a job's log and where the next page starts (None: the job is final and this page
+    reached the end of its log)."""
+
+    entries: list[LogEntry]
+    next_offset: int | None

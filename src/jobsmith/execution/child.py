@@ -24,6 +24,7 @@ from typing import NoReturn
 from jobsmith.domain import states
 from jobsmith.execution import messages, osproc
 from jobsmith.processes import context, registry
+from jobsmith.store import joblog
 
 PROGRESS_EVERY_S = 0.2
 
@@ -81,25 +82,27 @@ def serve(processes: registry.Registry, pipe: Connection) -> NoReturn:
 def run_job(processes: registry.Registry, spec: messages.ChildSpec, pipe: Connection,
             stop: _StopFlag) -> messages.Outcome:
     """Run one job to its outcome; steps and progress go to ``pipe`` meanwhile. Never raises."""
-    handler = logging.FileHandler(spec.log_path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler = joblog.Handler(spec.log_path)
     logger = logging.getLogger(f"jobsmith.job.{spec.job_id}")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    ctx: context.JobContext | None = None
     try:
         process = processes.get(spec.process_id)
         ctx = context.JobContext(
             job_id=spec.job_id, inputs=spec.inputs, parameters=process.validate_parameters(spec.parameters),
             metadata=spec.metadata, output_dir=spec.output_dir, work_dir=spec.work_dir, logger=logger,
-            reporter=PipeReporter(pipe), cancelled=stop)
+            reporter=PipeReporter(pipe), cancelled=stop, declared_steps=process.steps)
+        handler.addFilter(ctx.tag_step)
         process.function(ctx)
         return messages.Done()
     except context.Cancelled:
         logger.info("the process stopped on request")
         return messages.Cancelled()
     except BaseException as exc:  # noqa: BLE001 - every failure must reach the parent
-        logger.error("the process failed:\n%s", traceback.format_exc().rstrip())
+        logger.error("the process failed:\n%s", traceback.format_exc().rstrip(),
+                     extra={"jobsmith_step": ctx.step_left_by(exc) if ctx else None})
         message = str(exc).strip() or type(exc).__name__
         reason = message if isinstance(exc, context.JobFailed) else f"{type(exc).__name__}: {message}"
         return messages.Failed(reason, isinstance(exc, context.RetryableError))

@@ -76,7 +76,7 @@ class LocalExecutor:
         if on_change is not None:
             self._on_change = on_change
         self._processes = [self._spawn() for _ in range(self.settings.workers)]
-        self._watcher = self._loop.create_task(self._watch())
+        self._watcher = self._loop.create_task(self._watch() if self._processes else self._sweep())
 
     def _spawn(self) -> BaseProcess:
         assert self._wake is not None, "workers are only started before stop()"
@@ -115,6 +115,24 @@ class LocalExecutor:
                     log.warning("worker pid %s %s; starting a new one", process.pid,
                                 f"exited with {process.exitcode}")
                     self._processes[index] = self._spawn()
+
+    async def _sweep(self) -> None:
+        """With no worker of its own the server still recovers jobs whose lease ran out (those of
+        external workers, or of cluster workers that died): what each worker does on its timer."""
+        from jobsmith import runtime
+        from jobsmith.execution import sweeper
+
+        opened = await asyncio.to_thread(runtime.open_runtime, self.settings, runtime.Role.LOCAL_WORKER)
+        sweep = sweeper.Sweeper(self.settings, opened.database, opened.blobs)
+        try:
+            while not self._stopping:
+                try:
+                    await asyncio.to_thread(sweep.sweep)
+                except Exception:  # noqa: BLE001 - a failed sweep is retried on the next timer
+                    log.exception("sweep failed")
+                await asyncio.sleep(self.settings.sweep_interval_s)
+        finally:
+            opened.close()
 
     async def stop(self) -> None:
         """Drain: workers stop claiming, running jobs get the grace period, the rest are re-queued."""

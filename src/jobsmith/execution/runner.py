@@ -25,20 +25,28 @@ from jobsmith.config import Settings
 from jobsmith.domain import decisions, errors, states
 from jobsmith.execution import host, messages, osproc, supervision
 from jobsmith.processes import registry
-from jobsmith.store import blobs, leases, records
+from jobsmith.store import blobs, imports, input_dir, leases, records
 
 log = logging.getLogger(__name__)
 S = states.Status
 
 
 class Attempt:
-    """What the job reported during one attempt, buffered until the next write."""
+    """What the job reported during one attempt, buffered until the next write.
 
-    def __init__(self) -> None:
+    ``declared`` is the number of steps the process declares (they hold the first positions). Until
+    the process reports a progress figure of its own, the job's progress is the share of them that
+    ended (:func:`decisions.progress_of_steps`); from its first figure on, the process's figures rule.
+    """
+
+    def __init__(self, declared: int = 0) -> None:
         self.outcome: messages.Outcome | None = None
         self.progress: float | None = None
         self.progress_dirty = False
+        self.progress_reported = False
         self.steps: dict[int, leases.StepUpdate] = {}
+        self.declared = declared
+        self.ended: set[int] = set()
 
     def step(self, step: messages.Step) -> None:
         known = self.steps.get(step.position)
@@ -46,6 +54,14 @@ class Attempt:
         started = known.started_at if known else (at if state != states.StepState.QUEUED else None)
         ended = None if state in (states.StepState.RUNNING, states.StepState.QUEUED) else at
         self.steps[step.position] = leases.StepUpdate(step.position, step.name, state, started, ended, step.message)
+        if ended is not None and step.position < self.declared:
+            self.ended.add(step.position)
+            if not self.progress_reported:
+                self.progress = decisions.progress_of_steps(len(self.ended), self.declared)
+                self.progress_dirty = True
+
+    def reported_progress(self, fraction: float) -> None:
+        self.progress, self.progress_dirty, self.progress_reported = fraction, True, True
 
     def take_steps(self) -> list[leases.StepUpdate]:
         pending, self.steps = list(self.steps.values()), {}
@@ -70,6 +86,8 @@ class Runner:
         self.processes = processes
         self.host = job_host
         self.worker_id = worker_id
+        self.importer = imports.Importer(input_dir.InputDir(settings.resolved_input_dir, settings.archive_limits()),
+                                         store)
 
     def run(self, claim: leases.Claim, shutting_down: Callable[[], bool]) -> S | None:
         """Run the claimed job to its end; returns the state written (None if the lease was lost)."""
@@ -78,6 +96,8 @@ class Runner:
                           f"(worker {self.worker_id}, pid {os.getpid()})")
         try:
             spec = self._spec(claim)
+        except _CancelledWhileImporting:
+            return self._finish(claim, S.CANCELLED, "cancelled while its datasets were being imported")
         except errors.JobsmithError as exc:
             return self._finish(claim, S.FAILED, exc.detail)
         self.host.start(spec)
@@ -92,6 +112,8 @@ class Runner:
     def _spec(self, claim: leases.Claim) -> messages.ChildSpec:
         job = claim.job
         process = self.processes.get(job.process)
+        if process.inputs:
+            self._import_datasets(claim, process)
         uploaded = self.leases.inputs_of(claim) if process.inputs else []
         inputs: dict[str, list[pathlib.Path]] = {i.name: [] for i in process.inputs}
         for item in uploaded:
@@ -105,13 +127,26 @@ class Runner:
             inputs=inputs, output_dir=self.blobs.results_dir(job.id), work_dir=self.blobs.work_dir(job.id),
             log_path=self.blobs.log_path(job.id))
 
+    def _import_datasets(self, claim: leases.Claim, process: registry.Process) -> None:
+        """Fill the inputs the job names datasets for, unless an earlier attempt did (its rows exist).
+
+        Runs in this worker before the job's process starts, heartbeating as it goes: a large dataset
+        can take longer to copy or unpack than a lease lives. A refusal (the dataset is gone, an
+        archive breaks the safe-archive rules) is a :class:`errors.JobsmithError`: the job fails with it.
+        """
+        made = imports.fill_datasets(self.leases, self.importer, claim, lambda name: process.input(name).multiple,
+                                     _Beat(self.leases, claim))
+        for input_name, dataset, count in made:
+            self._log(claim.job.id, f"input {input_name!r}: imported dataset {dataset!r} "
+                                    f"({count} file{'s' if count != 1 else ''})")
+
     # -- supervising -------------------------------------------------------------------------
     def _supervise(self, claim: leases.Claim, shutting_down: Callable[[], bool]) -> tuple[supervision.Watch, Attempt]:
         settings, job = self.settings, claim.job
         watch = supervision.Watch(started=time.monotonic(), timeout_s=job.timeout_s,
                                   grace_s=settings.cancel_grace_s, shutdown_grace_s=settings.shutdown_grace_s,
                                   memory_limit=settings.job_memory_mb * 1024 * 1024)
-        attempt = Attempt()
+        attempt = Attempt(declared=len(self.processes.get(job.process).steps))
         last_beat = time.monotonic()
         next_beat = last_beat + self.leases.lease_s / 3
         next_check = time.monotonic() + settings.supervise_interval_s
@@ -155,7 +190,7 @@ class Runner:
         if isinstance(message, messages.Step):
             attempt.step(message)
         elif isinstance(message, messages.Progress):
-            attempt.progress, attempt.progress_dirty = message.fraction, True
+            attempt.reported_progress(message.fraction)
         else:
             attempt.outcome = message
 
@@ -236,7 +271,7 @@ class Runner:
         try:
             self._while_reachable(lambda: self.leases.finish(
                 job_id, claim.token, to, reason=reason, retention_s=self.settings.retention_days * 86400,
-                results=results or [], worker_id=self.worker_id, steps=steps,
+                results=results or [], worker_id=self.worker_id, updates=steps,
                 progress=attempt.progress if attempt else None))
         except errors.TransitionConflict as conflict:
             log.warning("job %s: outcome %s discarded: %s", job_id, to.value, conflict.detail,
@@ -279,13 +314,35 @@ class Runner:
     def _log(self, job_id: str, line: str) -> None:
         """A line in the job's log and the worker's; a log that cannot be written (a full disk) costs the
         line, never the job's state."""
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
         try:
-            self.blobs.append_log(job_id, f"{stamp} INFO [jobsmith] {line}")
+            self.blobs.append_log(job_id, line)
         except OSError as problem:
             log.warning("job %s: log line not written: %s", job_id, problem,
                         extra={"job_id": job_id, "worker_id": self.worker_id})
         log.info("job %s: %s", job_id, line, extra={"job_id": job_id, "worker_id": self.worker_id})
+
+
+class _CancelledWhileImporting(Exception):
+    """The job was cancelled while its datasets were imported: it ends CANCELLED, not FAILED."""
+
+
+class _Beat:
+    """Called between pieces of an import: extends the lease every third of its life, and stops the
+    import once the job is being cancelled or is no longer this worker's."""
+
+    def __init__(self, lease_book: leases.Leases, claim: leases.Claim) -> None:
+        self.leases, self.claim = lease_book, claim
+        self.next = time.monotonic() + lease_book.lease_s / 3
+
+    def __call__(self) -> None:
+        if time.monotonic() < self.next:
+            return
+        self.next = time.monotonic() + self.leases.lease_s / 3
+        state = self.leases.heartbeat(self.claim.job.id, self.claim.token)
+        if state is None:
+            raise errors.TransitionConflict(f"job {self.claim.job.id} is no longer held by this worker")
+        if state == S.CANCELLATION_REQUESTED:
+            raise _CancelledWhileImporting()
 
 
 def _laid_out_for(job: records.JobRecord, layout: registry.ArchiveLayout) -> blobs.Layout:

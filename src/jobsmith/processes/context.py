@@ -13,7 +13,7 @@ import dataclasses
 import datetime as dt
 import logging
 import pathlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 import pydantic
@@ -80,6 +80,7 @@ class JobContext:
         reporter: Reporter,
         cancelled: Callable[[], bool],
         work_dir: pathlib.Path | None = None,
+        declared_steps: Sequence[str] = (),
     ) -> None:
         self.job_id = job_id
         self.inputs = inputs
@@ -91,7 +92,11 @@ class JobContext:
         self.log = logger
         self._reporter = reporter
         self._cancelled = cancelled
-        self._steps = 0
+        self._declared = {name: position for position, name in enumerate(declared_steps)}
+        self._next_extra = len(self._declared)
+        self.current_step: str | None = None
+        """The innermost step running now (None outside steps): what the job's log lines are tagged with."""
+        self._left_by: tuple[BaseException, str] | None = None
 
     @property
     def work_dir(self) -> pathlib.Path:
@@ -109,20 +114,42 @@ class JobContext:
 
     @contextlib.contextmanager
     def step(self, name: str) -> Iterator[Step]:
-        """Record a named step: running now, then success, warning, skip, or failure on error."""
-        position = self._steps
-        self._steps += 1
-        current = Step(name)
-        self._reporter.step(position, name, states.StepState.RUNNING, _now(), None)
-        self.log.info("step %s started", name)
+        """Record a named step: running now, then success, warning, skip, or failure on error.
+
+        A step the process declares keeps its declared place (entering it again updates the same
+        step); any other step is added after the declared ones, in the order the job reaches it.
+        """
+        position = self._declared.get(name)
+        if position is None:
+            position, self._next_extra = self._next_extra, self._next_extra + 1
+        current, outer = Step(name), self.current_step
+        self.current_step = name
         try:
-            yield current
-        except BaseException as exc:
-            self._reporter.step(position, name, states.StepState.FAILURE, _now(), str(exc) or type(exc).__name__)
-            self.log.info("step %s failed: %s", name, exc)
-            raise
-        self._reporter.step(position, name, current.outcome, _now(), current.message)
-        self.log.info("step %s ended: %s", name, current.outcome.value)
+            self._reporter.step(position, name, states.StepState.RUNNING, _now(), None)
+            self.log.info("step %s started", name)
+            try:
+                yield current
+            except BaseException as exc:
+                if self._left_by is None or self._left_by[0] is not exc:
+                    self._left_by = (exc, name)  # the innermost step this exception left
+                self._reporter.step(position, name, states.StepState.FAILURE, _now(), str(exc) or type(exc).__name__)
+                self.log.info("step %s failed: %s", name, exc)
+                raise
+            self._reporter.step(position, name, current.outcome, _now(), current.message)
+            self.log.info("step %s ended: %s", name, current.outcome.value)
+        finally:
+            self.current_step = outer
+
+    def step_left_by(self, exc: BaseException) -> str | None:
+        """The innermost step ``exc`` left, if it passed through one: where a failure happened."""
+        return self._left_by[1] if self._left_by is not None and self._left_by[0] is exc else None
+
+    def tag_step(self, record: logging.LogRecord) -> bool:
+        """A logging filter: tags ``record`` with the step running now (``record.jobsmith_step``) unless
+        the record names its step already (the traceback of a failed job names the step it left)."""
+        if not hasattr(record, "jobsmith_step"):
+            record.jobsmith_step = self.current_step
+        return True
 
     def progress(self, fraction: float) -> None:
         """Report how much of the work is done, as a fraction in [0, 1]."""

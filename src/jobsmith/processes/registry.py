@@ -31,6 +31,7 @@ _ATTRIBUTE = "__jobsmith_process__"
 
 ProcessFunction = Callable[["JobContext"], None]
 ArchiveLayout = Callable[[str, Mapping[str, Any], str], str | None]
+MAX_STEP_NAME = 500  # the width of ``job_steps.name``
 _ARCHIVE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
@@ -86,6 +87,9 @@ class Process:
     outputs: tuple[str, ...]
     exclusive: bool
     archives: tuple[Archive, ...] = ()
+    steps: tuple[str, ...] = ()
+    """The steps a job of this process goes through, in order: shown ``queued`` from the job's creation.
+    Empty: the process declares none and its steps appear as it enters them."""
 
     @property
     def needs_upload(self) -> bool:
@@ -130,16 +134,21 @@ def process(
     outputs: Iterable[str] = (),
     exclusive: bool = False,
     archives: Iterable[Archive] = (),
+    steps: Iterable[str] = (),
 ) -> Callable[[ProcessFunction], ProcessFunction]:
     """Declare ``function`` a jobsmith process. The function itself is returned unchanged.
 
     ``archives`` are the zips its faces serve besides the zip of all results (:class:`Archive`), each
-    under a name of its own.
+    under a name of its own. ``steps`` names the steps it enters with ``ctx.step(name)``, in order: a
+    new job shows them all ``queued``, and a declared step the job never enters ends as ``skip``. A
+    step entered but not declared is added after the declared ones as the job reaches it; declaring
+    none at all keeps that behaviour for every step.
     """
     declared = tuple(archives)
     names = [a.name for a in declared]
     if len(set(names)) < len(names):
         raise ValueError(f"process {id!r} declares two archives of one name: {', '.join(sorted(names))}")
+    step_names = _step_names(id, steps)
 
     def decorate(function: ProcessFunction) -> ProcessFunction:
         doc = inspect.getdoc(function) or ""
@@ -154,11 +163,22 @@ def process(
             outputs=tuple(outputs),
             exclusive=exclusive,
             archives=declared,
+            steps=step_names,
         )
         setattr(function, _ATTRIBUTE, spec)
         return function
 
     return decorate
+
+
+def _step_names(process_id: str, steps: Iterable[str]) -> tuple[str, ...]:
+    """Declared step names, checked once at import: a job view cannot show two steps of one name."""
+    names = tuple(steps)
+    if any(not isinstance(n, str) or not n.strip() or len(n) > MAX_STEP_NAME for n in names):
+        raise ValueError(f"process {process_id!r}: a step name is 1 to {MAX_STEP_NAME} characters, not blank")
+    if len(set(names)) < len(names):
+        raise ValueError(f"process {process_id!r} declares a step twice: {', '.join(names)}")
+    return names
 
 
 def describe(obj: object) -> Process | None:

@@ -12,11 +12,11 @@ from typing import TypeVar
 
 import anyio.to_thread
 
-from jobsmith.config import ApiKey, Settings
+from jobsmith.config import ApiKey, Settings, WorkerToken
 from jobsmith.domain import states
 from jobsmith.processes import registry
 from jobsmith.service import changes, executors
-from jobsmith.store import admin, blobs, repository
+from jobsmith.store import admin, blobs, input_dir, leases, repository
 from jobsmith.store.database import Database
 
 T = TypeVar("T")
@@ -35,6 +35,9 @@ class Backend:
     executor: executors.Executor
     api_keys: list[ApiKey]
     changes: changes.ChangeFeed
+    datasets: input_dir.InputDir
+    leases: leases.Leases
+    worker_tokens: list[WorkerToken]
 
     async def read(self, query: Callable[[], T]) -> T:
         """Run ``query`` (reads only) for a coroutine.

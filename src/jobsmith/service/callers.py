@@ -17,3 +17,11 @@ class Caller:
     def scope(self) -> str | None:
         """The owner to restrict queries to; None lets an admin see every job."""
         return None if self.admin else self.owner
+
+
+@dataclasses.dataclass(frozen=True)
+class Worker:
+    """An executor outside jobsmith, known by the name of its token (``JOBSMITH_WORKER_TOKENS``); the
+    history of the jobs it runs names it (``worker:<name>``)."""
+
+    name: str

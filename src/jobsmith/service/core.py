@@ -7,8 +7,8 @@ import asyncio
 import anyio.to_thread
 
 from jobsmith import runtime
-from jobsmith.service import backend, changes, downloads, executors, jobs, operations, uploads
-from jobsmith.store import admin, notices, repository
+from jobsmith.service import backend, changes, datasets, downloads, executors, jobs, operations, uploads, workers
+from jobsmith.store import admin, input_dir, leases, notices, repository
 
 
 class Service:
@@ -25,6 +25,8 @@ class Service:
         self.uploads = uploads.UploadService(back)
         self.downloads = downloads.DownloadService(back)
         self.operations = operations.OperationsService(back)
+        self.datasets = datasets.DatasetService(back)
+        self.workers = workers.WorkerService(back)
         self._listener: notices.NoticeListener | None = None
 
     @classmethod
@@ -33,7 +35,10 @@ class Service:
         return cls(backend.Backend(
             settings=opened.settings, database=database, jobs=repository.Repository(database),
             admin=admin.Admin(database), blobs=opened.blobs, processes=opened.processes, executor=executor,
-            api_keys=opened.settings.parsed_api_keys(), changes=changes.ChangeFeed()))
+            api_keys=opened.settings.parsed_api_keys(), changes=changes.ChangeFeed(),
+            datasets=input_dir.InputDir(opened.settings.resolved_input_dir, opened.settings.archive_limits()),
+            leases=leases.Leases(database, opened.settings.lease_s),
+            worker_tokens=opened.settings.parsed_worker_tokens()))
 
     async def start(self) -> None:
         """Call on the event loop that will serve the faces."""

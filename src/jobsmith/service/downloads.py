@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
+from collections.abc import Iterator
 
 import anyio.to_thread
 
@@ -38,10 +39,31 @@ class DownloadService:
         return await self.backend.read(lambda: self.backend.jobs.get(job_id, owner=caller.scope(), details=details))
 
     async def log(self, caller: callers.Caller, job_id: str) -> str:
-        """The job's log so far ("" before its first line)."""
+        """The job's log so far as text ("" before its first line); for logs of any size, :meth:`log_text`."""
         job = await self._job(caller, job_id, details=False)
         ensure_files(job, "log")
         return await anyio.to_thread.run_sync(self.backend.blobs.read_log, job.id)
+
+    async def log_text(self, caller: callers.Caller, job_id: str) -> Iterator[bytes] | None:
+        """The job's log so far as text, read a chunk at a time as the face sends it; None before its
+        first line. The job is checked here, before the first byte is sent."""
+        job = await self._job(caller, job_id, details=False)
+        ensure_files(job, "log")
+        if not await anyio.to_thread.run_sync(self.backend.blobs.has_log, job.id):
+            return None
+        return self.backend.blobs.log_text(job.id)
+
+    async def log_entries(self, caller: callers.Caller, job_id: str, *, offset: int, limit: int,
+                          level: str) -> snapshots.LogPage:
+        """Up to ``limit`` entries of ``level`` or above from entry ``offset`` on, found through the log's
+        index (never by reading the log from its start). ``next_offset`` is None once the job is final and
+        the page reached the end of its log: nothing more will come. A rare level in a long log may give
+        a short page that is not the end; the next one goes on from ``next_offset``."""
+        job = await self._job(caller, job_id, details=False)  # read first: a final job's log is complete
+        ensure_files(job, "log")
+        page = await anyio.to_thread.run_sync(self.backend.blobs.log_entries, job.id, offset, limit, level)
+        done = page.at_end and S(job.state).is_terminal()
+        return snapshots.LogPage(page.entries, None if done else page.next_seq)
 
     async def result(self, caller: callers.Caller, job_id: str, path: str) -> StoredFile:
         job = await self._job(caller, job_id, details=True)

@@ -18,8 +18,8 @@ from typing import Any
 
 import anyio.to_thread
 
-from jobsmith.domain import errors, queries, snapshots, states
-from jobsmith.service import backend, callers, changes, requests
+from jobsmith.domain import errors, labels, queries, snapshots, states
+from jobsmith.service import backend, callers, changes, references, requests
 from jobsmith.store import repository, targets
 
 S = states.Status
@@ -87,12 +87,43 @@ class JobService:
     # -- changing ----------------------------------------------------------------------------
     async def create(self, caller: callers.Caller, request: requests.JobRequest,
                      idempotency_key: str | None = None) -> tuple[snapshots.JobRecord, bool]:
-        """Validate and insert a job; ``(job, created)`` where ``created`` is False on an idempotent replay."""
+        """Validate and insert a job; ``(job, created)`` where ``created`` is False on an idempotent replay.
+
+        Inputs given by reference (:mod:`references`) are checked first; another job's results are
+        placed under the new job's id before the job is recorded with them, and removed again should
+        the job not be recorded (refused, or an idempotent replay that returns the earlier job).
+        """
         new, idempotency = self._new_job(caller, request, idempotency_key)
-        job, created = await self.backend.write(functools.partial(self.backend.jobs.create, new,
-                                                                  idempotency=idempotency))
+        if not request.inputs:
+            job, created = await self.backend.write(functools.partial(self.backend.jobs.create, new,
+                                                                      idempotency=idempotency))
+        else:
+            job, created = await self._create_with_references(caller, request, new, idempotency)
         if created and job.state == S.QUEUED:
             self.backend.executor.notify()
+        return job, created
+
+    async def _create_with_references(self, caller: callers.Caller, request: requests.JobRequest,
+                                      new: repository.NewJob, idempotency: tuple[str, str] | None,
+                                      ) -> tuple[snapshots.JobRecord, bool]:
+        if idempotency is not None:  # a replay answers with the first job, whatever became of its sources
+            earlier = await self.backend.read(functools.partial(self.backend.jobs.replayed, new.owner, *idempotency))
+            if earlier is not None:
+                return earlier, False
+        process = self.backend.processes.get(new.process)
+        resolved = await references.resolve(self.backend, caller, process, request.inputs)
+        new = dataclasses.replace(new, job_id=references.new_id(), queued=True, datasets=resolved.datasets,
+                                  inputs=tuple(chained.stored for chained in resolved.files))
+        assert new.job_id is not None
+        created = False
+        try:
+            if resolved.files:
+                await anyio.to_thread.run_sync(references.place, self.backend, new.job_id, resolved)
+            job, created = await self.backend.write(functools.partial(self.backend.jobs.create, new,
+                                                                      idempotency=idempotency))
+        finally:
+            if not created and resolved.files:
+                await anyio.to_thread.run_sync(self.backend.blobs.remove, new.job_id)
         return job, created
 
     async def create_each(self, caller: callers.Caller, requests_: list[requests.JobRequest],
@@ -117,9 +148,7 @@ class JobService:
             process = self.backend.processes.get(request.process)
         except errors.NotFound as exc:
             raise errors.Invalid(exc.detail, code="unknown_process") from None
-        if request.inputs:
-            raise errors.Invalid("filling inputs by reference (a dataset or another job's result) is not "
-                                 "supported yet; upload the files instead", code="inputs_by_reference_unsupported")
+        _check_labels(request.labels)
         if process.exclusive and request.target is None:
             raise errors.Invalid(f"process {process.id!r} is exclusive (one active job per target) and needs a "
                                  "target", code="target_required")
@@ -130,7 +159,7 @@ class JobService:
             description=request.description, priority=request.priority,
             timeout_s=request.timeout_s or settings.job_timeout_s,
             max_retries=settings.max_retries if request.max_retries is None else request.max_retries,
-            queued=not process.needs_upload, exclusive=process.exclusive)
+            queued=not process.needs_upload, exclusive=process.exclusive, steps=process.steps)
         return new, _idempotency(idempotency_key, request)
 
     async def patch(self, caller: callers.Caller, job_id: str, changes_: dict[str, Any]) -> snapshots.JobRecord:
@@ -138,6 +167,8 @@ class JobService:
         job = await self.get(caller, job_id)
         if not changes_:
             return job
+        if "labels" in changes_:
+            _check_labels(changes_["labels"])
         return await self.backend.write(functools.partial(self.backend.jobs.patch, job.id, caller.scope(), changes_))
 
     async def queue(self, caller: callers.Caller, job_id: str) -> snapshots.JobRecord:
@@ -170,6 +201,13 @@ class JobService:
         await self.backend.write(functools.partial(self.backend.jobs.mark_files_removed, job.id))
         self.backend.changes.publish(job.id, S.DELETED.value)
         return deleted
+
+
+def _check_labels(given: dict[str, str]) -> None:
+    """Faces check labels for shape; this holds for every face, whatever it checked."""
+    problem = labels.problem(given)
+    if problem is not None:
+        raise errors.Invalid(problem, code="invalid_labels")
 
 
 def _idempotency(key: str | None, request: requests.JobRequest) -> tuple[str, str] | None:

@@ -1,6 +1,7 @@
 """Files of jobs on a local (or shared) directory: inputs, results, log, and scratch space.
 
-Layout: ``<root>/jobs/<job id>/{inputs/, results/, work/, job.log, results.zip, archives/<name>.zip}``.
+Layout: ``<root>/jobs/<job id>/{inputs/, results/, work/, job.log, results.zip, archives/<name>.zip}``
+(a long ``job.log`` has its index beside it, :mod:`jobsmith.store.joblog`).
 Every write goes to a temporary name in the same directory and is renamed into place, so a reader
 never sees half a file and a crash leaves only ``.part`` files behind. Result files, their zip and
 the archives are written by the worker only (the job's process writes ``results/``, the runner seals
@@ -21,6 +22,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from jobsmith.domain import errors
+from jobsmith.store import joblog
 
 CHUNK = 1024 * 1024
 ARCHIVES = "archives"
@@ -249,21 +251,51 @@ class BlobStore:
         return self.job_dir(job_id) / ARCHIVES / f"{name}.zip"
 
     def read_log(self, job_id: str) -> str:
-        try:
-            return self.log_path(job_id).read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return ""
+        """The whole log as text ("" before its first line); faces stream it with :meth:`log_text`."""
+        return b"".join(self.log_text(job_id)).decode("utf-8", errors="replace")
 
-    def append_log(self, job_id: str, line: str) -> None:
-        path = self.log_path(job_id)
-        text = line if line.endswith("\n") else line + "\n"
+    def log_text(self, job_id: str) -> Iterator[bytes]:
+        """The log as text, a chunk at a time (nothing before its first line)."""
+        return joblog.text_chunks(self.log_path(job_id))
+
+    def log_entries(self, job_id: str, offset: int, limit: int, min_level: str) -> joblog.Page:
+        """Entries from ``offset`` on (see :func:`joblog.read`): an index look-up, not a read of the log."""
+        return joblog.read(self.log_path(job_id), offset, limit, min_level)
+
+    def has_log(self, job_id: str) -> bool:
         try:
-            handle = path.open("a", encoding="utf-8")
-        except FileNotFoundError:  # the job's first line
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle = path.open("a", encoding="utf-8")
-        with handle:
-            handle.write(text)
+            return self.log_path(job_id).stat().st_size > 0
+        except FileNotFoundError:
+            return False
+
+    def append_log(self, job_id: str, message: str, *, level: str = "info") -> None:
+        """An entry of the service's own about the job (``origin: jobsmith``): attempts, outcomes."""
+        writer = joblog.Writer(self.log_path(job_id))
+        try:
+            writer.append([joblog.line(message, level=level, origin=joblog.ORIGIN)])
+        finally:
+            writer.close()
+
+    def append_entries(self, job_id: str, entries: Sequence[tuple[str, str, str | None]], *, origin: str) -> None:
+        """Log entries ``(level, message, step)`` sent by an executor outside jobsmith, in one locked append."""
+        writer = joblog.Writer(self.log_path(job_id))
+        try:
+            writer.append([joblog.line(message, level=level, step=step, origin=origin)
+                           for level, message, step in entries])
+        finally:
+            writer.close()
+
+    def start_result(self, job_id: str, limit: int) -> Upload:
+        """A result file an external worker sends, staged in the attempt's scratch directory."""
+        return Upload(self.work_dir(job_id) / "incoming", limit)
+
+    def place_result(self, upload: Upload, job_id: str, path: str) -> pathlib.Path:
+        """Move a staged result to ``path`` under the results (the same path again replaces it)."""
+        target = self.result_path(job_id, path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(upload.path, target)
+        upload.placed = True
+        return target
 
     def remove(self, job_id: str) -> None:
         shutil.rmtree(self.job_dir(job_id), ignore_errors=True)

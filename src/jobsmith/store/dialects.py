@@ -1,5 +1,5 @@
 """What differs between SQLite and PostgreSQL: engines tuned for each, the database clock, JSON
-aggregates and label filters, each one SQL function compiled per dialect.
+aggregates, each one SQL function compiled per dialect.
 
 Leases, heartbeats and every timestamp come from the database's clock (:class:`now`), never
 a worker's, so machines with skewed clocks still agree on who holds a job. Times are stored as
@@ -85,31 +85,6 @@ def _sqlite_json_rows(element: json_rows, compiler: SQLCompiler, **kw: Any) -> s
 @compiles(json_rows, "postgresql")
 def _pg_json_rows(element: json_rows, compiler: SQLCompiler, **kw: Any) -> str:
     return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
-
-
-class label_equals(FunctionElement[bool]):  # noqa: N801 - used like a SQL function
-    """True when the JSON object in a column has ``key`` with the text ``value``: ``label_equals(col, key, value)``.
-
-    SQLite's JSON paths (``$."key"``, what SQLAlchemy's JSON index renders) find no key holding a
-    quote, a backslash or a non-ASCII character as stored (``"\\u00e4"``); ``json_each`` decodes
-    every key, so any label can be filtered on. PostgreSQL's ``->>`` takes the key as a plain text.
-    """
-
-    type = sa.Boolean()
-    inherit_cache = True
-
-
-@compiles(label_equals, "sqlite")
-def _sqlite_label_equals(element: label_equals, compiler: SQLCompiler, **kw: Any) -> str:
-    column, key, value = (compiler.process(clause, **kw) for clause in element.clauses)
-    return (f"EXISTS (SELECT 1 FROM json_each({column}) AS label "
-            f"WHERE label.key = {key} AND label.type = 'text' AND label.value = {value})")
-
-
-@compiles(label_equals)
-def _generic_label_equals(element: label_equals, compiler: SQLCompiler, **kw: Any) -> str:
-    column, key, value = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"(({column}) ->> CAST({key} AS TEXT)) = CAST({value} AS TEXT)"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

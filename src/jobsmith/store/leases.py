@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from jobsmith.domain import decisions, errors, states
-from jobsmith.store import dialects, models, records, transitions
+from jobsmith.store import dialects, models, records, repository, steps, transitions
 from jobsmith.store.database import Database
 
 Job = models.Job
@@ -33,24 +33,7 @@ class Claim:
     token: str
 
 
-@dataclasses.dataclass
-class StepUpdate:
-    """The latest known state of one step, as reported by the job (times on the worker's clock)."""
-
-    position: int
-    name: str
-    state: states.StepState
-    started_at: dt.datetime | None
-    ended_at: dt.datetime | None
-    message: str | None
-
-
-def _write_steps(tx: sa.Connection, seq: int, steps: Sequence[StepUpdate]) -> None:
-    for step in steps:
-        values = {"state": step.state.value, "message": step.message, "ended_at": step.ended_at}
-        if tx.execute(_UPDATE_STEP, {**values, "of_job": seq, "at_position": step.position}).rowcount == 0:
-            tx.execute(_INSERT_STEP, {**values, "job_seq": seq, "position": step.position, "name": step.name,
-                                      "started_at": step.started_at})
+StepUpdate = steps.StepUpdate
 
 
 def _bound(table: sa.Table, *names: str) -> dict[str, sa.BindParameter[Any]]:
@@ -58,18 +41,19 @@ def _bound(table: sa.Table, *names: str) -> dict[str, sa.BindParameter[Any]]:
 
 
 # Built once: a worker runs these for every job, and building one costs more than running it.
-_STEPS: sa.Table = models.JobStep.__table__  # type: ignore[assignment]
-_UPDATE_STEP = (sa.update(_STEPS).where(_STEPS.c.job_seq == sa.bindparam("of_job"),
-                                        _STEPS.c.position == sa.bindparam("at_position"))
-                .values(_bound(_STEPS, "state", "message", "ended_at")))
-_INSERT_STEP = sa.insert(_STEPS).values(_bound(
-    _STEPS, "job_seq", "position", "name", "state", "started_at", "ended_at", "message"))
 _INSERT_RESULT = sa.insert(records.RESULTS).values(_bound(
     records.RESULTS, "job_seq", "path", "size", "sha256", "media_type"))
 # A claimed job's uploads, in the order they arrived.
 _CLAIMED_INPUTS = (sa.select(models.JobInput.input, models.JobInput.name)
                    .where(models.JobInput.job_seq == sa.bindparam("job_seq"))
                    .order_by(models.JobInput.uploaded_at))
+# The datasets a claimed job's inputs are filled from, imported by its worker before it runs.
+_CLAIMED_DATASETS = (sa.select(models.JobDataset.input, models.JobDataset.dataset)
+                     .where(models.JobDataset.job_seq == sa.bindparam("job_seq"))
+                     .order_by(models.JobDataset.input))
+_INPUTS: sa.Table = models.JobInput.__table__  # type: ignore[assignment]
+_INSERT_INPUT = sa.insert(_INPUTS).values({
+    **_bound(_INPUTS, "job_seq", "input", "name", "size", "sha256", "media_type"), "uploaded_at": dialects.now()})
 _FINISH = {to: transitions.statement(to, allowed=states.RUNNING, with_token=True, values={
     "lease_token": None, "lease_expires_at": None, "finished_at": dialects.now(),
     "expires_at": dialects.now(sa.bindparam("retention_s", type_=sa.Float())),
@@ -109,46 +93,58 @@ class Leases:
         self.lease_s = lease_s
         self._claims: dict[tuple[str, ...], tuple[sa.Select[Any], sa.Update]] = {}
 
-    def claim(self, worker_id: str, processes: Sequence[str] = ()) -> Claim | None:
-        """Take the next queued job, or None when there is none (or claiming is paused).
+    def claim(self, worker_id: str, processes: Sequence[str] = (), *, job_id: str | None = None,
+              lease_s: float | None = None) -> Claim | None:
+        """Take the next queued job (of ``processes``, if given), or the queued job ``job_id``; None when
+        there is none (or claiming is paused). ``lease_s`` sets this claim's lease length (and every
+        heartbeat's extension); by default the server's.
 
         A read looks first: a worker asks after every job whether another waits, and most often none
         does; the read answers that without the write transaction (and, on SQLite, the database's
         single write lock) that the claim itself needs.
         """
-        statements = self._claims.get(tuple(processes))
+        key: tuple[str, ...] = ("named" if job_id is not None else "next", *processes)
+        statements = self._claims.get(key)
         if statements is None:
-            statements = self._claims[tuple(processes)] = self._claim_statements(processes)
+            statements = self._claims[key] = self._claim_statements(processes, named=job_id is not None)
         probe, statement = statements
+        named = {"job_id": job_id} if job_id is not None else {}
         with self.db.read() as connection:
-            if connection.execute(probe).first() is None:
+            if connection.execute(probe, named).first() is None:
                 return None
         token = str(uuid.uuid4())
         with self.db.begin() as tx:
-            row = tx.execute(statement, {"token": token, "worker_id": worker_id}).one_or_none()
+            row = tx.execute(statement, {"token": token, "worker_id": worker_id, "lease_s": lease_s,
+                                         "default_lease_s": self.lease_s, **named}).one_or_none()
             if row is None:
                 return None
             job = records.job(row)
             transitions.record(tx, job, actor=f"{states.Actor.WORKER}:{worker_id}",
                                reason=f"claimed (attempt {job.attempts})")
-            if job.attempts > 1:  # a retry starts with a clean slate
-                for table in (models.JobStep, models.JobResult):
-                    tx.execute(sa.delete(table).where(table.job_seq == job.seq))
+            if job.attempts > 1:  # a retry starts with a clean slate (its steps were reset as it was re-queued)
+                tx.execute(sa.delete(models.JobResult).where(models.JobResult.job_seq == job.seq))
+                steps.reset(tx, job.seq)
         return Claim(job, token)
 
-    def _claim_statements(self, processes: Sequence[str]) -> tuple[sa.Select[Any], sa.Update]:
+    def _claim_statements(self, processes: Sequence[str], *, named: bool) -> tuple[sa.Select[Any], sa.Update]:
         """Built once per worker: the probe (is a job waiting?) and the claim, one statement that picks
         (skipping rows others lock), takes and returns."""
         paused = sa.exists().where(models.Maintenance.paused.is_(True))
         waiting = sa.select(Job.seq).where(Job.state == S.QUEUED.value, ~paused)
         if processes:
             waiting = waiting.where(Job.process.in_(list(processes)))
+        if named:
+            waiting = waiting.where(Job.id == sa.bindparam("job_id"))
         pick = (waiting.order_by(Job.priority.desc(), Job.queued_at, Job.seq).limit(1)
                 .with_for_update(skip_locked=True))
+        lease_s = sa.bindparam("lease_s", type_=sa.Float())
         claim = (sa.update(records.JOBS).where(Job.seq == pick.scalar_subquery(), Job.state == S.QUEUED.value)
                  .values(previous_state=Job.state, state=S.PROCESSING.value, state_detail=None,
                          attempts=Job.attempts + 1, lease_token=sa.bindparam("token"),
-                         worker_id=sa.bindparam("worker_id"), lease_expires_at=dialects.now(self.lease_s),
+                         worker_id=sa.bindparam("worker_id"), lease_s=lease_s,
+                         lease_expires_at=dialects.now(sa.func.coalesce(  # casts: PostgreSQL types each use alike
+                             sa.cast(lease_s, sa.Float()),
+                             sa.cast(sa.bindparam("default_lease_s", type_=sa.Float()), sa.Float()))),
                          started_at=dialects.now(), updated_at=dialects.now(), progress=0.0)
                  .returning(*records.JOBS.c))
         return waiting.limit(1), claim
@@ -163,15 +159,39 @@ class Leases:
             rows = connection.execute(_CLAIMED_INPUTS, {"job_seq": claim.job.seq})
             return [ClaimedInput(row.input, row.name) for row in rows]
 
-    def heartbeat(self, job_id: str, token: str) -> S | None:
-        """Extend the lease; returns the job's state, or None once the lease is no longer ours."""
+    def datasets_of(self, claim: Claim) -> list[tuple[str, str]]:
+        """``(input, dataset)`` of every input of a claimed job that a dataset of the input directory fills."""
+        with self.db.read() as connection:
+            return [(row.input, row.dataset) for row in connection.execute(
+                _CLAIMED_DATASETS, {"job_seq": claim.job.seq})]
+
+    def record_inputs(self, claim: Claim, files: Sequence[repository.StoredInput]) -> None:
+        """Record files the worker imported into the job's inputs, while it still holds the job.
+
+        The job row is taken by an update guarded by the lease token, in the same transaction as the
+        rows, so a worker whose lease went to another records nothing (:class:`errors.TransitionConflict`).
+        """
         with self.db.begin() as tx:
-            state = tx.execute(
+            held = tx.execute(sa.update(Job).where(Job.id == claim.job.id, Job.lease_token == claim.token)
+                              .values(updated_at=dialects.now()).returning(Job.seq)).scalar_one_or_none()
+            if held is None:
+                raise errors.TransitionConflict(f"this worker no longer holds job {claim.job.id}")
+            for stored in files:
+                tx.execute(_INSERT_INPUT, {"job_seq": held, **dataclasses.asdict(stored)})
+
+    def heartbeat(self, job_id: str, token: str) -> S | None:
+        """Extend the lease by the claim's length; returns the job's state, or None once the lease is no longer ours."""
+        return self.extend(job_id, token)[0]
+
+    def extend(self, job_id: str, token: str) -> tuple[S | None, dt.datetime | None]:
+        """:meth:`heartbeat` with the new expiry (database time, naive UTC); ``(None, None)`` once the
+        lease is no longer ours."""
+        with self.db.begin() as tx:
+            row = tx.execute(
                 sa.update(Job).where(Job.id == job_id, Job.lease_token == token, Job.state.in_(_RUNNING))
-                .values(lease_expires_at=dialects.now(self.lease_s)).returning(Job.state)
-                
-            ).scalar_one_or_none()
-        return S(state) if state is not None else None
+                .values(lease_expires_at=dialects.now(sa.func.coalesce(Job.lease_s, sa.cast(self.lease_s, sa.Float()))))
+                .returning(Job.state, Job.lease_expires_at)).one_or_none()
+        return (S(row.state), row.lease_expires_at) if row is not None else (None, None)
 
     def observe(self, job_id: str, token: str) -> S | None:
         """The job's state as its holder sees it (cheap, read-only); None if no longer held."""
@@ -181,7 +201,7 @@ class Leases:
             return None
         return S(row.state)
 
-    def report(self, job_id: str, token: str, steps: Sequence[StepUpdate], progress: float | None) -> None:
+    def report(self, job_id: str, token: str, updates: Sequence[StepUpdate], progress: float | None) -> None:
         """Write buffered steps and progress in one transaction; ignored once the lease is lost."""
         values: dict[str, object] = {"updated_at": dialects.now()}
         if progress is not None:
@@ -190,18 +210,21 @@ class Leases:
             seq = tx.execute(sa.update(Job).where(Job.id == job_id, Job.lease_token == token)
                              .values(**values).returning(Job.seq)).scalar_one_or_none()
             if seq is not None:
-                _write_steps(tx, seq, steps)
+                steps.write(tx, seq, updates)
 
     def finish(self, job_id: str, token: str, to: S, *, reason: str | None, retention_s: float,
-               results: Sequence[ResultFile] = (), worker_id: str = "", steps: Sequence[StepUpdate] = (),
+               results: Sequence[ResultFile] = (), worker_id: str = "", updates: Sequence[StepUpdate] = (),
                progress: float | None = None) -> records.JobRecord:
-        """End the attempt in a final state, with its last steps, and the results manifest when it completed."""
+        """End the attempt in a final state, with its last steps (then any step left open is closed),
+        and the results manifest when it completed."""
         with self.db.begin() as tx:
             job = transitions.apply(
                 tx, _FINISH[to], job_id, to, token=token, actor=f"{states.Actor.WORKER}:{worker_id}",
                 reason=reason, params={"retention_s": retention_s, "progress": (
-                    1.0 if to == S.COMPLETED else None if progress is None else decisions.clamp_progress(progress))})
-            _write_steps(tx, job.seq, steps)
+                    1.0 if to == S.COMPLETED else None if progress is None else decisions.clamp_progress(progress))},
+                close_steps=False)
+            steps.write(tx, job.seq, updates)
+            steps.close(tx, job.seq, to, reason)
             if to == S.COMPLETED and results:
                 tx.execute(_INSERT_RESULT, [dict(job_seq=job.seq, **dataclasses.asdict(r)) for r in results])
             return job

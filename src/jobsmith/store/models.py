@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from jobsmith.domain import states
+from jobsmith.domain import labels, states
 
 _STATES = ", ".join(f"'{s.value}'" for s in states.Status)
 _STEP_STATES = ", ".join(f"'{s.value}'" for s in states.StepState)
@@ -83,6 +83,9 @@ class Job(Base):
     expires_at: orm.Mapped[dt.datetime | None]
     duration_s: orm.Mapped[float | None] = orm.mapped_column(sa.Float)
     lease_token: orm.Mapped[str | None] = orm.mapped_column(sa.String(36))
+    lease_s: orm.Mapped[float | None] = orm.mapped_column(sa.Float)
+    """How long the current claim lives without a heartbeat (a heartbeat extends it by as much); NULL:
+    the server's ``lease_s``. An external worker chooses it per claim."""
     lease_expires_at: orm.Mapped[dt.datetime | None]
     worker_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36))
     files_removed: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
@@ -102,6 +105,20 @@ class JobStep(Base):
     message: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
 
 
+class JobLabel(Base):
+    """One label of a job, kept beside ``jobs.labels`` (the view's copy) so that a list filtered by
+    ``label=key:value`` is an index lookup, not a JSON scan of every job. Written in the transaction
+    that writes ``jobs.labels``."""
+
+    __tablename__ = "job_labels"
+    __table_args__ = (sa.Index("ix_job_labels_lookup", "key", "value", "job_seq"),)
+
+    job_seq: orm.Mapped[int] = orm.mapped_column(BigId, sa.ForeignKey("jobs.seq", ondelete="CASCADE"),
+                                                 primary_key=True)
+    key: orm.Mapped[str] = orm.mapped_column(sa.String(labels.KEY_MAX), primary_key=True)
+    value: orm.Mapped[str] = orm.mapped_column(sa.String(labels.VALUE_MAX))
+
+
 class JobInput(Base):
     __tablename__ = "job_inputs"
 
@@ -113,6 +130,18 @@ class JobInput(Base):
     sha256: orm.Mapped[str] = orm.mapped_column(sa.String(64))
     media_type: orm.Mapped[str] = orm.mapped_column(sa.String(200))
     uploaded_at: orm.Mapped[dt.datetime]
+
+
+class JobDataset(Base):
+    """An input a job fills from a dataset of the input directory: the worker that runs the job imports
+    it into the job's inputs (rows of ``job_inputs``) before the process starts."""
+
+    __tablename__ = "job_datasets"
+
+    job_seq: orm.Mapped[int] = orm.mapped_column(BigId, sa.ForeignKey("jobs.seq", ondelete="CASCADE"),
+                                                 primary_key=True)
+    input: orm.Mapped[str] = orm.mapped_column(sa.String(200), primary_key=True)
+    dataset: orm.Mapped[str] = orm.mapped_column(sa.String(255))
 
 
 class JobResult(Base):

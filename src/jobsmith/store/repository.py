@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from jobsmith.domain import errors, queries, snapshots, states
-from jobsmith.store import dialects, models, records, targets, transitions
+from jobsmith.store import dialects, models, records, steps, targets, transitions
 from jobsmith.store import database
 from jobsmith.store.database import Database
 
@@ -41,6 +41,9 @@ _TARGET_HOLDER = sa.select(JOBS.c.id).where(
     JOBS.c.exclusive_target == sa.bindparam("target"), JOBS.c.process == sa.bindparam("process"),
     JOBS.c.state.in_([s.value for s in states.ACTIVE]))
 _INPUTS: sa.Table = models.JobInput.__table__  # type: ignore[assignment]
+_LABELS: sa.Table = models.JobLabel.__table__  # type: ignore[assignment]
+_INSERT_LABEL = sa.insert(_LABELS)
+_DELETE_LABELS = sa.delete(_LABELS).where(_LABELS.c.job_seq == sa.bindparam("of_job"))
 # An upload's guard: the job row is taken for the write only while it still waits for data.
 _LOCK_WAITING_JOB = (sa.update(JOBS).where(JOBS.c.id == sa.bindparam("job_id"),
                                            JOBS.c.state == S.WAITING_FOR_DATA.value)
@@ -50,6 +53,9 @@ _DELETE_INPUT = sa.delete(_INPUTS).where(_INPUTS.c.job_seq == sa.bindparam("of_j
 _INSERT_INPUT = sa.insert(_INPUTS).values({
     **{name: sa.bindparam(name, type_=_INPUTS.c[name].type)
        for name in ("job_seq", "input", "name", "size", "sha256", "media_type")}, "uploaded_at": dialects.now()})
+_DATASETS: sa.Table = models.JobDataset.__table__  # type: ignore[assignment]
+_INSERT_DATASET = sa.insert(_DATASETS).values({
+    name: sa.bindparam(name, type_=_DATASETS.c[name].type) for name in ("job_seq", "input", "dataset")})
 _QUEUE = transitions.statement(S.QUEUED, allowed=[S.WAITING_FOR_DATA], with_token=False,
                                values={"queued_at": dialects.now()})
 
@@ -72,6 +78,14 @@ class NewJob:
     queued: bool
     exclusive: bool = False
     """The process is exclusive: the job holds its target while active (``target`` must be set)."""
+    job_id: str | None = None
+    """The id to give the job (its files may be placed before it exists); None: a fresh one."""
+    inputs: tuple[StoredInput, ...] = ()
+    """Input files already placed under the job's id (another job's results), recorded with the job."""
+    datasets: tuple[tuple[str, str], ...] = ()
+    """``(input, dataset)``: inputs the worker fills from the input directory before the job runs."""
+    steps: tuple[str, ...] = ()
+    """The steps the process declares: the job shows them ``queued`` from its creation."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,6 +104,12 @@ class StoredInput:
     size: int
     sha256: str
     media_type: str
+
+
+def _write_labels(tx: sa.Connection, job_seq: int, labels: dict[str, str]) -> None:
+    """The label rows of a job, in the caller's transaction (the one that writes ``jobs.labels``)."""
+    if labels:
+        tx.execute(_INSERT_LABEL, [{"job_seq": job_seq, "key": key, "value": value} for key, value in labels.items()])
 
 
 def _naive_utc(value: dt.datetime) -> dt.datetime:
@@ -133,7 +153,7 @@ class Repository:
         raise errors.Unavailable("the target changed hands several times during this create; try again")
 
     def _insert(self, new: NewJob, idempotency: tuple[str, str] | None) -> records.JobRecord:
-        job_id = str(uuid.uuid4())
+        job_id = new.job_id or str(uuid.uuid4())
         state = S.QUEUED if new.queued else S.WAITING_FOR_DATA
         with self.db.begin() as tx:
             job = records.job(tx.execute(_INSERT_JOB, {
@@ -144,17 +164,30 @@ class Repository:
                 "priority": new.priority, "max_retries": new.max_retries, "timeout_s": new.timeout_s,
                 "queued": new.queued}).one())
             transitions.record(tx, job, actor=states.Actor.CLIENT, reason="created")
+            _write_labels(tx, job.seq, new.labels)
+            job = dataclasses.replace(job, steps=steps.declare(tx, job.seq, new.steps))
+            for stored in new.inputs:
+                tx.execute(_INSERT_INPUT, {"job_seq": job.seq, **dataclasses.asdict(stored)})
+            for input_name, dataset in new.datasets:
+                tx.execute(_INSERT_DATASET, {"job_seq": job.seq, "input": input_name, "dataset": dataset})
+            if new.inputs:
+                job = records.with_details(tx, [job])[0]
             if idempotency is not None:
                 tx.execute(sa.insert(models.IdempotencyKey).values(
                     owner=new.owner, key=idempotency[0], body_sha256=idempotency[1],
                     job_id=job_id, created_at=dialects.now()))
-        return job  # a new job has no steps, inputs or results yet
+        return job  # a new job has its declared steps (and inputs taken from other jobs), no results yet
 
     def _target_holder(self, new: NewJob) -> str | None:
         with self.db.read() as connection:
             holder: str | None = connection.execute(
                 _TARGET_HOLDER, {"target": new.target, "process": new.process}).scalar_one_or_none()
         return holder
+
+    def replayed(self, owner: str, key: str, body_sha256: str) -> records.JobRecord | None:
+        """The job an earlier create with this ``Idempotency-Key`` and body made (None: none); the same key
+        with another body is a 409."""
+        return self._idempotent_job(owner, key, body_sha256)
 
     def _idempotent_job(self, owner: str, key: str, body_sha256: str) -> records.JobRecord | None:
         with self.db.read() as tx:
@@ -196,24 +229,35 @@ class Repository:
     def page(self, where: queries.JobQuery, *, limit: int, after: int | None = None,
              before: int | None = None, details: bool = True) -> Page:
         """Newest first. ``after``/``before`` are ``seq`` bounds from a cursor (exclusive)."""
-        query = (sa.select(JOBS, *records.DETAILS) if details else sa.select(JOBS)).where(*self._conditions(where))
-        if before is not None:  # a "previous" page: the ones just newer than ``before``
-            query = query.where(Job.seq > before).order_by(Job.seq.asc())
-        else:
-            if after is not None:
-                query = query.where(Job.seq < after)
-            query = query.order_by(Job.seq.desc())
         with self.db.read() as connection:
-            jobs = [records.job(row) for row in connection.execute(query.limit(limit + 1))]
+            jobs = [records.job(row) for row in connection.execute(
+                self.page_statement(where, limit=limit, after=after, before=before, details=details))]
         more = len(jobs) > limit
-        jobs = jobs[:limit]
-        if before is not None:
-            jobs.reverse()
-            has_previous, has_next = more, True
+        if before is not None:  # the ``limit`` just newer than ``before`` are the oldest ones read
+            jobs, has_previous, has_next = jobs[-limit:] if more else jobs, more, True
         else:
-            has_previous, has_next = after is not None, more
+            jobs, has_previous, has_next = jobs[:limit], after is not None, more
         return Page(jobs, jobs[0].seq if jobs else None, jobs[-1].seq if jobs else None,
                     has_next and bool(jobs), has_previous and bool(jobs))
+
+    def page_statement(self, where: queries.JobQuery, *, limit: int, after: int | None = None,
+                       before: int | None = None, details: bool = True) -> sa.Select[Any]:
+        """The statement of :meth:`page`: ``limit + 1`` jobs, newest first (``bench/lists.py`` explains it).
+
+        Two parts: the page's ``seq`` values are chosen first, from the indexes alone where the
+        filters allow, and only those rows are read whole with their details. Read and sorted whole,
+        every job of a filter (ten days of jobs, say) would cost its steps, inputs and results
+        before the limit applies.
+        """
+        chosen = sa.select(Job.seq).where(*self._conditions(where))
+        if before is not None:  # a "previous" page: the ones just newer than ``before``
+            chosen = chosen.where(Job.seq > before).order_by(Job.seq.asc())
+        else:
+            if after is not None:
+                chosen = chosen.where(Job.seq < after)
+            chosen = chosen.order_by(Job.seq.desc())
+        whole = sa.select(JOBS, *records.DETAILS) if details else sa.select(JOBS)
+        return whole.where(JOBS.c.seq.in_(chosen.limit(limit + 1))).order_by(JOBS.c.seq.desc())
 
     def targets(self, owner: str | None, *, limit: int, after: targets.Position | None = None,
                 before: targets.Position | None = None) -> targets.TargetPage:
@@ -237,7 +281,8 @@ class Repository:
         if where.targets:
             conditions.append(Job.target.in_(where.targets))
         for key, value in where.labels:
-            conditions.append(dialects.label_equals(Job.labels, sa.literal(key), sa.literal(value)))
+            conditions.append(Job.seq.in_(sa.select(_LABELS.c.job_seq).where(
+                _LABELS.c.key == key, _LABELS.c.value == value)))
         if where.created_after is not None:
             conditions.append(Job.created_at > _naive_utc(where.created_after))
         if where.created_before is not None:
@@ -257,6 +302,9 @@ class Repository:
                 sa.update(Job).where(*guard).values(updated_at=dialects.now(), **changes)
                 .returning(Job.seq)
             ).scalar_one_or_none()
+            if done is not None and "labels" in changes:
+                tx.execute(_DELETE_LABELS, {"of_job": done})
+                _write_labels(tx, done, changes["labels"])
         if done is None:
             job = self.get(job_id, owner=owner)  # 404 when it does not exist
             raise errors.Conflict(

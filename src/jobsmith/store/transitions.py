@@ -15,9 +15,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from jobsmith.domain import errors, states
-from jobsmith.store import dialects, models, records
+from jobsmith.store import dialects, models, records, steps
 
 JOBS = records.JOBS
+_RUNNING = frozenset(s.value for s in states.RUNNING)
 
 
 def transition(
@@ -63,9 +64,15 @@ def statement(to: states.Status, *, allowed: Iterable[states.Status], with_token
 
 def apply(tx: sa.Connection, stmt: sa.Update, job_id: str, to: states.Status, *, actor: str,
           reason: str | None = None, token: str | None = None,
-          params: dict[str, Any] | None = None) -> records.JobRecord:
+          params: dict[str, Any] | None = None, close_steps: bool = True) -> records.JobRecord:
     """Run a statement from :func:`statement` and write the history row; a typed conflict if it
-    matched nothing. Caller MUST be inside a transaction."""
+    matched nothing. Caller MUST be inside a transaction.
+
+    The job's steps follow in the same transaction: a job handed back to the queue by its worker
+    shows them ``queued`` again; a final job has none left open (:func:`steps.close`), unless
+    ``close_steps`` is False, when the caller records the attempt's last steps first and then closes
+    them itself.
+    """
     bound = {"job_id": job_id, "reason": reason, **(params or {})}
     if token is not None:
         bound["token"] = token
@@ -74,6 +81,11 @@ def apply(tx: sa.Connection, stmt: sa.Update, job_id: str, to: states.Status, *,
         raise _conflict(tx, job_id, to, token)
     job = records.job(row)
     record(tx, job, actor=actor, reason=reason)
+    if to.is_terminal():
+        if close_steps:
+            steps.close(tx, job.seq, to, reason)
+    elif to is states.Status.QUEUED and job.previous_state in _RUNNING:
+        steps.reset(tx, job.seq)
     return job
 
 

@@ -82,15 +82,15 @@ def test_the_alerts_say_what_was_found_in_a_sentence(profiled: model.ProfileResu
     assert said[("unique", "id")] == ("'id' has a different whole number, from 1 to 400, in each of its 400 rows: "
                                       "a numbering or an identifier, not a measurement")
     assert said[("constant", "constant")] == "'constant' is constant: its 400 values are all the same"
-    assert said[("missing", "mostly_missing")] == "'mostly_missing' is missing in 240 of 400 rows (60%)"
-    assert said[("zeros", "zero_heavy")] == "'zero_heavy' is zero in 120 of its 400 values (30%)"
+    assert said[("missing", "mostly_missing")] == "'mostly_missing' is missing in 240 of 400 rows (60 %)"
+    assert said[("zeros", "zero_heavy")] == "'zero_heavy' is zero in 120 of its 400 values (30 %)"
     assert said[("skewed", "skewed")].startswith("'skewed' is highly skewed to the right (a long tail of large "
                                                  "values): skewness ")
     assert said[("outliers", "skewed")].startswith("'skewed' has ")
     assert "beyond the Tukey fences (below " in said[("outliers", "skewed")]
     assert said[("numeric_code", "code")].startswith("'code' holds numbers written with leading zeros (shaped like "
                                                      "'99999'): codes such as postal codes")
-    assert said[("mixed_types", "mixed")] == "'mixed' mixes numbers with other text: 120 of its 400 values (30%) are not numbers"
+    assert said[("mixed_types", "mixed")] == "'mixed' mixes numbers with other text: 120 of its 400 values (30 %) are not numbers"
     (pair,) = [a for a in profiled.alerts if a.kind == "correlation"]
     assert pair.column is None and pair.columns == ("x", "y")
     assert pair.message.startswith("'x' and 'y' are strongly positively correlated (Pearson r = 0.9")
@@ -111,7 +111,7 @@ def test_duplicate_rows_and_associated_categories(con: duckdb.DuckDBPyConnection
     result = run(con, [csv_table(con, write_csv(tmp_path, ["city", "region", "payment", "amount"], rows))])
     assert kinds(result) == {("duplicates", None), ("association", "city+region")}
     duplicates, associated = result.alerts
-    assert duplicates.message == "12 of 312 rows (3.8%) repeat an earlier row in every column"
+    assert duplicates.message == "12 of 312 rows (3.8 %) repeat an earlier row in every column"
     assert associated.columns == ("city", "region") and associated.column is None
     assert associated.message.startswith("'city' and 'region' are strongly associated: Cram\u00e9r's V = 0.99 (on 312 "
                                          "sampled rows)")
@@ -140,7 +140,7 @@ def test_text_mixed_with_numbers_and_high_cardinality(con: duckdb.DuckDBPyConnec
     result = run(con, [csv_table(con, write_csv(tmp_path, ["size", "comment", "weekday"], rows))])
     said = {(a.kind, a.column): a.message for a in result.alerts}
     assert set(said) == {("mixed_types", "size"), ("high_cardinality", "comment")}
-    assert said[("mixed_types", "size")] == ("'size' mixes text with numbers: about 20% of the sampled values read as "
+    assert said[("mixed_types", "size")] == ("'size' mixes text with numbers: about 20 % of the sampled values read as "
                                              "numbers, the rest as text")
     assert said[("high_cardinality", "comment")].startswith("'comment' has ")
     assert said[("high_cardinality", "comment")].endswith("too many to be categories")

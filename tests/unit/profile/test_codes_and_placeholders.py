@@ -139,6 +139,6 @@ def test_the_report_shows_lengths_shapes_and_placeholders_of_each_column(con: du
     plots.render(result.plots, out)
     sections = {c.name: c for section in view.build_view(result, out).sections for c in section.columns}
     code_facts, price_facts = dict(sections["code"].facts), dict(sections["price"].facts)
-    assert code_facts["Lengths"] == "5 to 5 characters (mean 5)"
+    assert code_facts["Lengths"] == "5 characters each"
     assert code_facts["Shapes"] == "99999 (30×), AA-99 (10×)"
     assert price_facts["Read as missing"] == "'-' (10×), 'n/a' (10×)"

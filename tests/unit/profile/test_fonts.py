@@ -38,13 +38,14 @@ def stix_as_noto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     _forget()
 
 
-def test_text_is_cut_into_runs_of_one_font_each() -> None:
-    text = f"Köln 東京 {SCRIPT_G} \ue000 Москва"
+def test_text_is_cut_into_runs_of_one_font_each(stix_as_noto: None) -> None:
+    text = f"Köln {SCRIPT_G}{SCRIPT_G} \ue000 Москва"
     found = fonts.runs(text)
     assert "".join(part for part, _ in found) == text
     assert found[0] == ("Köln ", None) and found[-1][0].endswith("Москва") and found[-1][1] is None
+    assert (SCRIPT_G * 2, STIX) in found  # the fallback's run holds exactly what DejaVu Sans lacks
     for part, font in found:
-        if font is not None:  # a fallback installed here has every character of its run
+        if font is not None:  # a fallback has every character of its run
             assert all(ord(char) in fonts._chars(font) for char in part.strip()), (part, font)
 
 

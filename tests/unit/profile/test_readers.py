@@ -603,6 +603,21 @@ def test_zip_bomb_member_is_refused_while_unpacking(tmp_path: pathlib.Path, con:
     assert unpacked < 10 * 1024 * 1024  # stopped early, not after writing it all
 
 
+def test_tar_gz_bomb_is_refused_by_its_ratio_while_it_is_read(tmp_path: pathlib.Path, con: duckdb.DuckDBPyConnection,
+                                                              work: pathlib.Path) -> None:
+    path = tmp_path / "bomb.tar.gz"
+    zeros = b"0" * (60 * 1024 * 1024)
+    with tarfile.open(path, "w:gz") as archive:
+        info = tarfile.TarInfo("zeros.csv")
+        info.size = len(zeros)
+        archive.addfile(info, io.BytesIO(zeros))
+    with pytest.raises(readers.UnreadableData, match=r"^'bomb\.tar\.gz' was not unpacked: 'zeros\.csv' expands more than "
+                                                     r"250-fold"):
+        read(path, con, work)
+    unpacked = sum(file.stat().st_size for file in work.rglob("*") if file.is_file())
+    assert unpacked < 10 * 1024 * 1024  # measured against the packed bytes read so far, not the whole file
+
+
 def test_archive_limits_on_members_and_sizes(tmp_path: pathlib.Path, con: duckdb.DuckDBPyConnection, work: pathlib.Path) -> None:
     path = zip_with(tmp_path / "many.zip", {f"f{i}.csv": b"a\n1\n" for i in range(3)})
     with pytest.raises(readers.UnreadableData, match="it holds more than 2 files"):

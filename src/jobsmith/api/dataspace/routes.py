@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response
-from fastapi.responses import FileResponse, PlainTextResponse
+from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
 
 from jobsmith.api import errors as api_errors
 from jobsmith.api import schemas as views
@@ -163,8 +163,10 @@ async def report(job_id: JobId, service: ServiceDep, caller: CallerDep) -> FileR
 async def log(job_id: JobId, service: ServiceDep, caller: CallerDep) -> Response:
     job = await dataspace_job(service, caller, job_id)
     with refusals_as_400():
-        text = await service.downloads.log(caller, job.id)
-    return PlainTextResponse(text) if text else Response(status_code=204)
+        chunks = await service.downloads.log_text(caller, job.id)
+    if chunks is None:
+        return Response(status_code=204)
+    return StreamingResponse(chunks, media_type="text/plain; charset=utf-8")
 
 
 @router.post("/analysisjob/{job_id}/cancel", status_code=204, response_class=Response, responses=PROBLEMS,

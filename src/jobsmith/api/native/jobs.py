@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 import pydantic
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
-from fastapi.responses import FileResponse, PlainTextResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, StreamingResponse
 
 from jobsmith.api import errors as api_errors
 from jobsmith.api import paging, preferences, presenters
@@ -51,7 +51,10 @@ def _view(request: Request, job: snapshots.JobRecord) -> views.JobView:
                          "first job with 200; the same key with another body is a 409. A process declared "
                          "`exclusive` has at most one active job per `target`: its jobs need a target (else "
                          "422 `target_required`), and a second one for a target is a 409 `target_busy` whose "
-                         "`job_id` names the active job.")
+                         "`job_id` names the active job. `inputs` fills inputs by reference instead of uploads: an "
+                         "importable dataset (422 `unknown_dataset`, 409 `dataset_without_data`) or a result of "
+                         "an earlier job of the caller (404 `job_not_found` / `result_not_found`, 409 "
+                         "`job_not_completed`); such a job is QUEUED at once.")
 async def create(body: views.JobCreate, request: Request, response: Response, service: ServiceDep,
                  caller: CallerDep, idempotency_key: Annotated[str | None, Header()] = None) -> views.JobView:
     job, created = await service.jobs.create(caller, body.request(), idempotency_key)
@@ -84,14 +87,34 @@ def _parse_create(item: dict[str, Any]) -> requests.JobRequest | errors.Jobsmith
         return errors.Invalid(api_errors.validation_detail(faults), code="invalid")
 
 
+_NO_NUL: dict[str, Any] = {"pattern": "^[^\\x00]*$"}
+_STATE_NAME = "|".join("".join(f"[{c.lower()}{c}]" if c.isalpha() else c for c in s.value) for s in states.Status)
+_STATE_LIST = rf"^\s*(({_STATE_NAME})\s*(,\s*({_STATE_NAME})\s*)*)?,?$"
+"""A filter holding NUL is refused (no database stores one): the document says so."""
+LabelFilter = Annotated[str, pydantic.WithJsonSchema({"type": "string", "pattern": "^([^:\\x00]+:[^\\x00]*)?$"})]
+"""``key:value`` (an empty one filters nothing); the pattern documents, :func:`_query` checks."""
+
+
+def _iso_text(value: object) -> object:
+    """A time filter is ISO 8601 text: a bare number (which pydantic would read as a Unix time) is not."""
+    if isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError("a time must be ISO 8601, such as 2026-01-31T12:00:00Z, not a number")
+    return value
+
+
+QueryTime = Annotated[dt.datetime | None, pydantic.BeforeValidator(_iso_text), Query(
+    description="ISO 8601 with a time zone, such as `2026-01-31T12:00:00Z`.")]
+
+
 async def job_filters(
-    state: Annotated[str | None, Query(description="Comma list of states.")] = None,
-    process: Annotated[str | None, Query(description="Comma list of processes.")] = None,
-    owner: Annotated[str | None, Query()] = None,
-    label: Annotated[list[str], Query(description="key:value; repeatable, all must match.")] = [],  # noqa: B006
+    state: Annotated[str | None, Query(description="Comma list of states (any case).",
+                                       json_schema_extra={"pattern": _STATE_LIST})] = None,
+    process: Annotated[str | None, Query(description="Comma list of processes.", json_schema_extra=_NO_NUL)] = None,
+    owner: Annotated[str | None, Query(json_schema_extra=_NO_NUL)] = None,
+    label: Annotated[list[LabelFilter], Query(description="key:value; repeatable, all must match.")] = [],  # noqa: B006
     active: Annotated[bool | None, Query(description="true: only jobs that are not final.")] = None,
-    created_after: Annotated[dt.datetime | None, Query()] = None,
-    created_before: Annotated[dt.datetime | None, Query()] = None,
+    created_after: QueryTime = None,
+    created_before: QueryTime = None,
 ) -> queries.JobQuery:
     """The filters every job list takes (all but ``target``, which a per-target list fixes)."""
     return _query(state, process, None, owner, label, active, created_after, created_before)
@@ -99,8 +122,18 @@ async def job_filters(
 
 JobFilters = Annotated[queries.JobQuery, Depends(job_filters)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]
-Cursor = Annotated[str | None, Query(description="From a list's `next` or `previous` URL.")]
-Fields = Annotated[str | None, Query(description="Comma list of fields to return besides id.")]
+Cursor = Annotated[str | None, Query(description="From a list's `next` or `previous` URL (opaque).",
+                                     json_schema_extra={"pattern": "^[A-Za-z0-9_-]*$"})]
+_FIELD_NAME = "|".join(sorted(views.JOB_FIELDS | {"id"}))
+Fields = Annotated[str | None, Query(  # the pattern documents; _fields() checks, naming an unknown field
+    description="Comma list of fields to return besides id.",
+    json_schema_extra={"pattern": rf"^\s*(({_FIELD_NAME})\s*(,\s*({_FIELD_NAME})\s*)*)?,?$"})]
+
+
+@router.api_route("/bulk", methods=["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"], include_in_schema=False)
+async def bulk_takes_only_post() -> None:
+    """``/v1/jobs/bulk`` is not a job id: any method but POST is a 405, not a malformed-UUID 422."""
+    raise api_errors.OnlyMethods("only POST creates jobs in bulk", ["POST"])
 
 
 @router.get("", response_model=views.JobList, responses=PROBLEMS, summary="List jobs, newest first",
@@ -108,7 +141,7 @@ Fields = Annotated[str | None, Query(description="Comma list of fields to return
             dependencies=[KnownQueryOnly])
 async def list_jobs(
     request: Request, service: ServiceDep, caller: CallerDep, filters: JobFilters,
-    target: Annotated[str | None, Query(description="Comma list of targets.")] = None,
+    target: Annotated[str | None, Query(description="Comma list of targets.", json_schema_extra=_NO_NUL)] = None,
     limit: Limit = 100, cursor: Cursor = None, fields: Fields = None,
 ) -> views.JobList:
     query = dataclasses.replace(filters, targets=_query(None, None, target, None, [], None, None, None).targets)
@@ -149,6 +182,8 @@ def _query(state: str | None, process: str | None, target: str | None, owner: st
                                  code="unknown_state") from None
     labels = []
     for item in label:
+        if not item:
+            continue  # an empty filter filters nothing, as an empty state or process does
         key, sep, value = item.partition(":")
         if not sep or not key:
             raise errors.Invalid(f"label filter {item!r} must be key:value", code="bad_label")
@@ -236,9 +271,70 @@ async def queue(job_id: JobId, request: Request, service: ServiceDep, caller: Ca
     return _view(request, await service.jobs.queue(caller, str(job_id)))
 
 
-@router.get("/{job_id}/log", response_class=PlainTextResponse, responses=PROBLEMS, summary="The job's log so far")
-async def job_log(job_id: JobId, service: ServiceDep, caller: CallerDep) -> PlainTextResponse:
-    return PlainTextResponse(await service.downloads.log(caller, str(job_id)))
+LOG_LIMIT = 1000
+MAX_LOG_LIMIT = 10_000
+_LOG_TEXT_EXAMPLE = (
+    "2026-01-01 12:00:00,120 INFO [jobsmith] attempt 1 started on node-1 (worker 3f2a..., pid 4242)\n"
+    "2026-01-01 12:00:00,250 INFO step read started\n"
+    "2026-01-01 12:00:03,020 ERROR the process failed:\nTraceback (most recent call last):\n  ...\n"
+    "ValueError: bad data\n")
+_LOG_RESPONSES: dict[int | str, dict[str, Any]] = {**PROBLEMS, 200: {
+    "model": views.LogPageView,
+    "description": "`text/plain` (the default): the log as lines of text, streamed. `application/json` "
+                   "(`Accept: application/json`): a page of entries.",
+    "content": {"text/plain": {"schema": {"type": "string"}, "example": _LOG_TEXT_EXAMPLE}},
+    "headers": {"Jobsmith-Next-Offset": {
+        "description": "Text answers to a request with `offset`, `level` or `limit`: the `offset` of the next "
+                       "page (absent once the job is final and the page reached the end).",
+        "schema": {"type": "integer"}}}}}
+
+
+@router.get("/{job_id}/log", response_model=None, responses=_LOG_RESPONSES, dependencies=[KnownQueryOnly],
+            summary="The job's log so far, as text or as entries",
+            description=(
+                "By default `text/plain`: every line so far, streamed whatever the log's size. With `Accept: "
+                "application/json`: `{\"entries\": [{\"seq\", \"time\", \"level\", \"step\", \"message\"}], "
+                "\"next_offset\"}`, entries in order from `offset`, at most `limit`, of `level` or above; "
+                "`step` is the step that was running, a traceback is one entry. Page on with `offset=next_offset` "
+                "until `next_offset` is null (the job is final and nothing more will come); while the job runs, "
+                "ask again later from the last `next_offset`. A page is found through the log's index, so a "
+                "long log pages as fast as a short one; a rare `level` in a long log may give a short page "
+                "that is not the end. With `offset`, `level` or `limit` a text answer holds that page's "
+                "entries as text. Any other query parameter is a 422; a deleted or expired job's log is a 410."))
+async def job_log(
+    job_id: JobId, request: Request, service: ServiceDep, caller: CallerDep,
+    offset: Annotated[int | None, Query(ge=0, le=2**62, description="The `seq` to start at (default 0).",
+                                        openapi_examples={"start": {"value": 0}, "next page": {"value": 1000}})] = None,
+    level: Annotated[str | None, Query(
+        max_length=20, json_schema_extra={"enum": list(views.LOG_LEVELS)},
+        description="The lowest level to include: debug (the default: all), info, warning, error, critical "
+                    "(any case).",
+        openapi_examples={"problems only": {"value": "warning"}})] = None,
+    limit: Annotated[int | None, Query(ge=1, le=MAX_LOG_LIMIT, description=(
+        f"Entries per page, 1 to {MAX_LOG_LIMIT} (default {LOG_LIMIT})."), openapi_examples={"small": {"value": 100}})] = None,
+) -> Response:
+    paged = offset is not None or level is not None or limit is not None
+    as_json = preferences.prefers(request.headers.get("accept"), "application/json", "text/plain")
+    if not as_json and not paged:
+        chunks = await service.downloads.log_text(caller, str(job_id))
+        return StreamingResponse(chunks if chunks is not None else iter(()), media_type="text/plain; charset=utf-8")
+    page = await service.downloads.log_entries(caller, str(job_id), offset=offset or 0,
+                                               limit=limit or LOG_LIMIT, level=_log_level(level))
+    if as_json:
+        return JSONResponse(presenters.log_page(page).model_dump(mode="json"))
+    headers = {} if page.next_offset is None else {"Jobsmith-Next-Offset": str(page.next_offset)}
+    return PlainTextResponse("".join(entry.text() for entry in page.entries), headers=headers)
+
+
+def _log_level(name: str | None) -> str:
+    """A level of the query, in any case, as the log names it; an unknown one is a 422 naming the known."""
+    if name is None:
+        return "debug"
+    level = {"warn": "warning", "fatal": "critical"}.get(name.strip().lower(), name.strip().lower())
+    if level not in views.LOG_LEVELS:
+        raise errors.Invalid(f"unknown level {name!r} in query parameter 'level'; levels are "
+                             f"{', '.join(views.LOG_LEVELS)}", code="unknown_level")
+    return level
 
 
 @router.head("/{job_id}/results", include_in_schema=False)
@@ -282,7 +378,10 @@ async def upload(job_id: JobId, filename: str, request: Request, service: Servic
              summary="Upload input files as multipart form data (field `file`, repeatable)",
              description="Every file is checked before any is recorded: the request fills the inputs it names or "
                          "changes nothing. A checksum header is verified when the form holds one file.",
-             openapi_extra={"parameters": _CHECKSUM_HEADERS})
+             openapi_extra={"parameters": _CHECKSUM_HEADERS, "requestBody": {"required": True, "content": {
+                 "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+                     "file": {"type": "array", "minItems": 1,
+                              "items": {"type": "string", "format": "binary"}}}}}}}})
 async def upload_form(job_id: JobId, request: Request, service: ServiceDep, caller: CallerDep,
                       input: Annotated[str | None, Query()] = None) -> views.JobView:
     return _view(request, await request_files.receive_form(service, caller, job_id, request, "file", input))

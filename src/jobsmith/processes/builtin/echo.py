@@ -31,6 +31,7 @@ class EchoParameters(pydantic.BaseModel):
     parameters=EchoParameters,
     inputs=[registry.FileInput("files", "Files to return unchanged.", required=False, multiple=True)],
     outputs=["echo.json", "inputs/"],
+    steps=["echo"],
 )
 def echo(ctx: context.JobContext) -> None:
     """Writes ``echo.json`` (parameters, metadata and a list of inputs) and copies each input under ``inputs/``."""

@@ -74,24 +74,36 @@ class Kind:
 
 @registry.process("inspect", title="Inspect files", version="1.0.0",
                   inputs=[registry.FileInput("files", "The file to inspect.", required=True, multiple=False)],
-                  outputs=["inspect.json"])
+                  outputs=["inspect.json"], steps=["inspect"])
 def inspect_files(ctx: context.JobContext) -> None:
-    """For each input: media type (from the content), size, sha256 and, for tabular text, the record count."""
+    """For each input: media type (from the content), size, sha256 and, for tabular text, the record count.
+
+    One step, ``inspect``: its message is the file's summary (with several files, each one's, named).
+    """
     total = sum(p.stat().st_size for p in ctx.input_files) or 1
     done = 0
     reports: list[dict[str, Any]] = []
-    for input_name, paths in ctx.inputs.items():
-        for path in paths:
-            with ctx.step(f"inspect {path.name}") as step:
+    with ctx.step("inspect") as step:
+        problems: list[str] = []
+        for input_name, paths in ctx.inputs.items():
+            for path in paths:
                 report, problem = inspect_file(path, _meter(ctx, done, total))
-                step.message = _summary(report)
                 if problem:
-                    step.warn(f"{step.message}; records not counted: {problem}")
-            ctx.log.info("%s", json.dumps(report))
-            done += report["size"]
-            reports.append({"input": input_name, **report})
+                    problems.append(f"records not counted: {problem}")
+                ctx.log.info("%s", json.dumps(report))
+                done += report["size"]
+                reports.append({"input": input_name, **report})
+        step.message = _summaries(reports)
+        if problems:
+            step.warn(f"{step.message}; {'; '.join(problems)}")
     document = {"files": reports}
     (ctx.output_dir / "inspect.json").write_text(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+def _summaries(reports: list[dict[str, Any]]) -> str:
+    if len(reports) == 1:
+        return _summary(reports[0])
+    return "; ".join(f"{r['name']}: {_summary(r)}" for r in reports) or "no files"
 
 
 def _meter(ctx: context.JobContext, done: int, total: int) -> Meter:

@@ -26,12 +26,13 @@ class SleepParameters(pydantic.BaseModel):
 
 
 @registry.process("sleep", title="Wait a while", version="1.0.0", parameters=SleepParameters,
-                  outputs=["sleep.json"])
+                  outputs=["sleep.json"], steps=["sleep"])
 def sleep(ctx: context.JobContext) -> None:
     """Waits ``seconds`` (with ``cpu: true`` computes instead), reporting progress; stops when cancelled.
 
-    With ``seconds: 0`` it records no step and only writes ``sleep.json``: throughput benchmarks
-    use it to measure the service's own cost per job, which nothing else should blur.
+    With ``seconds: 0`` it enters no step (its declared ``sleep`` step ends ``skip``) and only writes
+    ``sleep.json``: throughput benchmarks use it to measure the service's own cost per job, which
+    nothing else should blur.
     """
     params = _parameters(ctx)
     started = time.monotonic()

@@ -62,7 +62,7 @@ class ProfileOptions(AnalysisOptions):
     version="1.0.0", parameters=ProfileOptions,
     inputs=[registry.FileInput("data", description="The dataset to profile.", media_types=MEDIA_TYPES)],
     outputs=(outputs.EDP, outputs.REPORT_PDF, outputs.REPORT_HTML, outputs.ALERTS, outputs.PLOTS),
-    archives=[dataspace_archive.ARCHIVE])
+    archives=[dataspace_archive.ARCHIVE], steps=["read", "analyse", "plots", "report"])
 def profile(ctx: context.JobContext) -> None:
     """Run the analysis of the job's one input file and write the results to ``ctx.output_dir``."""
     options = ProfileOptions.model_validate(ctx.parameters.model_dump())
@@ -135,6 +135,7 @@ def _analyse(source_file: pathlib.Path, ctx: context.JobContext, options: Profil
                                    work_dir=ctx.work_dir,
                                    sampling=infer.reader_sampling(options.inference_sample_rows, options.seed))
             step.message = describe_sources(sources)
+            ctx.progress(0.1)  # the profile reports its own figures (finer than its steps) from here on
         ctx.check_cancelled()
         with ctx.step("analyse") as step:
             result = datasets.analyse(

@@ -21,6 +21,7 @@ from jobsmith.processes.profile.analysis.infer import ColumnPlan
 from jobsmith.processes.profile.analysis.numeric import NumericSummary
 from jobsmith.processes.profile.analysis.strings import StringSummary
 from jobsmith.processes.profile.analysis.temporal import DatetimeSummary
+from jobsmith.processes.profile.report import numbers
 
 MISSING_SHARE = 0.5
 """More than half of the rows missing: every other figure of the column describes a minority of rows."""
@@ -108,7 +109,7 @@ def table_alerts(facts: TableFacts) -> tuple[list[model.Alert], list[str]]:
 def _column(facts: TableFacts, s: Summary) -> Iterator[Found]:
     name = repr(s.plan.name)
     if facts.rows and s.nulls > MISSING_SHARE * facts.rows:
-        yield "missing", f"{name} is missing in {s.nulls:,} of {facts.rows:,} rows ({s.nulls / facts.rows:.0%})"
+        yield "missing", f"{name} is missing in {s.nulls:,} of {facts.rows:,} rows ({numbers.share(s.nulls / facts.rows)})"
     if s.count >= 2 and _constant(s):
         yield "constant", f"{name} is constant: its {s.count:,} values are all the same"
     if isinstance(s, StringSummary):
@@ -134,7 +135,7 @@ def _text(facts: TableFacts, s: StringSummary) -> Iterator[Found]:
     elif (s.unique > HIGH_CARDINALITY_MIN and s.unique >= HIGH_CARDINALITY_SHARE * s.count
           and not (facts.exact and s.unique == s.count)):
         yield "high_cardinality", (f"{name} has {s.unique:,} distinct values in {s.count:,} rows "
-                                   f"({s.unique / s.count:.0%}): too many to be categories")
+                                   f"({numbers.share(s.unique / s.count)}): too many to be categories")
     if s.plan.code:
         shapes = " or ".join(repr(pattern) for pattern, _ in s.patterns[:2])
         yield "numeric_code", (f"{name} holds numbers written with leading zeros (shaped like {shapes}): codes such "
@@ -147,7 +148,8 @@ def _numeric(facts: TableFacts, s: NumericSummary) -> Iterator[Found]:
     if s.count < MIN_VALUES:
         return
     if facts.exact and s.integral and s.unique == s.count and s.maximum - s.minimum < s.count / ID_DENSITY:
-        yield "unique", (f"{name} has a different whole number, from {s.minimum:g} to {s.maximum:g}, in each of its "
+        first, last = numbers.number(int(s.minimum)), numbers.number(int(s.maximum))
+        yield "unique", (f"{name} has a different whole number, from {first} to {last}, in each of its "
                          f"{s.count:,} rows: a numbering or an identifier, not a measurement")
     if s.skewness is not None and abs(s.skewness) > SKEW_LIMIT:
         side = "right (a long tail of large values)" if s.skewness > 0 else "left (a long tail of small values)"
@@ -155,29 +157,30 @@ def _numeric(facts: TableFacts, s: NumericSummary) -> Iterator[Found]:
     beyond = s.outliers.get("iqr", 0)
     if beyond > OUTLIER_SHARE * s.count:
         low, high = s.iqr_fences
-        yield "outliers", (f"{name} has {beyond:,} values ({beyond / s.count:.1%}) beyond the Tukey fences "
-                           f"(below {low:.6g} or above {high:.6g})")
+        yield "outliers", (f"{name} has {beyond:,} values ({numbers.share(beyond / s.count)}) beyond the Tukey fences "
+                           f"(below {numbers.number(low)} or above {numbers.number(high)})")
     if s.zeros >= ZEROS_SHARE * s.count and s.zeros >= ZERO_SPIKE * s.count / max(s.unique, 1):
-        yield "zeros", f"{name} is zero in {s.zeros:,} of its {s.count:,} values ({s.zeros / s.count:.0%})"
+        yield "zeros", f"{name} is zero in {s.zeros:,} of its {s.count:,} values ({numbers.share(s.zeros / s.count)})"
 
 
 def _mixed(s: Summary) -> Iterator[Found]:
     name = repr(s.plan.name)
     if isinstance(s, StringSummary):
         if s.plan.mix is not None and s.plan.mix[1] >= MIXED_TEXT_SHARE and s.count:
-            yield "mixed_types", (f"{name} mixes text with {_NAMES[s.plan.mix[0]]}: about {s.plan.mix[1]:.0%} of "
+            yield "mixed_types", (f"{name} mixes text with {_NAMES[s.plan.mix[0]]}: "
+                                  f"about {numbers.share(s.plan.mix[1])} of "
                                   f"the sampled values read as {_NAMES[s.plan.mix[0]]}, the rest as text")
         return
     present = s.count + s.inconsistent
     if present and s.inconsistent >= MIXED_INCONSISTENT_SHARE * present:
         yield "mixed_types", (f"{name} mixes {_NAMES[s.plan.kind]} with other text: {s.inconsistent:,} of its "
-                              f"{present:,} values ({s.inconsistent / present:.0%}) are not {_NAMES[s.plan.kind]}")
+                              f"{present:,} values ({numbers.share(s.inconsistent / present)}) are not {_NAMES[s.plan.kind]}")
 
 
 def _duplicates(facts: TableFacts) -> Iterator[model.Alert]:
     if facts.duplicates:
         yield model.Alert(facts.dataset, None, "duplicates",
-                          f"{facts.duplicates:,} of {facts.rows:,} rows ({facts.duplicates / facts.rows:.1%}) repeat "
+                          f"{facts.duplicates:,} of {facts.rows:,} rows ({numbers.share(facts.duplicates / facts.rows)}) repeat "
                           "an earlier row in every column")
 
 

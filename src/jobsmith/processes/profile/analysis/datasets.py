@@ -55,6 +55,7 @@ def analyse(sources: Sequence[Source], con: duckdb.DuckDBPyConnection, *, file_n
             result.warnings += profiled.warnings
             result.details += profiled.details
             result.alerts += profiled.alerts
+            result.tables += [profiled.table] if profiled.table is not None else []
             datetimes += profiled.datetimes
     result.notes += other_notes
     result.edp, metadata_notes = document.assemble(file_name=file_name, file_size=file_size, sha256=sha256,

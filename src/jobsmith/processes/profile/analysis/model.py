@@ -64,6 +64,22 @@ class ColumnDetail:
 
 
 @dataclasses.dataclass(frozen=True)
+class TableDetail:
+    """What the analysis knows of one table beyond the EDP's fields, for the report.
+
+    ``duplicates`` counts rows repeating an earlier row in every column (None where not counted:
+    above ``exact_max_rows``, or a table of one column). ``header`` and ``rows`` are the table's
+    first rows as the file holds them (cells as text, None where empty), for the report's sample;
+    no rows when the values must not be shown (``anonymise_strings``).
+    """
+
+    dataset: str
+    duplicates: int | None
+    header: tuple[str, ...] = ()
+    rows: tuple[tuple[str | None, ...], ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
 class BoxPlot:
     """A box plot of one numeric column, from its quartiles and Tukey whiskers (1.5 IQR)."""
 
@@ -87,6 +103,9 @@ class Histogram:
     distribution: str | None  # e.g. "norm"; None when none was fitted
     density_x: tuple[float, ...] = ()  # the fitted probability density, to draw over the bars
     density_y: tuple[float, ...] = ()
+    goodness: str = ""  # how well the fitted distribution fits, or that none fits, for the report
+    log_x: bool = False  # edges grow by a constant factor: drawn on a logarithmic value axis
+    label: str | None = None  # the value axis's label when it is not the column's name (lengths)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,7 +165,8 @@ class ProfileResult:
     ``edp`` is the complete profile as JSON-ready data. ``notes`` say how figures were obtained
     (for example which came from a seeded sample and how large it was) and ``warnings`` are data
     quality findings; both go to the report's summary page and the job log. ``alerts`` are the
-    findings by kind (``alerts.json``) and ``details`` what the EDP has no field for, per column.
+    findings by kind (``alerts.json``) and ``details`` and ``tables`` what the EDP has no field for,
+    per column and per table.
     """
 
     edp: dict[str, Any]
@@ -155,3 +175,4 @@ class ProfileResult:
     warnings: list[str] = dataclasses.field(default_factory=list)
     alerts: list[Alert] = dataclasses.field(default_factory=list)
     details: list[ColumnDetail] = dataclasses.field(default_factory=list)
+    tables: list[TableDetail] = dataclasses.field(default_factory=list)

@@ -64,6 +64,8 @@ class StringSummary:
     max_length: int | None = None
     mean_length: float | None = None
     patterns: list[tuple[str, int]] = dataclasses.field(default_factory=list)
+    lengths: list[tuple[int, int]] = dataclasses.field(default_factory=list)
+    """(length, values of that length), shortest first: the length histogram of free text and identifiers."""
 
 
 def shape(value: str) -> str:
@@ -75,7 +77,7 @@ def shape(value: str) -> str:
 def _grouped(groups: str, top: int) -> str:
     """One statement over the (value, count) groups ``groups`` of a column, null markers left out.
 
-    It returns the top values, the figures over all groups, and the top shapes. The filtered groups
+    It returns the top values, the figures over all groups, the top shapes and the values per length. The filtered groups
     are MATERIALIZED, so the GROUP BY they come from runs once for the three.
     """
     # "AND n > 0" ties the marker test to the aggregate, so the optimizer cannot push it below the
@@ -84,9 +86,11 @@ def _grouped(groups: str, top: int) -> str:
         f"WITH g AS ({groups}), f AS MATERIALIZED (SELECT v, n FROM g WHERE NOT ({is_null_token('v')} AND n > 0)), "
         f"t AS (SELECT v, n FROM f ORDER BY n DESC, v LIMIT {int(top)}), "
         f"s AS (SELECT p, sum(n) AS k FROM (SELECT {shape('v')} AS p, n FROM f) GROUP BY p "
-        f"ORDER BY k DESC, p LIMIT {PATTERNS}) "
+        f"ORDER BY k DESC, p LIMIT {PATTERNS}), "
+        f"l AS (SELECT length(v) AS k, sum(n) AS m FROM f GROUP BY k) "
         f"SELECT (SELECT list((v, n) ORDER BY n DESC, v) FROM t), count(*), sum(n), min(length(v)), "
-        f"max(length(v)), sum(length(v) * n), (SELECT list((p, k) ORDER BY k DESC, p) FROM s) FROM f")
+        f"max(length(v)), sum(length(v) * n), (SELECT list((p, k) ORDER BY k DESC, p) FROM s), "
+        f"(SELECT list((k, m) ORDER BY k) FROM l) FROM f")
 
 
 def _read_grouped(summary: StringSummary, row: Sequence[Any] | None) -> None:
@@ -98,6 +102,7 @@ def _read_grouped(summary: StringSummary, row: Sequence[Any] | None) -> None:
     summary.min_length, summary.max_length = int(row[3]), int(row[4])
     summary.mean_length = float(row[5]) / float(row[2])
     summary.patterns = [(str(pattern), int(count)) for pattern, count in row[6] or []]
+    summary.lengths = [(int(length), int(count)) for length, count in row[7] or []]
 
 
 def measure(con: duckdb.DuckDBPyConnection, table: str, plan: ColumnPlan, rows: int, top: int) -> StringSummary:

@@ -35,15 +35,15 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from jobsmith.processes.profile.analysis import (alerts, association, first_pass, infer, model, placeholders,
-                                                seasonality, strings, temporal)
+from jobsmith.processes.profile.analysis import (alerts, association, few_values, first_pass, first_rows, infer,
+                                                log_bins, model, placeholders, seasonality, strings, temporal)
 from jobsmith.processes.profile.analysis.correlation import Correlations
 from jobsmith.processes.profile.analysis.distribution import NOT_COMPUTED, Fit, best_fit, without_fitting
 from jobsmith.processes.profile.analysis.numeric import NumericAnalysis
 from jobsmith.processes.profile.analysis.options import AnalysisOptions
 from jobsmith.processes.profile.analysis.sqlbits import (Aggregates, drop, ident, memory_limit, row_key, scalar, scratch_store,
                                                          seeded_sample)
-from jobsmith.processes.profile.edp import columns
+from jobsmith.processes.profile.edp import columns, series_choice
 from jobsmith.processes.profile.edp.plot_paths import PlotPaths
 from jobsmith.processes.profile.readers import sources
 
@@ -56,7 +56,7 @@ DATE_LIKE_NAME = re.compile(r"(?i)(^|[_\s-])(date|datum|time|zeit|year|jahr|mont
 
 @dataclasses.dataclass
 class TableProfile:
-    """A StructuredDataSet object with its plots, notes, warnings, datetime summaries and column details."""
+    """A StructuredDataSet object with its plots, notes, warnings, datetime summaries, column and table details."""
 
     edp: dict[str, Any]
     plots: list[model.PlotRequest]
@@ -65,6 +65,7 @@ class TableProfile:
     datetimes: list[temporal.DatetimeSummary]
     details: list[model.ColumnDetail] = dataclasses.field(default_factory=list)
     alerts: list[model.Alert] = dataclasses.field(default_factory=list)
+    table: model.TableDetail | None = None
 
 
 @dataclasses.dataclass
@@ -114,6 +115,8 @@ def _analyse(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, opti
     step(0.7)
     samples = _sample_numbers(con, typed, work, correlations, options)
     summaries = [d.summary for d in work.datetimes]
+    logarithmic = log_bins.measure(con, typed, [n.summary for n in work.numerics])
+    counted = few_values.measure(con, typed, [n.summary for n in work.numerics])
     # Fitting and ranking are NumPy/SciPy work and DuckDB releases the GIL while it runs a query:
     # they proceed in a thread while the string, datetime and resampling queries run.
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="jsm-fit") as pool:
@@ -140,13 +143,15 @@ def _analyse(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, opti
     decompositions, short = seasonality.decompose_all(series)
     skipped += short
     step(1.0)
-    edp, plots = _assemble(source, work, correlations, fits, decompositions, options)
+    edp, plots = _assemble(source, work, correlations, fits, decompositions, options, logarithmic, counted)
     notes = _notes(source, work, correlations, options, skipped)
     found, more = alerts.table_alerts(alerts.TableFacts(
         source.name, work.rows, plans, [n.summary for n in work.numerics], summaries, work.strings, correlations,
         associations, work.duplicates, work.exact))
     notes += [f"{source.name}: {line}" for line in more]
-    return TableProfile(edp, plots, notes, _warnings(source, work), summaries, _details(source.name, work), found)
+    table = first_rows.first_rows(con, source.table, [p.name for p in plans], source.name, work.duplicates,
+                                  shown=not options.anonymise_strings)
+    return TableProfile(edp, plots, notes, _warnings(source, work), summaries, _details(source.name, work), found, table)
 
 
 def _scan_first(con: duckdb.DuckDBPyConnection, typed: str, plans: list[infer.ColumnPlan],
@@ -264,8 +269,13 @@ def _fit_distributions(work: _Work, samples: dict[int, np.ndarray[Any, np.dtype[
 
 def _assemble(source: sources.TabularSource, work: _Work, correlations: Correlations, fits: dict[int, Fit],
               decompositions: list[seasonality.Decomposition],
-              options: AnalysisOptions) -> tuple[dict[str, Any], list[model.PlotRequest]]:
+              options: AnalysisOptions,
+              logarithmic: dict[int, log_bins.LogHistogram],
+              counted: dict[int, tuple[tuple[float, int], ...]]) -> tuple[dict[str, Any], list[model.PlotRequest]]:
+    """The StructuredDataSet and its plots; series are drawn over one datetime column, the primary one."""
     paths, plots = PlotPaths(source.name), []
+    primary = series_choice.primary_datetime(d.summary for d in work.datetimes)
+    primary_name = primary.plan.name if primary is not None else None
     numeric_columns, empty = [], []
     for analysis in work.numerics:
         s = analysis.summary
@@ -273,7 +283,8 @@ def _assemble(source: sources.TabularSource, work: _Work, correlations: Correlat
             empty.append(strings.StringSummary(s.plan, nulls=work.rows))
             continue
         column, drawn = columns.numeric_column(s, fits[s.plan.position], [d for d in decompositions if d.numeric is s],
-                                               paths)
+                                               paths, primary_name, logarithmic.get(s.plan.position),
+                                               counted.get(s.plan.position))
         numeric_columns.append(column)
         plots += drawn
     datetime_columns = [columns.datetime_column(d.summary) for d in work.datetimes if d.summary.count]
@@ -288,7 +299,7 @@ def _assemble(source: sources.TabularSource, work: _Work, correlations: Correlat
     edp = {"rowCount": work.rows, "columnCount": len(work.plans), "numericColumnCount": len(numeric_columns),
            "datetimeColumnCount": len(datetime_columns), "stringColumnCount": len(string_columns),
            "correlationGraph": graph, "correlationSummary": correlations.summary(), "numericColumns": numeric_columns,
-           "datetimeColumns": datetime_columns, "stringColumns": string_columns, "primaryDatetimeColumn": None}
+           "datetimeColumns": datetime_columns, "stringColumns": string_columns, "primaryDatetimeColumn": primary_name}
     return edp, plots
 
 

@@ -3,6 +3,9 @@
 The archive is a dataset too, handed over before its members (:class:`sources.ArchiveSource`),
 so the EDP's dataset tree can show which archive each member came from.
 
+The rules every archive follows (member paths, metering, limits) are :mod:`jobsmith.safe_archive`'s,
+shared with the import of datasets from the input directory; this module reads what they let through.
+
 Members are unpacked by us, never by ``extractall``: every name is checked (no absolute paths,
 drive letters or ``..``), links and devices are listed but not followed or created, and what is
 written is metered against :class:`ArchiveLimits` as it is written, because the sizes an archive
@@ -15,43 +18,19 @@ bomb is not a file to half-read.
 from __future__ import annotations
 
 import collections.abc
+import contextlib
 import lzma
 import pathlib
-import re
 import tarfile
 import typing
 import zipfile
 
+from jobsmith import safe_archive
 from jobsmith.processes.profile.readers import file_format, read_context, readable, sources
 
-CHUNK = 1024 * 1024
 ReadMember = collections.abc.Callable[[pathlib.Path, str, read_context.Context], list[sources.Source]]
-_DRIVE = re.compile(r"^[A-Za-z]:")
 _SYMLINK = 0o120000
 _SUFFIXES = {"gzip": (".gz", ".gzip"), "bzip2": (".bz2",), "xz": (".xz",)}
-
-
-class _Meter:
-    """Counts bytes written against the limits; ``packed`` is what they came from, for the ratio."""
-
-    def __init__(self, ctx: read_context.Context, archive: str, packed: int) -> None:
-        self._ctx, self._archive, self._packed = ctx, archive, max(packed, 1)
-        self.written = 0
-
-    def add(self, count: int, member: str, member_written: int) -> None:
-        limits = self._ctx.limits
-        self.written += count
-        self._ctx.unpacked.bytes += count
-        if member_written > limits.max_member_bytes:
-            raise _refuse(self._archive, f"'{member}' unpacks to more than {_size(limits.max_member_bytes)}")
-        if self._ctx.unpacked.bytes > limits.max_total_bytes:
-            raise _refuse(self._archive, f"its files unpack to more than {_size(limits.max_total_bytes)} in total")
-        if self.written > limits.ratio_threshold_bytes and self.written > limits.max_ratio * self._packed:
-            raise _refuse(
-                self._archive,
-                f"'{member}' expands more than {limits.max_ratio:g}-fold (from {_size(self._packed)}), "
-                "which is how zip bombs look",
-            )
 
 
 def read(
@@ -105,17 +84,15 @@ def _extracted_size(target: pathlib.Path) -> int:
 def safe_member_path(raw: str, archive: str) -> str | None:
     """The member's path as a relative POSIX path; None for the archive root itself.
 
-    Raises UnreadableData for a path that would land outside the unpack directory.
+    Raises UnreadableData for a path that would land outside the unpack directory (the shared
+    rule of :func:`jobsmith.safe_archive.member_path`).
     """
-    text = raw.replace("\\", "/")
-    parts = [part for part in text.split("/") if part not in ("", ".")]
-    if text.startswith("/") or _DRIVE.match(text) or ".." in parts or "\x00" in text:
-        raise _refuse(archive, f"member '{raw}' has a path leading outside the archive")
-    return "/".join(parts) or None
+    with _refusals():
+        return safe_archive.member_path(raw, archive)
 
 
 def _zip(path: pathlib.Path, name: str, target: pathlib.Path, ctx: read_context.Context, read_member: ReadMember) -> list[sources.Source]:
-    declared = file_format.zip_entry_count(path)
+    declared = safe_archive.zip_entry_count(path)
     if declared is not None:
         _count_members(ctx, name, declared)  # before zipfile loads a directory of that size
     try:
@@ -149,7 +126,7 @@ def _zip_member(
     destination = target / member
     try:
         with archive.open(info) as stream:
-            _copy(stream, destination, _Meter(ctx, name, info.compress_size), member)
+            _copy(stream, destination, _meter(ctx, name, info.compress_size), member)
     except sources.UnreadableData:
         raise
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
@@ -158,10 +135,10 @@ def _zip_member(
 
 
 def _tar(path: pathlib.Path, name: str, target: pathlib.Path, ctx: read_context.Context, read_member: ReadMember) -> list[sources.Source]:
-    meter = _Meter(ctx, name, path.stat().st_size)
     found: list[sources.Source] = []
     try:
-        with tarfile.open(path, mode="r:*") as archive:
+        with safe_archive.open_tar(path) as (archive, consumed):  # expansion measured as it is read
+            meter = _meter(ctx, name, consumed)
             for index, info in enumerate(archive):
                 _count_members(ctx, name, 1, increment=True)
                 found += _tar_member(archive, info, name, target / str(index), meter, ctx, read_member)
@@ -175,7 +152,7 @@ def _tar_member(
     info: tarfile.TarInfo,
     name: str,
     target: pathlib.Path,
-    meter: _Meter,
+    meter: safe_archive.Meter,
     ctx: read_context.Context,
     read_member: ReadMember,
 ) -> list[sources.Source]:
@@ -217,7 +194,7 @@ def _single(
     destination = target / (inner or "content")
     try:
         with file_format.decompressed(path, compression) as stream:
-            _copy(stream, destination, _Meter(ctx, name, path.stat().st_size), inner)
+            _copy(stream, destination, _meter(ctx, name, path.stat().st_size), inner)
     except sources.UnreadableData:
         raise
     except (OSError, EOFError, lzma.LZMAError) as error:
@@ -231,22 +208,30 @@ def _inner_name(name: str, compression: str) -> str:
     return next((outer[: -len(s)] for s in _SUFFIXES[compression] if outer.lower().endswith(s)), "")
 
 
-def _copy(stream: typing.IO[bytes] | file_format.Stream, destination: pathlib.Path, meter: _Meter, member: str) -> None:
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    written = 0
-    with destination.open("xb") as out:
-        while chunk := stream.read(CHUNK):
-            written += len(chunk)
-            meter.add(len(chunk), member, written)
-            out.write(chunk)
+def _copy(stream: typing.IO[bytes] | file_format.Stream, destination: pathlib.Path, meter: safe_archive.Meter,
+          member: str) -> None:
+    with _refusals():
+        safe_archive.copy(stream, destination, meter, member)
+
+
+def _meter(ctx: read_context.Context, archive: str, packed: int | collections.abc.Callable[[], int],
+           ) -> safe_archive.Meter:
+    """Bytes written against the limits of this read (nested archives share its tally)."""
+    return safe_archive.Meter(ctx.limits, ctx.unpacked, archive, packed)
 
 
 def _count_members(ctx: read_context.Context, name: str, count: int, increment: bool = False) -> None:
-    total = ctx.unpacked.members + count
-    if total > ctx.limits.max_members:
-        raise _refuse(name, f"it holds more than {ctx.limits.max_members} files")
-    if increment:
-        ctx.unpacked.members = total
+    with _refusals():
+        safe_archive.count_members(ctx.limits, ctx.unpacked, name, count, increment=increment)
+
+
+@contextlib.contextmanager
+def _refusals() -> collections.abc.Iterator[None]:
+    """The shared rules' refusal as the profile's: a sentence for the job's reason."""
+    try:
+        yield
+    except safe_archive.Refused as refused:
+        raise sources.UnreadableData(str(refused)) from refused
 
 
 def _nonempty(found: list[sources.Source], name: str) -> list[sources.Source]:
@@ -254,14 +239,3 @@ def _nonempty(found: list[sources.Source], name: str) -> list[sources.Source]:
         raise sources.UnreadableData(f"'{name}' is an empty archive: there is nothing to profile. The profile process "
                                      f"reads {readable.READS}.")
     return found
-
-
-def _refuse(archive: str, reason: str) -> sources.UnreadableData:
-    return sources.UnreadableData(f"'{archive}' was not unpacked: {reason}.")
-
-
-def _size(count: int) -> str:
-    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
-        if count >= factor:
-            return f"{count / factor:.1f} {unit}"
-    return f"{count} bytes"

@@ -18,6 +18,7 @@ import pathlib
 import struct
 import zipfile
 
+from jobsmith import safe_archive
 from jobsmith.processes.profile.readers import encoding
 
 HEAD = 64 * 1024
@@ -205,25 +206,7 @@ def _zip_content(archive: zipfile.ZipFile) -> Detected:
     return Detected(Format.ZIP, "application/zip")
 
 
-def zip_entry_count(path: pathlib.Path) -> int | None:
-    """Entries a zip declares in its end record, read without loading its directory; None if absent.
-
-    ``zipfile`` builds an object per entry up front, so a forged directory of millions of
-    entries would exhaust memory before any limit could be checked.
-    """
-    with path.open("rb") as handle:
-        handle.seek(0, 2)
-        size = handle.tell()
-        handle.seek(max(0, size - 65_557))
-        tail = handle.read()
-    at = tail.rfind(b"PK\x05\x06")
-    if at < 0 or len(tail) < at + 22:
-        return None
-    count = int(struct.unpack("<H", tail[at + 10 : at + 12])[0])
-    if count != 0xFFFF:
-        return count
-    locator = tail.rfind(b"PK\x06\x06", 0, at)  # zip64: the real count is in its own record
-    return int(struct.unpack("<Q", tail[locator + 32 : locator + 40])[0]) if locator >= 0 else count
+zip_entry_count = safe_archive.zip_entry_count
 
 
 def _ole(path: pathlib.Path) -> Detected:

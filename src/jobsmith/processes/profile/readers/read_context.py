@@ -13,15 +13,12 @@ import pathlib
 
 import duckdb
 
+from jobsmith import safe_archive
 from jobsmith.processes.profile.readers import duck, sources
 
 
-@dataclasses.dataclass
-class Unpacked:
-    """Files and bytes unpacked so far from all archives of one read, nested ones included."""
-
-    members: int = 0
-    bytes: int = 0
+Unpacked = safe_archive.Tally
+"""Files and bytes unpacked so far from all archives of one read, nested ones included."""
 
 
 @dataclasses.dataclass

@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
+from jobsmith import safe_archive
 from jobsmith.processes.context import JobFailed
 
 if TYPE_CHECKING:
@@ -148,18 +149,11 @@ Source = TabularSource | SemiStructuredSource | ArchiveSource | OtherSource
 
 
 @dataclasses.dataclass(frozen=True)
-class ArchiveLimits:
-    """Bounds on what an archive may unpack to, so a hostile upload cannot fill the disk.
+class ArchiveLimits(safe_archive.Limits):
+    """Bounds on what an archive may unpack to, so a hostile upload cannot fill the disk
+    (:class:`jobsmith.safe_archive.Limits`, the rules every archive jobsmith reads follows).
 
-    Sizes are checked against the bytes actually written, not the sizes an archive declares
-    (which a zip bomb can forge). ``max_ratio`` applies to members larger than
-    ``ratio_threshold_bytes``, since tiny files compress by large factors quite legitimately.
     Archives inside an archive are opened ``max_depth`` levels deep; deeper ones are only listed.
     """
 
-    max_members: int = 10_000
-    max_total_bytes: int = 8 * 1024**3
-    max_member_bytes: int = 4 * 1024**3
-    max_ratio: float = 250.0
-    ratio_threshold_bytes: int = 1024 * 1024
     max_depth: int = 1

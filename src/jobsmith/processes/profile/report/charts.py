@@ -65,7 +65,8 @@ def histogram(data: model.Histogram) -> figure.Figure:
     """Bars from the edges and counts; as densities when a fitted curve is drawn over them.
 
     When the tallest bar dwarfs the typical one (:data:`SPIKE`: a spike of zeros, a long thin
-    tail within the fences), the count axis is logarithmic so the other bars remain visible.
+    tail within the fences), the count axis is logarithmic so the other bars remain visible. Bins
+    of equal ratio (``log_x``, a heavily skewed column) are drawn on a logarithmic value axis.
     """
     fig, axes = drawing.new_figure(6.4, 3.4, (1.0, 0.3, 0.7))
     edges = np.asarray(data.edges, dtype=float)
@@ -85,10 +86,13 @@ def histogram(data: model.Histogram) -> figure.Figure:
     if with_density:
         axes.plot(data.density_x, np.maximum(data.density_y, floor), color="#e6550d", linewidth=2,
                   label=f"fitted {data.distribution}")
-    drawing.compact_numbers(axes.xaxis, *(() if logarithmic else (axes.yaxis,)))
+    drawing.compact_numbers(*(() if data.log_x else (axes.xaxis,)), *(() if logarithmic else (axes.yaxis,)))
     if logarithmic:
         axes.set_yscale("log")
-    axes.set_xlabel(drawing.shorten(data.column, 45))  # leaves the right for the axis's offset text
+    if data.log_x:
+        axes.set_xscale("log")
+    label = drawing.shorten(data.label or data.column, 45)  # leaves the right for the axis's offset text
+    axes.set_xlabel(f"{label} (logarithmic scale)" if data.log_x else label)
     scale = " (logarithmic scale)" if logarithmic else ""
     axes.set_ylabel(("density" if with_density else "count") + scale)
     axes.legend(fontsize=8, loc="upper right", framealpha=0.85)

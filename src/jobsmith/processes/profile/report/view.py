@@ -3,8 +3,8 @@
 Both writers (:mod:`.html_report`, :mod:`.pdf_report`) render this :class:`View`, so the HTML and
 the PDF always say the same thing, in the same order: a summary (what the asset is, its datasets,
 the data-quality alerts and the notes on how figures were obtained), a table of contents, then per
-structured dataset an overview (its columns with their missing values, correlations) and one
-section per column holding its figures and its plots together.
+structured dataset an overview (its first rows, its columns with their missing values,
+correlations) and one section per column holding its figures and its plots together.
 
 A plot the EDP names that is not on disk is an error, never a silently shorter report (the
 service we replace dropped plots that way). A plot is left out on purpose only where it shows
@@ -37,7 +37,9 @@ def build_view(result: model.ProfileResult, output_dir: pathlib.Path) -> content
     names = structured_names(edp)
     structured: list[dict[str, Any]] = edp.get("structuredDatasets") or []
     details = {(detail.dataset, detail.column): detail for detail in result.details}
-    sections = [_section(index, names[index], dataset, requests, result.alerts, details, output_dir)
+    tables = {table.dataset: table for table in result.tables}
+    sections = [_section(index, names[index], dataset, requests, result.alerts, details, output_dir,
+                         tables.get(names[index]))
                 for index, dataset in enumerate(structured)]
     shown = {plot.path for section in sections for plot in _plots_of(section)}
     hidden = {path for dataset in structured for path in view_columns.hidden_plots(dataset)}
@@ -45,7 +47,7 @@ def build_view(result: model.ProfileResult, output_dir: pathlib.Path) -> content
     alerts, warnings = view_summary.alert_groups(result.alerts, result.warnings, several=len(structured) > 1)
     return content.View(
         title=str(edp.get("name") or "Unnamed asset"), facts=view_summary.asset_facts(edp),
-        datasets=view_summary.datasets_table(edp, names, [section.anchor for section in sections]),
+        datasets=view_summary.datasets_table(edp, names, [section.anchor for section in sections], tables),
         alerts=alerts, warnings=warnings, notes=list(dict.fromkeys(result.notes)), sections=sections,
         other_plots=[plot_of(path, requests, output_dir) for path in dict.fromkeys(leftovers)],
     )
@@ -57,7 +59,7 @@ def _plots_of(section: content.Section) -> list[content.Plot]:
 
 def _section(index: int, name: str, dataset: Mapping[str, Any], requests: Mapping[str, model.PlotRequest],
              alerts: Sequence[model.Alert], details: Mapping[tuple[str, str], model.ColumnDetail],
-             output_dir: pathlib.Path) -> content.Section:
+             output_dir: pathlib.Path, table: model.TableDetail | None) -> content.Section:
     """A dataset's section; every plot its EDP names must be on disk, shown or (if it shows nothing) not."""
     anchor = f"dataset-{index + 1}"
     mine = [alert for alert in alerts if alert.dataset == name]
@@ -72,9 +74,9 @@ def _section(index: int, name: str, dataset: Mapping[str, Any], requests: Mappin
                                                    details.get((name, str(column["name"])))))
     graph = dataset.get("correlationGraph")
     return content.Section(
-        name=name, anchor=anchor, facts=view_summary.dataset_facts(dataset, mine),
+        name=name, anchor=anchor, facts=view_summary.dataset_facts(dataset, mine, table),
         alerts=list(dict.fromkeys(alert.message for alert in mine if alert.column is None)),
-        tables=[view_columns.overview_table(dataset, [column.anchor for column in columns])],
+        tables=[*view_columns.sample_table(table), view_columns.overview_table(dataset, [column.anchor for column in columns])],
         plots=[plot_of(graph, requests, output_dir)] if isinstance(graph, str) else [],
         notes=view_summary.dataset_notes(dataset),
         columns=columns,

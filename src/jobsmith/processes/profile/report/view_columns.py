@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from jobsmith.processes.profile.analysis import model
+from jobsmith.processes.profile.analysis import distribution, first_rows, model
 from jobsmith.processes.profile.edp import column_roles
 from jobsmith.processes.profile.report import content, numbers, view_summary
 
@@ -31,10 +31,17 @@ def columns_of(dataset: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, A
 
 def hidden_plots(dataset: Mapping[str, Any]) -> set[str]:
     """Plots the EDP names (the schema requires them) that show nothing: the box plot of a constant
-    column (a line) and of an identifier (the range of a running number)."""
+    column (a line), of an identifier (the range of a running number) and of a date code (numbers
+    like 20240131 on a linear axis: a month is 100 apart, a year 10 000, and the ticks read 2.024 × 10⁷)."""
     return {str(column["boxPlot"]) for column in dataset.get("numericColumns") or []
             if isinstance(column.get("boxPlot"), str) and (int(column.get("numberUnique") or 0) <= 1
-                                                           or _identifier(column))}
+                                                           or _identifier(column) or _date_code(column))}
+
+
+def _date_code(column: Mapping[str, Any]) -> bool:
+    bounds = _bounds(column)
+    return bounds is not None and column_roles.code_kind(integral=_integral(column), minimum=bounds[0],
+                                                         maximum=bounds[1]) == "date code"
 
 
 def _identifier(column: Mapping[str, Any]) -> bool:
@@ -62,6 +69,25 @@ def overview_table(dataset: Mapping[str, Any], anchors: list[str]) -> content.Ta
     header = ("Column", "Type", "Stored as / format", "Values", "Missing", "Not of its type", "Distinct")
     return content.Table("Columns and missing values", header, rows, (3.2, 1.1, 1.5, 1.1, 1.8, 1.1, 1.1),
                          links=anchors, bars=(4, shares))
+
+
+def sample_table(table: model.TableDetail | None) -> list[content.Table]:
+    """The table's first rows turned on their side, a line per column and a column per row, so a
+    table of 40 columns still fits the page's width; empty cells shown as such, long ones cut."""
+    if table is None or not table.header:
+        return []
+    if not table.rows:
+        return [content.Table("First rows", ("Column", "Row 1"), [(name, "") for name in table.header], (3, 7),
+                              note="The table has no rows.")]
+    rows = [(name, *(_cell(row[i]) for row in table.rows)) for i, name in enumerate(table.header)]
+    header = ("Column", *(f"Row {number}" for number in range(1, len(table.rows) + 1)))
+    note = (f"The first {len(table.rows):,} rows as the file holds them (cells longer than "
+            f"{first_rows.CELL_CHARACTERS} characters cut, marked …).")
+    return [content.Table("First rows", header, rows, (3, *([7 / len(table.rows)] * len(table.rows))), note=note)]
+
+
+def _cell(value: str | None) -> str:
+    return "(empty)" if value is None else value
 
 
 def _total(column: Mapping[str, Any]) -> int:
@@ -93,13 +119,20 @@ def detail_facts(detail: model.ColumnDetail) -> list[tuple[str, str]]:
     """Lengths and shapes of a text column's values, and the placeholders read as missing, as facts."""
     facts = []
     if detail.min_length is not None and detail.max_length is not None:
-        mean = f" (mean {numbers.number(detail.mean_length)})" if detail.mean_length is not None else ""
-        facts.append(("Lengths", f"{detail.min_length:,} to {detail.max_length:,} characters{mean}"))
+        facts.append(("Lengths", lengths(detail.min_length, detail.max_length, detail.mean_length)))
     if detail.patterns:
         facts.append(("Shapes", ", ".join(f"{shape} ({count:,}×)" for shape, count in detail.patterns)))
     if detail.missing_tokens:
         facts.append(("Read as missing", ", ".join(f"'{token}' ({count:,}×)" for token, count in detail.missing_tokens)))
     return facts
+
+
+def lengths(shortest: int, longest: int, mean: float | None) -> str:
+    """``3 to 162 characters (mean 74.9)``, or ``12 characters each`` when all are as long."""
+    if shortest == longest:
+        return f"{numbers.number(shortest)} character{'s' if shortest != 1 else ''} each"
+    said = f" (mean {numbers.number(round(mean, 1))})" if mean is not None else ""
+    return f"{numbers.number(shortest)} to {numbers.number(longest)} characters{said}"
 
 
 Parts = tuple[str, list[tuple[str, str]], list[str]]
@@ -139,12 +172,21 @@ def _numeric(column: Mapping[str, Any], requests: Mapping[str, model.PlotRequest
 
 
 def _distribution(column: Mapping[str, Any], requests: Mapping[str, model.PlotRequest]) -> str:
-    """The best-fitting distribution, and whether it fits well: its histogram draws it only then."""
+    """The best-fitting distribution and how well it fits (its Kolmogorov–Smirnov distance), or that
+    none fits well: its histogram draws it only then."""
     name = str(column.get("distribution") or "–")
     histogram = requests.get(str(column.get("distributionGraph")))
-    if histogram is not None and isinstance(histogram.figure, model.Histogram) and histogram.figure.distribution != name:
-        return f"{name}, the closest, but no good fit (see the histogram)"
-    return name
+    if histogram is None or not isinstance(histogram.figure, model.Histogram):
+        if name not in distribution.CANDIDATES:
+            return name
+        unique = int(column.get("numberUnique") or 0)
+        why = (f"{unique:,} distinct values are too few to judge a fit" if unique <= HISTOGRAM_MIN_UNIQUE else
+               "the values are labels (an identifier or a date code), so no fit is judged")
+        return f"{name}, the closest candidate, but no good fit: {why}"
+    figure = histogram.figure
+    if figure.goodness:
+        return figure.goodness[0].upper() + figure.goodness[1:]
+    return f"{name}, the closest, but no good fit" if figure.distribution != name else name
 
 
 def _bounds(column: Mapping[str, Any]) -> tuple[float, float] | None:
@@ -178,9 +220,12 @@ def _numeric_remarks(column: Mapping[str, Any], code: str | None, fmt: Any) -> l
     if code == "year":
         remarks.append(f"Whole numbers from {fmt(low)} to {fmt(high)}: read as years (no series over time).")
     elif code == "date code":
-        remarks.append("Numbers like 20240131: read as dates written as numbers (no histogram, no series over time).")
+        remarks.append("Numbers like 20240131: read as dates written as numbers (no box plot, no histogram, "
+                       "no series over time).")
     elif unique <= HISTOGRAM_MIN_UNIQUE and not column.get("distributionGraph"):
         remarks.append(f"Only {unique:,} distinct values: no histogram.")
+    elif unique <= HISTOGRAM_MIN_UNIQUE:
+        remarks.append(f"Only {unique:,} distinct values: a bar for each instead of a histogram.")
     return remarks
 
 
@@ -207,11 +252,15 @@ def _string(column: Mapping[str, Any], requests: Mapping[str, model.PlotRequest]
         facts.append(("Most frequent", ", ".join(shown)))
     unique, count = int(column.get("numberUnique") or 0), int(column.get("interpretableCount") or 0)
     remarks = []
+    lengths_only = top is not None and isinstance(top.figure, model.Histogram)
     if not count:
         remarks.append("Entirely empty.")
+    elif lengths_only or (not column.get("distributionGraph") and unique > 1):
+        said = f"Values rarely repeat ({unique:,} distinct of {count:,}): no chart of the most frequent values"
+        remarks.append(said + (", a histogram of their lengths instead." if lengths_only else
+                               "; all are as long, so no histogram of their lengths either."))
     elif not column.get("distributionGraph"):
-        remarks.append(f"Values rarely repeat ({unique:,} distinct of {count:,}): no chart of the most frequent values."
-                       if unique >= 4 else f"Only {unique:,} distinct value{'s' if unique > 1 else ''}: no chart.")
+        remarks.append("Only 1 distinct value: no chart.")
     return "string", facts, remarks
 
 

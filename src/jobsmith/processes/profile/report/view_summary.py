@@ -77,17 +77,28 @@ def _size(volume: int | None) -> str | None:
     return f"{scaled:.1f} {unit} ({volume:,} bytes)"
 
 
-def datasets_table(edp: Mapping[str, Any], names: list[str], anchors: list[str]) -> content.Table:
-    """Every dataset: tables with rows and columns (labelled, never swapped), others by their kind."""
+def datasets_table(edp: Mapping[str, Any], names: list[str], anchors: list[str],
+                   tables: Mapping[str, model.TableDetail]) -> content.Table:
+    """Every dataset: tables with rows, columns (labelled, never swapped) and duplicate rows, others by their kind."""
     structured = edp.get("structuredDatasets") or []
     rows = [(names[i], "structured", _count(ds.get("rowCount")), _count(ds.get("columnCount")),
-             " / ".join(_count(ds.get(f"{kind}ColumnCount")) for kind in ("numeric", "datetime", "string")))
+             " / ".join(_count(ds.get(f"{kind}ColumnCount")) for kind in ("numeric", "datetime", "string")),
+             duplicates(tables.get(names[i]), ds.get("rowCount")))
             for i, ds in enumerate(structured)]
-    rows += [(str(node.get("name")), str(node.get("datasetType")), "–", "–", "–")
+    rows += [(str(node.get("name")), str(node.get("datasetType")), "–", "–", "–", "–")
              for node in edp.get("datasetTree") or [] if node.get("datasetType") != "structured"]
-    header = ("Dataset", "Kind", "Rows", "Columns", "Numeric / datetime / string columns")
+    header = ("Dataset", "Kind", "Rows", "Columns", "Numeric / datetime / string columns", "Duplicate rows")
     links = [*anchors, *([None] * (len(rows) - len(anchors)))]
-    return content.Table("Datasets", header, rows, (3, 1.2, 1.1, 1.1, 2.4), links=links)
+    return content.Table("Datasets", header, rows, (2.6, 1.5, 1, 1, 2.2, 1.3), links=links)
+
+
+def duplicates(table: model.TableDetail | None, rows: Any) -> str:
+    """Rows repeating an earlier row, with their share, or why they were not counted."""
+    if table is None or table.duplicates is None:
+        return "not counted"
+    if not table.duplicates or not isinstance(rows, int) or not rows:
+        return numbers.number(table.duplicates)
+    return f"{numbers.number(table.duplicates)} ({numbers.share(table.duplicates / rows)})"
 
 
 def _count(value: Any) -> str:
@@ -108,15 +119,21 @@ def alert_groups(alerts: Sequence[model.Alert], warnings: Sequence[str],
     return groups, [line for line in dict.fromkeys(warnings) if not any(message in line for message in told)]
 
 
-def dataset_facts(dataset: Mapping[str, Any], alerts: Sequence[model.Alert]) -> list[tuple[str, str]]:
-    """Rows, columns by kind, the primary datetime column, duplicate rows (when counted), correlations."""
+def dataset_facts(dataset: Mapping[str, Any], alerts: Sequence[model.Alert],
+                  table: model.TableDetail | None = None) -> list[tuple[str, str]]:
+    """Rows, columns by kind, duplicate rows (the count, or why not counted), the primary datetime
+    column, correlations."""
     facts = [("Rows", _count(dataset.get("rowCount"))),
              ("Columns", f"{_count(dataset.get('columnCount'))} (numeric {_count(dataset.get('numericColumnCount'))}, "
                          f"datetime {_count(dataset.get('datetimeColumnCount'))}, "
                          f"string {_count(dataset.get('stringColumnCount'))})")]
-    duplicates = [a.message for a in alerts if a.kind == "duplicates" and a.column is None]
-    if duplicates:
-        facts.append(("Duplicate rows", duplicates[0]))
+    said = [a.message for a in alerts if a.kind == "duplicates" and a.column is None]
+    if said:
+        facts.append(("Duplicate rows", said[0]))
+    elif table is not None:
+        counted = duplicates(table, dataset.get("rowCount"))
+        why = "a table of one column" if dataset.get("columnCount") == 1 else "more rows than are counted exactly"
+        facts.append(("Duplicate rows", f"not counted ({why})" if table.duplicates is None else counted))
     primary = primary_datetime(dataset)
     if primary:
         facts.append(("Primary datetime column", primary))
