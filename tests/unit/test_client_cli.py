@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import pathlib
 import socket
+import subprocess
+import sys
 import zipfile
 from typing import Any
 
@@ -251,3 +253,12 @@ def test_the_top_level_help_lists_every_command() -> None:
     assert result.exit_code == 0
     for command in COMMANDS:
         assert command in result.output
+
+
+def test_the_command_line_starts_without_the_http_client() -> None:
+    """``jobsmith profile`` works offline: declaring the commands imports neither httpx nor the settings."""
+    probe = "import sys, jobsmith.cli; print(sorted(m for m in ('httpx', 'jobsmith.client', 'jobsmith.config') " \
+            "if m in sys.modules))"
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"
+    assert cli.DEFAULT_URL == client.DEFAULT_URL

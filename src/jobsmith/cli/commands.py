@@ -9,6 +9,7 @@ progress display goes to stderr so that ``ID=$(jobsmith submit ... --wait)`` sti
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import logging
 import os
@@ -16,16 +17,40 @@ import pathlib
 import signal
 import zipfile
 from collections.abc import Iterator
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-import httpx
 import pydantic
 import typer
 from rich.console import Console
 from rich.text import Text
 
-from jobsmith import client, config
 from jobsmith.cli import render
+
+
+class _OnFirstUse:
+    """A module imported when one of its names is first looked up.
+
+    The client commands need httpx and the settings need pydantic-settings (~0.3 s of imports
+    together); ``jobsmith profile`` needs neither, and a person waits for every import it makes.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(importlib.import_module(self._name), attribute)
+
+
+if TYPE_CHECKING:
+    import httpx
+
+    from jobsmith import client, config
+else:
+    httpx = _OnFirstUse("httpx")
+    client = _OnFirstUse("jobsmith.client")
+    config = _OnFirstUse("jobsmith.config")
+DEFAULT_URL = "http://127.0.0.1:8000"
+"""``client.DEFAULT_URL``, spelled out here so that declaring the commands imports no HTTP client."""
 
 app = typer.Typer(help="jobsmith: a job service for data work.", no_args_is_help=True, add_completion=False)
 
@@ -226,7 +251,7 @@ def submit(
     wait: Annotated[bool, typer.Option("--wait", help="Show progress until the job ends.")] = False,
     output: Annotated[pathlib.Path | None, typer.Option("--output", "-o", file_okay=False, show_default=False,
                                                         help="Wait, then extract the results here.")] = None,
-    url: Url = client.DEFAULT_URL,
+    url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
 ) -> None:
     """Create a job, upload its files and print its id; optionally wait for it and fetch its results.
@@ -299,7 +324,7 @@ def _print_json(data: Any) -> None:
 @app.command()
 def status(job_id: Annotated[str, typer.Argument(help="The job's id.")],
            as_json: Annotated[bool, typer.Option("--json", help="Print the raw job view.")] = False,
-           url: Url = client.DEFAULT_URL, api_key: ApiKey = None) -> None:
+           url: Url = DEFAULT_URL, api_key: ApiKey = None) -> None:
     """Show one job: state, detail, progress, steps, inputs and results."""
     with _reported(url), client.Client(url, api_key) as api:
         view = api.job(job_id)
@@ -314,7 +339,7 @@ def jobs(state: Annotated[str | None, typer.Option(help="Comma list of states.",
          process: Annotated[str | None, typer.Option(help="Only this process.", show_default=False)] = None,
          limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, newest first.")] = 20,
          as_json: Annotated[bool, typer.Option("--json", help="Print the raw page.")] = False,
-         url: Url = client.DEFAULT_URL, api_key: ApiKey = None) -> None:
+         url: Url = DEFAULT_URL, api_key: ApiKey = None) -> None:
     """List jobs, newest first."""
     with _reported(url), client.Client(url, api_key) as api:
         page = api.jobs(state=state, process=process, limit=limit)
@@ -328,7 +353,7 @@ def jobs(state: Annotated[str | None, typer.Option(help="Comma list of states.",
 
 @app.command()
 def cancel(job_id: Annotated[str, typer.Argument(help="The job's id.")],
-           url: Url = client.DEFAULT_URL, api_key: ApiKey = None) -> None:
+           url: Url = DEFAULT_URL, api_key: ApiKey = None) -> None:
     """Cancel a job; running work is stopped, not just flagged."""
     with _reported(url), client.Client(url, api_key) as api:
         view = api.cancel(job_id)
@@ -337,7 +362,7 @@ def cancel(job_id: Annotated[str, typer.Argument(help="The job's id.")],
 
 @app.command()
 def log(job_id: Annotated[str, typer.Argument(help="The job's id.")],
-        url: Url = client.DEFAULT_URL, api_key: ApiKey = None) -> None:
+        url: Url = DEFAULT_URL, api_key: ApiKey = None) -> None:
     """Print a job's log so far."""
     with _reported(url), client.Client(url, api_key) as api:
         text = api.log(job_id)

@@ -17,7 +17,6 @@ from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextC
 from rich.table import Table
 from rich.text import Text
 
-from jobsmith import client
 
 JSON = dict[str, Any]
 STATE_STYLES: Mapping[str, str] = MappingProxyType({
@@ -191,6 +190,8 @@ class LiveJob:
         self._task = task
 
     def update(self, view: JSON) -> None:
+        from jobsmith import client  # here: `jobsmith profile` draws with this module and needs no HTTP client
+
         state = view["state"]
         fraction = 1.0 if state == "COMPLETED" else view.get("progress")
         total = 1.0 if fraction is not None or state in client.FINAL_STATES else None

@@ -79,7 +79,7 @@ class _Entries:
 def check_name(name: str) -> str:
     """``name`` if it can name an entry of the input directory, else a 422 saying why not."""
     if (not name or name in (".", "..") or name.startswith(".") or any(c in name for c in "/\\\x00")
-            or not name.isprintable() or len(name.encode("utf-8", "surrogatepass")) > 255):
+            or len(name.encode("utf-8", "surrogatepass")) > 255):  # any other name is merely not found
         raise errors.Invalid(f"{name!r} cannot name a dataset: a dataset's name is one entry of the input "
                              "directory (no '/', '\\', NUL or '..', not hidden)", code="bad_dataset_name")
     return name

@@ -24,7 +24,7 @@ import pytest
 
 from jobsmith.processes import context
 from jobsmith.processes.profile import readers
-from jobsmith.processes.profile.analysis import datasets, infer, model, sqlbits, table_profile, temporal
+from jobsmith.processes.profile.analysis import datasets, first_pass, infer, model, sqlbits, table_profile, temporal
 from jobsmith.processes.profile.edp import plot_paths, schema
 from jobsmith.processes.profile.readers.sources import (
     ArchiveSource,
@@ -432,7 +432,7 @@ def test_a_table_larger_than_memory_goes_to_a_scratch_file(tmp_path: pathlib.Pat
     (tmp_path / "spill").mkdir()
     source = csv_table(connection, EDP_TESTDATA / "test.csv")
     in_memory = run(connection, [source], file_name="test.csv")
-    monkeypatch.setattr(table_profile, "_typed_bytes", lambda *_: 2**62)
+    monkeypatch.setattr(first_pass, "typed_bytes", lambda *_: 2**62)
     on_disk = run(connection, [source], file_name="test.csv")
     assert on_disk.edp == in_memory.edp and on_disk.plots == in_memory.plots
     assert list((tmp_path / "spill").glob("jsm_store_*")) == []

@@ -88,6 +88,8 @@ def _parse_create(item: dict[str, Any]) -> requests.JobRequest | errors.Jobsmith
 
 
 _NO_NUL: dict[str, Any] = {"pattern": "^[^\\x00]*$"}
+_STATE_NAME = "|".join("".join(f"[{c.lower()}{c}]" if c.isalpha() else c for c in s.value) for s in states.Status)
+_STATE_LIST = rf"^\s*(({_STATE_NAME})\s*(,\s*({_STATE_NAME})\s*)*)?,?$"
 """A filter holding NUL is refused (no database stores one): the document says so."""
 LabelFilter = Annotated[str, pydantic.WithJsonSchema({"type": "string", "pattern": "^([^:\\x00]+:[^\\x00]*)?$"})]
 """``key:value`` (an empty one filters nothing); the pattern documents, :func:`_query` checks."""
@@ -105,7 +107,8 @@ QueryTime = Annotated[dt.datetime | None, pydantic.BeforeValidator(_iso_text), Q
 
 
 async def job_filters(
-    state: Annotated[str | None, Query(description="Comma list of states.", json_schema_extra=_NO_NUL)] = None,
+    state: Annotated[str | None, Query(description="Comma list of states (any case).",
+                                       json_schema_extra={"pattern": _STATE_LIST})] = None,
     process: Annotated[str | None, Query(description="Comma list of processes.", json_schema_extra=_NO_NUL)] = None,
     owner: Annotated[str | None, Query(json_schema_extra=_NO_NUL)] = None,
     label: Annotated[list[LabelFilter], Query(description="key:value; repeatable, all must match.")] = [],  # noqa: B006

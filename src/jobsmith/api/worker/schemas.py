@@ -18,7 +18,7 @@ class ClaimRequest(pydantic.BaseModel):
     """What to claim: the best queued job of some processes, or a named job."""
 
     model_config = pydantic.ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"processes": ["waterfall", "spectrogram"], "wait_s": 20, "lease_s": 60},
+        {"processes": ["waterfall", "spectrogram"], "wait_s": 2, "lease_s": 60},
         {"job": EXAMPLE_JOB_ID, "lease_s": 300}]})
     processes: list[str] = pydantic.Field(default_factory=list, max_length=100, description=(
         "Processes this worker runs; empty: any."))
@@ -31,6 +31,8 @@ class ClaimRequest(pydantic.BaseModel):
 
 
 class LeaseView(views._View):
+    model_config = pydantic.ConfigDict(json_schema_extra={"examples": [
+        {"token": EXAMPLE_TOKEN, "expires_at": "2026-12-08T10:01:00Z"}]})
     token: str = pydantic.Field(description="Send it as the `Lease-Token` header with every later call.")
     expires_at: views.UtcTime
 
@@ -53,6 +55,8 @@ class Claimed(views._View):
 
 
 class HeartbeatView(views._View):
+    model_config = pydantic.ConfigDict(json_schema_extra={"examples": [
+        {"expires_at": "2026-12-08T10:01:00Z", "cancel_requested": False}]})
     expires_at: views.UtcTime
     cancel_requested: bool = pydantic.Field(description="Stop the work and finish the job CANCELLED.")
 
@@ -82,6 +86,7 @@ class Events(views._Storable):
 
 
 class EventsAnswer(views._View):
+    model_config = pydantic.ConfigDict(json_schema_extra={"examples": [{"cancel_requested": False}]})
     cancel_requested: bool
 
 
@@ -99,6 +104,9 @@ class Finish(views._Storable):
 
 
 class ResultStored(views._View):
+    model_config = pydantic.ConfigDict(json_schema_extra={"examples": [
+        {"path": "waterfall.json", "size": 18234, "media_type": "application/json",
+         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}]})
     path: str
     size: int
     sha256: str

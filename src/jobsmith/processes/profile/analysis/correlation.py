@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy import stats  # type: ignore[import-untyped]
 
 from jobsmith.processes.profile.analysis.numeric import NumericSummary
 from jobsmith.processes.profile.analysis.sqlbits import Aggregates
@@ -57,6 +56,8 @@ class Correlations:
     def rank(self, sample: np.ndarray[Any, np.dtype[np.float64]]) -> None:
         """Spearman's correlations from ``sample``: rows of the sample, one column per entry of ``columns``
         in that order, NaN where a value is missing. Fewer than three complete pairs: 0."""
+        from scipy import stats  # type: ignore[import-untyped]  # here: SciPy takes ~1 s to import (see process.warm_up)
+
         size = len(self.columns)
         self.spearman = [[1.0 if i == j else 0.0 for j in range(size)] for i in range(size)]
         present = ~np.isnan(sample) if size else np.zeros((0, 0), dtype=bool)

@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize, stats  # type: ignore[import-untyped]
 
 CANDIDATES = ("cauchy", "exponpow", "gamma", "norm", "powerlaw", "rayleigh", "uniform", "maxwell")
 SINGLE_VALUE = "single value"
@@ -83,6 +82,8 @@ def best_fit(values: Floats, *, unique: int, count: int, low: float, high: float
     if not scores:
         return Fit(NO_MATCH)
     statistic, _, name, params = min(scores)
+    from scipy import stats  # type: ignore[import-untyped]  # imported when first needed (see process.warm_up)
+
     xs = np.linspace(low, high, DENSITY_POINTS)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -93,6 +94,8 @@ def best_fit(values: Floats, *, unique: int, count: int, low: float, high: float
 
 def _fit_one(name: str, ordered: Floats) -> tuple[float, tuple[float, ...]] | None:
     """Maximum-likelihood parameters on a thinned sample, and the KS statistic on all of it."""
+    from scipy import stats
+
     distribution = getattr(stats, name)
     thinned = ordered if ordered.size <= FIT_VALUES else _spread(ordered, FIT_VALUES)
     try:
@@ -127,4 +130,6 @@ def _spread(ordered: Floats, size: int) -> Floats:
 
 def _bounded_optimizer(func: Callable[..., Any], x0: Any, args: tuple[Any, ...] = (), disp: int = 0) -> Any:
     """SciPy's default Nelder–Mead, capped in evaluations so a hard fit costs bounded, reproducible time."""
+    from scipy import optimize
+
     return optimize.fmin(func, x0, args=args, disp=disp, maxfun=MAX_EVALUATIONS, maxiter=MAX_EVALUATIONS)

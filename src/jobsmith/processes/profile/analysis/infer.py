@@ -20,8 +20,9 @@ so null, inconsistent and placeholder counts need no second look at the text.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import duckdb
@@ -103,8 +104,23 @@ def plan_columns(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, 
 
 
 def materialise(con: duckdb.DuckDBPyConnection, source: str, plans: Sequence[ColumnPlan],
-                typed: str, *, temporary: bool = True) -> None:
+                typed: str, *, temporary: bool = True, extra: Extra | None = None) -> None:
     """Write the table ``typed`` from ``source`` (both quoted references) in one scan, row order kept."""
+    con.execute(f"CREATE OR REPLACE {'TEMP ' if temporary else ''}TABLE {typed} AS "
+                f"{typed_select(source, plans, extra)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Extra:
+    """Columns added beside the typed ones: ``derived`` (name: SQL) are written to the table and
+    may use ``inner`` (name: SQL over the source's columns), which are computed once a row and not written."""
+
+    inner: Mapping[str, str]
+    derived: Mapping[str, str]
+
+
+def typed_select(source: str, plans: Sequence[ColumnPlan], extra: Extra | None = None) -> str:
+    """The SELECT of the typed table (see the module): equal text, equal table."""
     inner, outer = [], []
     for plan in plans:
         outer.append(plan.column)
@@ -116,9 +132,10 @@ def materialise(con: duckdb.DuckDBPyConnection, source: str, plans: Sequence[Col
         missing = placeholders.flag_code(raw) if plan.text else \
             f"(CASE WHEN {raw} IS NULL THEN {placeholders.MISSING} ELSE {placeholders.INCONSISTENT} END)::UTINYINT"
         outer.append(f"CASE WHEN {plan.column} IS NULL THEN {missing} END AS {plan.flag}")
-    con.execute(f"CREATE OR REPLACE {'TEMP ' if temporary else ''}TABLE {typed} AS "
-                f"SELECT {', '.join(outer) or '1 AS empty'} FROM (SELECT {', '.join(inner) or '1'} "
-                f"FROM {source})")
+    if extra is not None:
+        inner += [f"{expression} AS {ident(name)}" for name, expression in extra.inner.items()]
+        outer += [f"{expression} AS {ident(name)}" for name, expression in extra.derived.items()]
+    return f"SELECT {', '.join(outer) or '1 AS empty'} FROM (SELECT {', '.join(inner) or '1'} FROM {source})"
 
 
 def _native_plan(position: int, name: str, kind: str) -> ColumnPlan:
@@ -197,9 +214,15 @@ def reader_sampling(sample_rows: int, seed: int) -> sources.Sampling | None:
     """The inference sample for the readers to draw in their own pass, where the rule allows it.
 
     Above :data:`EXACT_SAMPLE_LIMIT` rows a sample is a bare hash slice, not the top-N a reader
-    draws, so the analysis draws those itself.
+    draws, so the analysis draws those itself. The reader also writes the typed table in that
+    pass, typed from the file's first rows (:mod:`.first_pass`).
     """
-    return sources.Sampling(sample_rows, seed) if sample_rows <= EXACT_SAMPLE_LIMIT else None
+    if sample_rows > EXACT_SAMPLE_LIMIT:
+        return None
+    from jobsmith.processes.profile.analysis import first_pass  # it builds on this module
+
+    return sources.Sampling(sample_rows, seed, functools.partial(first_pass.speculate, sample_rows=sample_rows,
+                                                                 seed=seed))
 
 
 def _judge(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, columns: list[str],

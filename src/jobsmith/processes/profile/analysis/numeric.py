@@ -25,6 +25,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import duckdb
+
 from jobsmith.processes import context
 from jobsmith.processes.profile.analysis import placeholders
 from jobsmith.processes.profile.analysis.infer import ColumnPlan
@@ -167,8 +169,6 @@ class NumericAnalysis:
         }
         if s.unique > DISTRIBUTION_MIN_UNIQUE:
             s.edges = histogram_edges(s)
-            if s.edges:
-                expressions["histogram"] = _histogram_expression(c, s.edges)
         self._known = {key: value for key, value in expressions.items() if not isinstance(value, str)}
         self._slots = {key: batch.add(value) for key, value in expressions.items() if isinstance(value, str)}
 
@@ -193,9 +193,19 @@ class NumericAnalysis:
         s.whiskers = (float(low if low is not None else s.quantiles[1]),
                       float(high if high is not None else s.quantiles[3]))
         s.dots = tuple(float(v) for v in (get("dots_low") or [])) + tuple(float(v) for v in (get("dots_high") or []))
-        if s.edges:
-            found = get("histogram") or {}
-            s.counts = tuple(int(found.get(i, 0)) for i in range(len(s.edges) - 1))
+
+    def count_bins(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
+        """The histogram's counts, after scan 2 (which sets the edges): one GROUP BY of the bin numbers.
+
+        Not an aggregate of scan 2: DuckDB's ``histogram()`` keeps a map per thread and took twice
+        the time of a grouping on its own scan of the one column (measured on the 2 GB benchmark
+        file: 1.4 s against 0.7 s a column).
+        """
+        s = self.summary
+        if not s.count or not s.edges:
+            return
+        found = dict(con.execute(_histogram_query(s.plan.column, s.edges, table)).fetchall())
+        s.counts = tuple(int(found.get(i, 0)) for i in range(len(s.edges) - 1))
 
 
 def skewness(count: int, mean: float, squares: float, cubes: float) -> float | None:
@@ -237,11 +247,13 @@ def histogram_edges(s: NumericSummary) -> tuple[float, ...]:
     return tuple(low + (high - low) * i / bins for i in range(bins + 1))
 
 
-def _histogram_expression(column: str, edges: tuple[float, ...]) -> str:
+def _histogram_query(column: str, edges: tuple[float, ...], table: str) -> str:
+    """Per bin number, the count of values in it (values outside the edges in none)."""
     low, high, bins = edges[0], edges[-1], len(edges) - 1
     width = (high - low) / bins
     index = f"least(floor(({column} - {number(low)}) / {number(width)})::BIGINT, {bins - 1})"
-    return f"histogram(CASE WHEN {column} BETWEEN {number(low)} AND {number(high)} THEN {index} END)"
+    return (f"SELECT {index} AS b, count(*) FROM {table} WHERE {column} BETWEEN {number(low)} AND {number(high)} "
+            "GROUP BY b")
 
 
 def _outside(column: str, low: float, high: float) -> str:

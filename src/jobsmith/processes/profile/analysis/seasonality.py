@@ -26,8 +26,6 @@ from collections.abc import Sequence
 import duckdb
 import numpy as np
 import numpy.typing as npt
-from scipy import stats  # type: ignore[import-untyped]
-from statsmodels.tsa.seasonal import STL  # type: ignore[import-untyped]
 
 from jobsmith.processes.profile.analysis.numeric import NumericSummary
 from jobsmith.processes.profile.analysis.temporal import BY_NAME, GRANULARITIES, DatetimeSummary, Granularity
@@ -149,6 +147,8 @@ def _decompose(numeric: NumericSummary, time: DatetimeSummary, granularity: Gran
     present = np.isfinite(values)
     if values.size < 2 * granularity.period or present.sum() < 2 or granularity.period < 2:
         return None
+    from statsmodels.tsa.seasonal import STL  # type: ignore[import-untyped]  # 1-2 s to import (see process.warm_up)
+
     index = np.arange(values.size, dtype=np.float64)
     filled = np.interp(index, index[present], values[present])
     with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -183,6 +183,8 @@ def trend_label(x: Floats, deseasonalised: Floats, length: int, iqr: float) -> s
         return NO_TREND
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
+        from scipy import stats  # type: ignore[import-untyped]
+
         fit = stats.linregress(x, deseasonalised)
     change = float(fit.slope) * (length - 1)
     if not np.isfinite(change) or not float(fit.pvalue) < TREND_P_VALUE or abs(change) < TREND_SHARE_OF_IQR * iqr:

@@ -206,16 +206,30 @@ def scratch_store(con: duckdb.DuckDBPyConnection) -> Iterator[str | None]:
     typed table: 0.67 GB instead of 2.6 GB) and reads evicted blocks back without writing them
     out again, where a temporary table spills whole and uncompressed.
     """
+    alias = attach_scratch(con)
+    try:
+        yield alias
+    finally:
+        if alias is not None:
+            detach_scratch(con, alias)
+
+
+def attach_scratch(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Attach a new scratch database (see :func:`scratch_store`); its quoted alias, or None without a temp directory."""
     directory = str(scalar(con, "SELECT current_setting('temp_directory')") or "")
     if not directory or not pathlib.Path(directory).is_dir():
-        yield None
-        return
+        return None
     alias = f"jsm_store_{uuid.uuid4().hex[:12]}"
     path = pathlib.Path(directory) / f"{alias}.duckdb"
     con.execute(f"ATTACH {literal(str(path))} AS {ident(alias)}")
-    try:
-        yield ident(alias)
-    finally:
-        con.execute(f"DETACH {ident(alias)}")
-        for leftover in (path, path.with_name(path.name + ".wal")):
+    return ident(alias)
+
+
+def detach_scratch(con: duckdb.DuckDBPyConnection, alias: str) -> None:
+    """Detach a database of :func:`attach_scratch` and delete its files."""
+    path = str(scalar(con, f"SELECT path FROM duckdb_databases() WHERE database_name = {literal(alias.strip(chr(34)))}")
+               or "")
+    con.execute(f"DETACH {alias}")
+    if path:
+        for leftover in (pathlib.Path(path), pathlib.Path(path + ".wal")):
             leftover.unlink(missing_ok=True)

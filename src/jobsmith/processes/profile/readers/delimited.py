@@ -4,12 +4,14 @@ The view reads the file itself, in parallel and in bounded memory, with every pa
 from our own sniffing (:mod:`.dialect`); nothing is copied unless DuckDB cannot decode the
 encoding, in which case a UTF-8 copy is streamed into the work directory.
 
-Counting the rows is the first full read, and with ``Context.sampling`` the only one before
-the analysis' typed copy: it also draws the seeded sample the analysis infers types on (parsing
-is most of the cost of either). It starts strict and, if the file breaks the rules further down
-than the sniffed head reached, retries with the relaxation DuckDB's error calls for: padding
-short rows, reading sequentially (DuckDB cannot pad rows in parallel when fields hold line
-breaks), and finally lenient parsing. Each relaxation is reported in the notes.
+Counting the rows is the first full read. With ``Context.sampling`` it also draws the seeded
+sample the analysis infers types on (parsing is most of the cost of either), and, for a file
+read on its own, it is the analysis' typed copy too (``Sampling.speculate``, typed from the
+first rows; see ``analysis/first_pass.py``), so a file whose sample is typed like its first rows
+is parsed once. It starts strict and, if the file breaks the rules further down than the sniffed
+head reached, retries with the relaxation DuckDB's error calls for: padding short rows, reading
+sequentially (DuckDB cannot pad rows in parallel when fields hold line breaks), and finally
+lenient parsing. Each relaxation is reported in the notes.
 """
 
 from __future__ import annotations
@@ -56,19 +58,21 @@ def read(path: pathlib.Path, name: str, ctx: read_context.Context) -> sources.Ta
         raise sources.UnreadableData(f"'{name}' holds no data: it is empty or blank.")
     plan = dialect.plan(sample, complete)
     table = ctx.tables.next()
-    draw = _Draw.of(ctx.sampling, text.path, sample, complete)
-    row_count, drawn, notes = _create_and_count(ctx.con, table, text, plan, name, draw)
-    return sources.TabularSource(
+    # An archive's members are all read before any is analysed: typed copies of them all would
+    # be held at once, so only a file read on its own gets one.
+    draw = _Draw.of(ctx.sampling, text.path, sample, complete, speculate=ctx.depth == 0)
+    source = sources.TabularSource(
         name=name,
         table=table,
         format="csv",
         native_types={},
         decimal_comma=plan.separators.decimal_comma,
         thousands=plan.separators.thousands,
-        notes=text.notes + plan.notes + notes,
-        row_count=row_count,
-        sample=drawn,
+        notes=text.notes + plan.notes,
+        row_count=0,
     )
+    row_count, drawn, typed, notes = _create_and_count(ctx.con, source, text, plan, draw)
+    return dataclasses.replace(source, notes=source.notes + notes, row_count=row_count, sample=drawn, typed=typed)
 
 
 def _decodable(path: pathlib.Path, ctx: read_context.Context) -> _Text:
@@ -83,22 +87,23 @@ def _decodable(path: pathlib.Path, ctx: read_context.Context) -> _Text:
 
 
 def _create_and_count(
-    con: duckdb.DuckDBPyConnection, table: str, text: _Text, plan: dialect.Plan, name: str, draw: _Draw | None
-) -> tuple[int, str | None, list[str]]:
-    """The view, its row count and (with ``draw``) the sample table, read strictly or relaxed as needed."""
+    con: duckdb.DuckDBPyConnection, source: sources.TabularSource, text: _Text, plan: dialect.Plan, draw: _Draw | None
+) -> tuple[int, str | None, sources.TypedCopy | None, list[str]]:
+    """The view, its row count and (with ``draw``) the sample table and maybe a typed copy, read
+    strictly or relaxed as needed."""
     options = _Options(null_padding=plan.ragged)
     notes: list[str] = []
     for _ in range(MAX_ATTEMPTS):
-        con.execute(_view_sql(table, text, plan, options))
+        con.execute(_view_sql(source.table, text, plan, options))
         try:
-            count, drawn = _count_and_sample(con, table, plan.names, draw)
+            count, drawn, typed = _count_and_sample(con, source, plan.names, draw)
         except duckdb.Error as error:
-            _relax(error, options, notes, name)
+            _relax(error, options, notes, source.name)
             continue
         if options.null_padding:
             notes.append("Some rows have fewer fields than the table has columns; their missing fields are empty.")
-        return count, drawn, notes
-    raise sources.UnreadableData(f"'{name}' could not be read as delimited text.")
+        return count, drawn, typed, notes
+    raise sources.UnreadableData(f"'{source.name}' could not be read as delimited text.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,45 +113,108 @@ class _Draw:
     rows: int
     seed: int
     slices: int
+    estimate: int  # rows, from the head
+    speculate: sources.Speculate | None = None
 
     @classmethod
-    def of(cls, sampling: sources.Sampling | None, path: pathlib.Path, head: str, complete: bool) -> _Draw | None:
+    def of(cls, sampling: sources.Sampling | None, path: pathlib.Path, head: str, complete: bool, *,
+           speculate: bool = True) -> _Draw | None:
         """Size the slice from the rows the file's head suggests (lines per byte times the file's bytes)."""
         if sampling is None:
             return None
         lines = max(1, head.count("\n"))
         estimate = lines if complete else lines * path.stat().st_size // SAMPLE_BYTES
-        return cls(sampling.rows, sampling.seed, max(1, estimate // (SAMPLE_HEADROOM * max(1, sampling.rows))))
+        return cls(sampling.rows, sampling.seed, max(1, estimate // (SAMPLE_HEADROOM * max(1, sampling.rows))),
+                   estimate, sampling.speculate if speculate else None)
 
 
 def _count_and_sample(
-    con: duckdb.DuckDBPyConnection, table: str, names: list[str], draw: _Draw | None
-) -> tuple[int, str | None]:
-    """The row count, and the sample table drawn in the same scan; None when it came out short.
+    con: duckdb.DuckDBPyConnection, source: sources.TabularSource, names: list[str], draw: _Draw | None
+) -> tuple[int, str | None, sources.TypedCopy | None]:
+    """The row count, and the sample table drawn in the same scan (None when it came out short),
+    and the typed copy written in it when ``draw`` speculates.
 
     ``min_by(row, key, n)`` keeps the ``n`` rows of smallest key in a bounded heap, beside
     ``count(*)``: one parse of the file serves both. A sample short of its rows (the estimate was
     far too high) is dropped, and the analysis draws its own from the counted rows.
     """
+    table = source.table
     if draw is None or not names:
-        return duck.count_rows(con, table), None
+        return duck.count_rows(con, table), None, None
     columns = ", ".join(duck.ident(name) for name in names)
-    row = ", ".join(f"{duck.literal(name)}: {duck.ident(name)}" for name in names)
+    row = "{" + ", ".join(f"{duck.literal(name)}: {duck.ident(name)}" for name in names) + "}"
     key = f"hash({columns}, {int(draw.seed)})"
+    sample = f"jsm_sample_{table}"
+    if draw.speculate is not None:
+        found = _typed_and_sampled(con, source, draw, names, key, sample)
+        if found is not None:
+            count, typed = found
+            return count, _enough(con, sample, draw, count), typed
     keep = f" FILTER (WHERE {key} % {draw.slices} = 0)" if draw.slices > 1 else ""
-    scan, sample = duck.ident(f"jsm_scan_{table}"), f"jsm_sample_{table}"
+    scan = duck.ident(f"jsm_scan_{table}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {scan} AS SELECT count(*) AS n, "
-                f"min_by({{{row}}}, {key}, {int(draw.rows)}){keep} AS s FROM {duck.ident(table)}")
+                f"min_by({row}, {key}, {int(draw.rows)}){keep} AS s FROM {duck.ident(table)}")
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {duck.ident(sample)} AS "
                     f"SELECT u.* FROM (SELECT unnest(s) AS u FROM {scan})")
         count = int(con.execute(f"SELECT n FROM {scan}").fetchall()[0][0])
     finally:
         con.execute(f"DROP TABLE IF EXISTS {scan}")
+    return count, _enough(con, sample, draw, count), None
+
+
+def _typed_and_sampled(con: duckdb.DuckDBPyConnection, source: sources.TabularSource, draw: _Draw, names: list[str],
+                       key: str, sample: str) -> tuple[int, sources.TypedCopy] | None:
+    """The full read as the analysis' typed copy (see :class:`sources.Sampling`), typed from the
+    first ``draw.rows`` rows, carrying the rows of the sample's hash slice with their keys; then
+    the sample is drawn from those few rows and their two columns dropped. None: no copy made.
+
+    The sample is the same as :func:`_count_and_sample` draws: the ``draw.rows`` smallest keys of
+    the slice.
+    """
+    assert draw.speculate is not None
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {duck.ident(sample)} AS "
+                f"SELECT * FROM {duck.ident(source.table)} LIMIT {int(draw.rows)}")
+    # The key is hashed once a row; the row is kept only in the rows of the slice, as a list of its
+    # texts (a struct column cost the 200 MB benchmark's copy 0.8 CPU-s, a list 0.35).
+    inner = {"jsm_h": key} | {f"jsm_v{i}": duck.ident(name) for i, name in enumerate(names)}
+    kept = f"list_value({', '.join(f'jsm_v{i}' for i in range(len(names)))})"
+    in_slice = f"jsm_h % {draw.slices} = 0" if draw.slices > 1 else "true"
+    try:
+        typed = draw.speculate(con, dataclasses.replace(source, sample=sample), draw.estimate, inner,
+                               {"jsm_s": f"CASE WHEN {in_slice} THEN {kept} END",
+                                "jsm_k": f"CASE WHEN {in_slice} THEN jsm_h END"})
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {duck.ident(sample)}")
+    if typed is None:
+        return None
+    try:
+        count = int(con.execute(f"SELECT count(*) FROM {typed.table}").fetchall()[0][0])
+        fields = ", ".join(f"u[{i + 1}] AS {duck.ident(name)}" for i, name in enumerate(names))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {duck.ident(sample)} AS SELECT {fields} FROM "
+                    f"(SELECT unnest(min_by(jsm_s, jsm_k, {int(draw.rows)})) AS u FROM {typed.table} "
+                    "WHERE jsm_s IS NOT NULL)")
+        for column in ("jsm_s", "jsm_k"):
+            con.execute(f"ALTER TABLE {typed.table} DROP COLUMN {column}")
+    except BaseException:
+        drop_typed(con, typed)
+        raise
+    return count, typed
+
+
+def drop_typed(con: duckdb.DuckDBPyConnection, typed: sources.TypedCopy) -> None:
+    """Drop a typed copy, and detach the scratch database that held it."""
+    con.execute(f"DROP TABLE IF EXISTS {typed.table}")
+    if typed.store is not None:
+        con.execute(f"DETACH DATABASE IF EXISTS {typed.store}")
+
+
+def _enough(con: duckdb.DuckDBPyConnection, sample: str, draw: _Draw, count: int) -> str | None:
+    """The sample table if it holds its rows; else None, and it is dropped."""
     if duck.count_rows(con, sample) >= min(draw.rows, count):
-        return count, sample
+        return sample
     con.execute(f"DROP TABLE {duck.ident(sample)}")
-    return count, None
+    return None
 
 
 def _relax(error: duckdb.Error, options: _Options, notes: list[str], name: str) -> None:

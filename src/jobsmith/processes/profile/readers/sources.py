@@ -8,9 +8,14 @@ a reader never holds a dataset in Python memory.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Protocol
 
 from jobsmith import safe_archive
 from jobsmith.processes.context import JobFailed
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 class UnreadableData(JobFailed, ValueError):
@@ -59,6 +64,31 @@ class TabularSource:
     """A temporary table holding the seeded sample of rows the analysis infers types on, when the
     reader drew it during its own full read (see :class:`Sampling`); the analysis drops it."""
     file: FileProperties | None = None
+    typed: TypedCopy | None = None
+    """The typed table written in the reader's full read (see :class:`Sampling`), which the
+    analysis uses if its own plan types the columns the same way, and drops otherwise."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TypedCopy:
+    """A typed copy of a table, written by :attr:`Sampling.speculate` in the reader's full read."""
+
+    table: str
+    """Quoted reference of the table: its columns are the analysis' typed columns, its row order the file's."""
+    typing: str
+    """The SELECT that typed it (without the reader's own columns): the same text, the same table."""
+    store: str | None = None
+    """The quoted alias of the scratch database attached to hold it, detached when it is dropped."""
+
+
+class Speculate(Protocol):
+    """Writes a typed copy of ``source`` typed from its first rows (``source.sample``), with the
+    ``derived`` columns (name: SQL) beside the typed ones, which may use the ``inner`` ones (name:
+    SQL over the source's columns, computed once a row, not written); ``rows`` is an estimate of
+    its rows. None: no copy."""
+
+    def __call__(self, con: duckdb.DuckDBPyConnection, source: TabularSource, rows: int,
+                 inner: Mapping[str, str], derived: Mapping[str, str]) -> TypedCopy | None: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +104,9 @@ class Sampling:
 
     rows: int
     seed: int
+    speculate: Speculate | None = None
+    """With it, the full read also writes the analysis' typed table, typed from the first rows'
+    types (:class:`TypedCopy`), so that a file whose sample is typed as its head is parsed once."""
 
 
 @dataclasses.dataclass
