@@ -39,6 +39,13 @@ def test_a_new_job_shows_every_declared_step_queued(client: httpx.Client) -> Non
     assert processes["profile"] == ["read", "analyse", "plots", "report"] and processes["test-files"] == []
 
 
+def test_the_upload_that_queues_a_job_answers_with_its_steps(client: httpx.Client) -> None:
+    job = client.post("/v1/jobs", json={"process": "profile"}).json()
+    queued = client.put(f"/v1/jobs/{job['id']}/inputs/a.csv", content=b"a,b\n1,2\n").json()
+    assert queued["state"] != "WAITING_FOR_DATA"
+    assert [name for name, _ in steps_of(queued)] == ["read", "analyse", "plots", "report"]
+
+
 def test_a_bulk_create_declares_the_steps_of_every_job(client: httpx.Client) -> None:
     answer = client.post("/v1/jobs/bulk", json={"jobs": [
         {"process": "test-steps"},

@@ -341,7 +341,7 @@ class Repository:
             job = records.with_details(tx, [job])[0]
             if complete({i.input for i in job.inputs}):
                 queued = transitions.apply(tx, _QUEUE, job_id, S.QUEUED, actor=states.Actor.CLIENT)
-                job = dataclasses.replace(queued, inputs=job.inputs)
+                job = dataclasses.replace(queued, inputs=job.inputs, steps=job.steps)
             return job
 
     def queue(self, job_id: str, *, actor: str = states.Actor.CLIENT) -> records.JobRecord:
