@@ -25,7 +25,7 @@ from jobsmith.config import Settings
 from jobsmith.domain import decisions, errors, states
 from jobsmith.execution import host, messages, osproc, supervision
 from jobsmith.processes import registry
-from jobsmith.store import blobs, imports, input_dir, leases, records
+from jobsmith.store import blobs, imports, input_dir, leases
 
 log = logging.getLogger(__name__)
 S = states.Status
@@ -242,16 +242,13 @@ class Runner:
         """Seal the results (manifest, ``results.zip``, the archives the process declares) and finish
         COMPLETED with the manifest; a job whose results could not be sealed fails instead."""
         job = claim.job
-        archives = {archive.name: _laid_out_for(job, archive.layout)
-                    for archive in self.processes.get(job.process).archives}
+        archives = self.processes.get(job.process).archive_layouts(job.job_metadata, job.id)
         try:
             sealed = self.blobs.seal_results(job.id, archives)
         except Exception as problem:  # noqa: BLE001 - a full disk, or an archive layout that failed
             why = self._unsealed(job.id, problem)
             return self._carry_out(claim, decisions.after_unstored_results(why), attempt)
-        manifest = [leases.ResultFile(path=r.path, size=r.size, sha256=r.sha256,
-                                      media_type=blobs.media_type_of(r.path)) for r in sealed]
-        return self._finish(claim, S.COMPLETED, None, manifest, attempt)
+        return self._finish(claim, S.COMPLETED, None, leases.manifest(sealed), attempt)
 
     def _unsealed(self, job_id: str, problem: Exception) -> str:
         """Say why sealing failed: the system's words for an OSError (no path of this server), else the
@@ -344,7 +341,3 @@ class _Beat:
         if state == S.CANCELLATION_REQUESTED:
             raise _CancelledWhileImporting()
 
-
-def _laid_out_for(job: records.JobRecord, layout: registry.ArchiveLayout) -> blobs.Layout:
-    """An archive's layout for one job: the result path is all it still needs."""
-    return lambda path: layout(path, job.job_metadata, job.id)

@@ -9,6 +9,7 @@ built-ins are registered) or named in ``JOBSMITH_PROCESSES``. The registry is bu
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import importlib.metadata
 import inspect
@@ -100,6 +101,12 @@ class Process:
     def queues_on_upload(self) -> bool:
         """One file per input: the upload that fills the last required input queues the job."""
         return not any(i.multiple for i in self.inputs)
+
+    def archive_layouts(self, metadata: dict[str, Any], job_id: str) -> dict[str, Callable[[str], str | None]]:
+        """Each declared archive's layout bound to one job: the result path is all it still needs
+        (what the worker completing the job hands to the blob store's sealing)."""
+        return {archive.name: functools.partial(_lay_out, archive.layout, metadata=metadata, job_id=job_id)
+                for archive in self.archives}
 
     def input(self, name: str) -> FileInput:
         for candidate in self.inputs:
@@ -250,3 +257,7 @@ def load(extra: str = "", *, entry_points: bool = True) -> Registry:
         for spec in _from_target(target):
             registry.add(spec)
     return registry
+
+
+def _lay_out(layout: ArchiveLayout, path: str, *, metadata: dict[str, Any], job_id: str) -> str | None:
+    return layout(path, metadata, job_id)

@@ -194,10 +194,8 @@ class WorkerService:
         return job
 
     def _seal(self, job: snapshots.JobRecord) -> list[leases.ResultFile]:
-        process = self.backend.processes.get(job.process)
-        archives = {a.name: functools.partial(_layout, a.layout, job) for a in process.archives}
-        sealed = self.backend.blobs.seal_results(job.id, archives)
-        return [leases.ResultFile(r.path, r.size, r.sha256, blobs.media_type_of(r.path)) for r in sealed]
+        archives = self.backend.processes.get(job.process).archive_layouts(job.job_metadata, job.id)
+        return leases.manifest(self.backend.blobs.seal_results(job.id, archives))
 
     async def _finish(self, worker: callers.Worker, job: snapshots.JobRecord, token: str, to: S,
                       reason: str | None, results: list[leases.ResultFile]) -> snapshots.JobRecord:
@@ -236,10 +234,6 @@ def _lease_lost(job_id: str) -> errors.Conflict:
     return errors.Conflict(f"this lease of job {job_id} is no longer current (the job was re-queued, "
                            "finished, cancelled or deleted): stop working on it", code="lease_lost")
 
-
-def _layout(layout: object, job: snapshots.JobRecord, path: str) -> str | None:
-    """An archive's layout for one job, as the runner applies it."""
-    return layout(path, job.job_metadata, job.id)  # type: ignore[operator, no-any-return]
 
 
 def _running_step(job: snapshots.JobRecord) -> str | None:

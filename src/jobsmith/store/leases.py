@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from jobsmith.domain import decisions, errors, states
-from jobsmith.store import dialects, models, records, repository, steps, transitions
+from jobsmith.store import blobs, dialects, models, records, repository, steps, transitions
 from jobsmith.store.database import Database
 
 Job = models.Job
@@ -76,6 +76,12 @@ class ResultFile:
     size: int
     sha256: str
     media_type: str
+
+
+def manifest(sealed: Sequence[blobs.SealedResult]) -> list[ResultFile]:
+    """The results' rows of a completed job, from the files as sealed."""
+    return [ResultFile(path=r.path, size=r.size, sha256=r.sha256, media_type=blobs.media_type_of(r.path))
+            for r in sealed]
 
 
 @dataclasses.dataclass(frozen=True)
