@@ -182,8 +182,10 @@ class WorkerService:
         if to == S.COMPLETED:
             try:
                 results = await anyio.to_thread.run_sync(self._seal, job)
-            except OSError as problem:
+            except OSError as problem:  # a full disk
                 to, reason = S.FAILED, f"the results could not be stored: {problem.strerror or problem}"
+            except ValueError as problem:  # an archive layout of the process leading outside its archive
+                to, reason = S.FAILED, f"the results could not be sealed: {problem}"
         return await self._finish(worker, job, token, to, reason if to != S.COMPLETED else None, results)
 
     # -- plumbing --------------------------------------------------------------------------------
