@@ -25,7 +25,6 @@ from jobsmith.store import blobs, imports, leases
 S = states.Status
 CLAIM_POLL_S = 0.25
 """How often a waiting claim looks again: the probe is one indexed read."""
-LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -70,7 +70,7 @@ class StepEvent(pydantic.BaseModel):
 
 class LogEvent(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
-    level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    level: views.LogLevel = "info"
     message: str = pydantic.Field(max_length=1_000_000)
 
 
